@@ -1,0 +1,3 @@
+fn main() {
+    println!("aleph {}", env!("CARGO_PKG_VERSION"));
+}

@@ -1,0 +1,18 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs, unreachable_pub)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
+pub mod chain;
+pub mod item_hash;
+pub mod message;
+pub mod signer;
+pub mod verify;
+
+pub use chain::{Chain, ChainFamily};
+pub use item_hash::ItemHash;
+pub use message::{
+    verification_buffer, ItemType, Message, MessageStatus, MessageType, PendingMessage, SignedFields,
+    UnsignedMessage,
+};
+pub use signer::{SignError, Signer, SigningPayload};
+pub use verify::{verify_batch, verify_signature, VerifyError};

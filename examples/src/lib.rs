@@ -1,0 +1,1 @@
+//! Examples of the Aleph workspace; see the files beside this crate.

@@ -138,10 +138,22 @@ pub(crate) fn parse_parts(obj: &Map<String, Value>, rules: Strictness) -> Result
     let sender = req_str(obj, "sender")?.to_owned();
     let message_type: MessageType = req_str(obj, "type")?.parse()?;
     let item_hash_str = req_str(obj, "item_hash")?;
-    let item_hash: ItemHash = item_hash_str.parse()?;
     let item_content = get_str(obj, "item_content")?;
-    let item_type = match get_str(obj, "item_type")? {
-        Some(t) => t.parse()?,
+    let declared_type: Option<ItemType> = get_str(obj, "item_type")?.map(str::parse).transpose()?;
+    let item_hash: ItemHash = match item_hash_str.parse() {
+        Ok(hash) => hash,
+        // Inline hashes are only ever compared with the content's sha256: a malformed one is a
+        // mismatch, not a shape error.
+        Err(_) if declared_type == Some(ItemType::Inline) || (declared_type.is_none() && item_content.is_some()) => {
+            return Err(EnvelopeError::HashMismatch {
+                expected: item_hash_str.to_owned(),
+                actual: item_content.map(|c| ItemHash::sha256(c.as_bytes()).to_string()).unwrap_or_default(),
+            })
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let item_type = match declared_type {
+        Some(t) => t,
         None if item_content.is_some() => ItemType::Inline,
         None => item_hash.item_type(),
     };

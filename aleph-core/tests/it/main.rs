@@ -1,1 +1,5 @@
-//! Integration tests of aleph-core.
+//! Integration tests of aleph-core: one binary, one module per area.
+
+mod python_sdk;
+mod sign;
+mod vectors;

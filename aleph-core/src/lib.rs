@@ -3,6 +3,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod chain;
+pub mod cid;
 pub mod item_hash;
 pub mod message;
 pub mod signer;

@@ -51,6 +51,18 @@ pub fn verify_signature(fields: &SignedFields<'_>) -> Result<(), VerifyError> {
         ChainFamily::Evm => crate::chain::ethereum::verify(fields),
         #[cfg(feature = "solana")]
         ChainFamily::Svm => crate::chain::solana::verify(fields),
+        #[cfg(feature = "tezos")]
+        ChainFamily::Tezos => crate::chain::tezos::verify(fields),
+        #[cfg(feature = "nuls")]
+        ChainFamily::Nuls2 => crate::chain::nuls::verify_nuls2(fields),
+        #[cfg(feature = "nuls")]
+        ChainFamily::Nuls => crate::chain::nuls::verify_nuls1(fields),
+        #[cfg(feature = "cosmos")]
+        ChainFamily::Cosmos => crate::chain::cosmos::verify(fields),
+        #[cfg(feature = "substrate")]
+        ChainFamily::Substrate => crate::chain::substrate::verify(fields),
+        #[cfg(feature = "avalanche")]
+        ChainFamily::Avalanche => crate::chain::avalanche::verify(fields),
         ChainFamily::Unverifiable => Err(VerifyError::NoVerifier(chain)),
         #[allow(unreachable_patterns)]
         _ => Err(VerifyError::NotCompiled(chain)),

@@ -2,13 +2,9 @@
 
 use hmac::{Hmac, Mac};
 use k256::ecdsa::{RecoveryId, Signature as EcdsaSignature, SigningKey};
-use k256::elliptic_curve::group::Group;
-use k256::elliptic_curve::ops::{LinearCombination, Reduce};
-use k256::elliptic_curve::point::DecompressPoint;
 use k256::elliptic_curve::sec1::ToEncodedPoint;
-use k256::elliptic_curve::subtle::Choice;
 use k256::elliptic_curve::PrimeField;
-use k256::{AffinePoint, FieldBytes, ProjectivePoint, Scalar, U256};
+use k256::{AffinePoint, FieldBytes, Scalar};
 use sha2::Sha512;
 use sha3::{Digest, Keccak256};
 
@@ -104,26 +100,19 @@ fn field_bytes(b: &[u8]) -> Option<FieldBytes> {
     <[u8; 32]>::try_from(b).ok().map(FieldBytes::from)
 }
 
-/// Recovers the signer's address from a prehash and a signature, accepting high-S signatures as
-/// the reference does. One double-scalar multiplication: `Q = r⁻¹(s·R − z·G)`.
+/// Recovers the signer's address from a prehash and a signature (`r‖s`, recovery parity),
+/// accepting high-S signatures as the reference does. Recovery runs in libsecp256k1, the library
+/// the reference itself uses for it (and about three times faster than k256 here).
 pub fn recover_address(prehash: &[u8; 32], rs: &[u8; 64], parity: u8) -> Option<[u8; 20]> {
-    let (r_half, s_half) = rs.split_at(32);
-    let r_bytes = field_bytes(r_half)?;
-    let r: Scalar = Option::from(Scalar::from_repr(r_bytes))?;
-    let s: Scalar = Option::from(Scalar::from_repr(field_bytes(s_half)?))?;
-    if bool::from(r.is_zero()) || bool::from(s.is_zero()) {
-        return None;
-    }
-    let big_r: AffinePoint = Option::from(AffinePoint::decompress(&r_bytes, Choice::from(parity)))?;
-    let z = <Scalar as Reduce<U256>>::reduce_bytes(&FieldBytes::from(*prehash));
-    let r_inv: Scalar = Option::from(r.invert())?;
-    let u1 = -(z * r_inv);
-    let u2 = s * r_inv;
-    let q = ProjectivePoint::lincomb(&ProjectivePoint::GENERATOR, &u1, &ProjectivePoint::from(big_r), &u2);
-    if bool::from(q.is_identity()) {
-        return None;
-    }
-    Some(address_of_point(&q.to_affine()))
+    use secp256k1::ecdsa::{RecoverableSignature, RecoveryId};
+    let id = RecoveryId::try_from(i32::from(parity)).ok()?;
+    let sig = RecoverableSignature::from_compact(rs, id).ok()?;
+    let key = secp256k1::SECP256K1.recover_ecdsa(secp256k1::Message::from_digest(*prehash), &sig).ok()?;
+    let uncompressed = key.serialize_uncompressed();
+    let hash = Keccak256::digest(&uncompressed[1..]);
+    let mut out = [0u8; 20];
+    out.copy_from_slice(&hash[12..]);
+    Some(out)
 }
 
 /// Verifies an EVM message: the recovered address must equal the sender, ignoring case.

@@ -10,6 +10,20 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub mod ethereum;
 #[cfg(feature = "solana")]
 pub mod solana;
+#[cfg(feature = "tezos")]
+pub mod tezos;
+#[cfg(feature = "nuls")]
+pub mod nuls;
+#[cfg(feature = "cosmos")]
+pub mod cosmos;
+#[cfg(feature = "substrate")]
+pub mod substrate;
+#[cfg(feature = "avalanche")]
+pub mod avalanche;
+#[cfg(any(feature = "nuls", feature = "cosmos", feature = "substrate", feature = "avalanche"))]
+mod pycompat;
+#[cfg(any(feature = "nuls", feature = "cosmos", feature = "avalanche"))]
+mod secp256k1;
 
 /// A chain label as it appears in a message's `chain` field.
 ///

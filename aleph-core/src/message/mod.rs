@@ -8,7 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 mod api;
 mod pending;
-mod time;
+pub(crate) mod time;
 mod unsigned;
 pub mod verification;
 

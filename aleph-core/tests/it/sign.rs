@@ -5,6 +5,7 @@
 
 use aleph_core::chain::ethereum::EthereumSigner;
 use aleph_core::chain::solana::SolanaSigner;
+use aleph_core::chain::tezos::{TezosCurve, TezosSigner};
 use aleph_core::message::UnsignedMessage;
 use aleph_core::{ItemHash, MessageType, PendingMessage, Signer};
 use serde_json::Value;
@@ -29,6 +30,7 @@ pub(crate) fn signer_for(chain: &str, key_hex: &str) -> Option<Box<dyn Signer>> 
     match chain {
         "ETH" => Some(Box::new(EthereumSigner::from_bytes(&key).ok()?)),
         "SOL" => Some(Box::new(SolanaSigner::from_seed(&key))),
+        "TEZOS" => Some(Box::new(TezosSigner::from_secret_bytes(TezosCurve::Ed25519, &key).ok()?)),
         _ => None,
     }
 }
@@ -48,7 +50,7 @@ fn sdk_signatures_are_reproduced_byte_for_byte() {
         assert_eq!(serde_json::to_value(&ours).expect("json"), serde_json::to_value(&original).expect("json"));
         checked += 1;
     }
-    assert!(checked >= 16, "checked {checked}");
+    assert!(checked >= 24, "checked {checked}");
 }
 
 #[test]

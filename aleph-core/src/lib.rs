@@ -4,16 +4,25 @@
 
 pub mod chain;
 pub mod cid;
+pub mod content;
 pub mod item_hash;
 pub mod message;
+pub mod permissions;
 pub mod signer;
+pub mod validate;
 pub mod verify;
 
 pub use chain::{Chain, ChainFamily};
+pub use content::{
+    AggregateContent, AggregateKey, Content, ContentError, ForgetContent, InstanceContent, PostContent, ProgramContent,
+    StoreContent, VProgramContent,
+};
 pub use item_hash::ItemHash;
 pub use message::{
     verification_buffer, ItemType, Message, MessageStatus, MessageType, PendingMessage, SignedFields,
     UnsignedMessage,
 };
+pub use permissions::{Grant, MessageFacts, PermissionError};
 pub use signer::{SignError, Signer, SigningPayload};
+pub use validate::{DecodedContent, ErrorCode, ErrorKind, ProcessingError};
 pub use verify::{verify_batch, verify_signature, VerifyError};

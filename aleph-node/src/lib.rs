@@ -1,2 +1,17 @@
-//! The Aleph.im node: CCN and CRN roles (built out in its own issue).
-pub use aleph_core as core;
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs, unreachable_pub)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
+pub mod api;
+pub mod config;
+pub mod dev;
+mod node;
+pub mod pipeline;
+pub mod storage;
+mod tasks;
+
+pub use config::NodeConfig;
+pub use node::{Node, NodeBuilder, NodeError, NodeHandle};
+
+/// The node's version, as `/api/v0/version` reports it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,169 @@
+//! End-to-end load: pre-signs messages (an ETH + SOL mix), starts the real `aleph-node` binary on
+//! loopback, posts them with 32 concurrent clients, and reports ingestion and processing rates and
+//! the node's peak RSS. Then fills the database to `--fill` messages and measures
+//! `messages.json?addresses=…` latency.
+//!
+//! Run with: `cargo bench -p aleph-node --bench load -- [--messages 20000] [--concurrency 32] [--fill 1000000]`
+
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aleph_core::chain::ethereum::EthereumSigner;
+use aleph_core::chain::solana::SolanaSigner;
+use aleph_core::{MessageType, PendingMessage, Signer, UnsignedMessage};
+use rayon::prelude::*;
+
+fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn presign(n: usize) -> Vec<PendingMessage> {
+    let eth: Vec<EthereumSigner> = (0..8u8).map(|i| EthereumSigner::from_bytes(&[i + 1; 32]).expect("key")).collect();
+    let sol: Vec<SolanaSigner> = (0..8u8).map(|i| SolanaSigner::from_seed(&[i + 101; 32])).collect();
+    (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let signer: &dyn Signer = if i % 2 == 0 { &eth[i / 2 % 8] } else { &sol[i / 2 % 8] };
+            let time = 1_700_000_000.0 + i as f64 / 1000.0;
+            let content = format!(
+                r#"{{"address":"{}","time":{time},"type":"load","content":{{"n":{i},"body":"load test message"}}}}"#,
+                signer.address()
+            );
+            signer.sign(UnsignedMessage::inline(MessageType::Post, content, time, Some("LOAD".into()))).expect("sign")
+        })
+        .collect()
+}
+
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(14999)
+}
+
+fn start_node(dir: &std::path::Path, port: u16) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_aleph-node"))
+        .args(["--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .arg(dir)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("starting aleph-node")
+}
+
+async fn wait_ready(client: &reqwest::Client, url: &str) {
+    for _ in 0..100 {
+        if client.get(format!("{url}/api/v0/version")).send().await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("node did not start");
+}
+
+async fn count_processed(client: &reqwest::Client, url: &str) -> u64 {
+    let body: serde_json::Value = client
+        .get(format!("{url}/api/v0/messages.json?channels=LOAD&pagination=1"))
+        .send()
+        .await
+        .expect("query")
+        .json()
+        .await
+        .expect("json");
+    body["pagination_total"].as_u64().unwrap_or(0)
+}
+
+#[tokio::main]
+async fn main() {
+    let n = arg("--messages", 20_000);
+    let concurrency = arg("--concurrency", 32);
+    let fill = arg("--fill", 0);
+    let dir = std::env::temp_dir().join(format!("aleph-load-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let t = Instant::now();
+    let messages = Arc::new(presign(n));
+    println!("pre-signed {n} messages (ETH+SOL) in {:.1}s", t.elapsed().as_secs_f64());
+
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let mut node = start_node(&dir, port);
+    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().expect("client");
+    wait_ready(&client, &url).await;
+
+    let next = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (client, url, messages, next) = (client.clone(), url.clone(), messages.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut accepted = 0usize;
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(m) = messages.get(i) else { break };
+                let body = serde_json::json!({"sync": false, "message": m});
+                let r = client.post(format!("{url}/api/v0/messages")).json(&body).send().await.expect("post");
+                if r.status().as_u16() == 202 || r.status().as_u16() == 200 {
+                    accepted += 1;
+                }
+            }
+            accepted
+        }));
+    }
+    let mut accepted = 0;
+    for t in tasks {
+        accepted += t.await.expect("task");
+    }
+    let ingest = start.elapsed();
+    loop {
+        let done = count_processed(&client, &url).await;
+        if done as usize >= accepted || start.elapsed() > Duration::from_secs(600) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let total = start.elapsed();
+    println!(
+        "accepted {accepted}/{n} in {:.2}s ({:.0} msg/s at intake); all processed after {:.2}s: {:.0} msg/s end to end (concurrency {concurrency})",
+        ingest.as_secs_f64(),
+        accepted as f64 / ingest.as_secs_f64(),
+        total.as_secs_f64(),
+        accepted as f64 / total.as_secs_f64()
+    );
+    println!("node peak RSS: {} MiB", peak_rss_kib(node.id()).unwrap_or(0) / 1024);
+
+    if fill > 0 {
+        let _ = node.kill();
+        let _ = node.wait();
+        let target = fill.saturating_sub(accepted);
+        let t = Instant::now();
+        aleph_node::storage::bench_fill(&dir.join("aleph.sqlite3"), target).expect("fill");
+        println!("filled the database with {target} more messages in {:.1}s", t.elapsed().as_secs_f64());
+        node = start_node(&dir, port);
+        wait_ready(&client, &url).await;
+        let addresses: Vec<String> = (0..8).map(|i| format!("0xFILL{:036x}", i * 7919)).collect();
+        let mut lat = Vec::new();
+        for i in 0..400 {
+            let a = &addresses[i % addresses.len()];
+            let t = Instant::now();
+            let r = client.get(format!("{url}/api/v0/messages.json?addresses={a}&pagination=20&page={}", 1 + i % 5)).send().await.expect("get");
+            let _ = r.bytes().await;
+            lat.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        lat.sort_by(f64::total_cmp);
+        println!(
+            "messages.json?addresses=… over {fill} messages: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms",
+            lat[lat.len() / 2],
+            lat[lat.len() * 9 / 10],
+            lat[lat.len() * 99 / 100]
+        );
+    }
+    let _ = node.kill();
+    let _ = node.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}

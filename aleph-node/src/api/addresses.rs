@@ -1,0 +1,291 @@
+//! Per-address views: stats, files, post types, channels, and authorizations from `security`
+//! aggregates.
+
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use rusqlite::types::Value as SqlValue;
+use serde_json::{json, Map, Value};
+
+use super::error::{ApiError, ApiResult};
+use super::query::{self, Params};
+use super::AppState;
+
+const STAT_TYPES: [(&str, &str); 6] =
+    [("post", "POST"), ("aggregate", "AGGREGATE"), ("store", "STORE"), ("forget", "FORGET"), ("program", "PROGRAM"), ("instance", "INSTANCE")];
+
+fn stats_of(rows: &[(String, String, i64)]) -> Map<String, Value> {
+    let mut out: Map<String, Value> = Map::new();
+    for (address, message_type, n) in rows {
+        let entry = out.entry(address.clone()).or_insert_with(|| {
+            let mut m = Map::new();
+            m.insert("messages".into(), json!(0));
+            for (k, _) in STAT_TYPES {
+                m.insert(k.into(), json!(0));
+            }
+            Value::Object(m)
+        });
+        if let Value::Object(m) = entry {
+            let total = m.get("messages").and_then(Value::as_i64).unwrap_or(0) + n;
+            m.insert("messages".into(), json!(total));
+            if let Some((k, _)) = STAT_TYPES.iter().find(|(_, t)| t == message_type) {
+                m.insert((*k).into(), json!(n));
+            }
+        }
+    }
+    out
+}
+
+/// `GET /api/v0/addresses/stats.json?addresses[]=…` (also `addresses=a,b`).
+pub(crate) async fn stats_v0(State(state): State<AppState>, Query(params): Query<Vec<(String, String)>>) -> ApiResult<Json<Value>> {
+    let mut addresses: Vec<String> = Vec::new();
+    for (k, v) in params {
+        if k == "addresses[]" || k == "addresses" {
+            addresses.extend(v.split(',').filter(|s| !s.is_empty()).map(str::to_owned));
+        }
+    }
+    let rows = state
+        .pipeline
+        .db()
+        .read(move |c| {
+            let (filter, args): (String, Vec<SqlValue>) = if addresses.is_empty() {
+                (String::new(), Vec::new())
+            } else {
+                (format!(" WHERE sender IN ({})", vec!["?"; addresses.len()].join(",")), addresses.into_iter().map(SqlValue::Text).collect())
+            };
+            let mut stmt = c.prepare(&format!("SELECT sender, type, COUNT(*) FROM messages{filter} GROUP BY sender, type"))?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .await?;
+    Ok(Json(json!({"data": stats_of(&rows)})))
+}
+
+/// `GET /api/v1/addresses/stats.json`: paginated, sortable, with a substring filter.
+pub(crate) async fn stats_v1(State(state): State<AppState>, Query(params): Query<Params>) -> ApiResult<Json<Value>> {
+    let contains = params.get("addressContains").cloned().unwrap_or_default();
+    if contains.len() > 66 {
+        return Err(ApiError::Unprocessable("addressContains is limited to 66 characters".into()));
+    }
+    let sort_by = params.get("sortBy").cloned().unwrap_or_else(|| "total".into());
+    let sort_type = match sort_by.as_str() {
+        "total" | "" => None,
+        other => Some(
+            STAT_TYPES.iter().find(|(k, _)| *k == other).map(|(_, t)| *t).ok_or_else(|| ApiError::Unprocessable(format!("invalid sortBy {other:?}")))?,
+        ),
+    };
+    let ascending = query::ascending(&params, "sortOrder")?;
+    let (page, per_page) = match query::paging(&params, 20, None)? {
+        crate::storage::messages::Paging::Page { page, per_page } => (page, per_page),
+        crate::storage::messages::Paging::Cursor { per_page, .. } => (1, per_page),
+    };
+    let (rows, total) = state
+        .pipeline
+        .db()
+        .read(move |c| {
+            let like = format!("%{}%", contains.to_lowercase());
+            let order_expr = match sort_type {
+                None => "COUNT(*)".to_owned(),
+                Some(t) => format!("SUM(type = '{t}')"),
+            };
+            let dir = if ascending { "ASC" } else { "DESC" };
+            let limit = if per_page == 0 { String::new() } else { format!(" LIMIT {per_page} OFFSET {}", (page - 1) * per_page) };
+            let mut stmt = c.prepare(&format!(
+                "SELECT sender FROM messages WHERE lower(sender) LIKE ?1 GROUP BY sender ORDER BY {order_expr} {dir}, sender{limit}"
+            ))?;
+            let senders: Vec<String> = stmt.query_map([&like], |r| r.get(0))?.collect::<Result<Vec<_>, _>>()?;
+            let total: i64 = c.query_row("SELECT COUNT(DISTINCT sender) FROM messages WHERE lower(sender) LIKE ?1", [&like], |r| r.get(0))?;
+            let mut rows = Vec::new();
+            let mut stmt = c.prepare_cached("SELECT sender, type, COUNT(*) FROM messages WHERE sender = ?1 GROUP BY type")?;
+            for s in &senders {
+                rows.extend(stmt.query_map([s], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<Vec<_>, _>>()?);
+            }
+            Ok((rows, total))
+        })
+        .await?;
+    Ok(Json(json!({
+        "data": stats_of(&rows),
+        "pagination_per_page": per_page, "pagination_page": page, "pagination_total": total, "pagination_item": "addresses",
+    })))
+}
+
+/// `GET /api/v0/addresses/{address}/files`.
+pub(crate) async fn files(
+    State(state): State<AppState>,
+    Path(address): Path<String>,
+    Query(params): Query<Params>,
+) -> ApiResult<Json<Value>> {
+    let per_page = query::number::<u64>(&params, "pagination")?.unwrap_or(100);
+    let page = query::number::<u64>(&params, "page")?.unwrap_or(1).max(1);
+    let ascending = query::ascending(&params, "sort_order")?;
+    let file_hash = params.get("file_hash").cloned();
+    let addr = address.clone();
+    let (files, total, total_size) = state
+        .pipeline
+        .db()
+        .read(move |c| {
+            let mut filter = "p.owner = ?1 AND p.kind = 'message'".to_owned();
+            let mut args = vec![SqlValue::Text(addr)];
+            if let Some(h) = file_hash {
+                filter.push_str(" AND p.file_hash = ?2");
+                args.push(SqlValue::Text(h));
+            }
+            let dir = if ascending { "ASC" } else { "DESC" };
+            let limit = if per_page == 0 { String::new() } else { format!(" LIMIT {per_page} OFFSET {}", (page - 1) * per_page) };
+            let mut stmt = c.prepare(&format!(
+                "SELECT p.file_hash, COALESCE(f.size, 0), COALESCE(f.type, 'file'), p.created, p.item_hash
+                 FROM file_pins p LEFT JOIN files f ON f.hash = p.file_hash WHERE {filter} ORDER BY p.created {dir}{limit}"
+            ))?;
+            let files = stmt
+                .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+                    let kind: String = r.get(2)?;
+                    Ok(json!({
+                        "file_hash": r.get::<_, String>(0)?, "size": r.get::<_, i64>(1)?,
+                        "type": if kind == "dir" { "directory".to_owned() } else { kind },
+                        "created": aleph_core::message::time_to_rfc3339(r.get(3)?),
+                        "item_hash": r.get::<_, Option<String>>(4)?,
+                    }))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            let (total, total_size): (i64, i64) = c.query_row(
+                &format!("SELECT COUNT(*), COALESCE(SUM(f.size), 0) FROM file_pins p LEFT JOIN files f ON f.hash = p.file_hash WHERE {filter}"),
+                rusqlite::params_from_iter(args.iter()),
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            Ok((files, total, total_size))
+        })
+        .await?;
+    if total == 0 {
+        return Err(ApiError::NotFound(format!("no files for {address}")));
+    }
+    Ok(Json(json!({
+        "address": address, "total_size": total_size, "files": files,
+        "pagination_page": page, "pagination_total": total, "pagination_per_page": per_page,
+    })))
+}
+
+async fn distinct(state: &AppState, sql: &'static str, address: String) -> ApiResult<Vec<String>> {
+    Ok(state
+        .pipeline
+        .db()
+        .read(move |c| {
+            let mut stmt = c.prepare_cached(sql)?;
+            let rows = stmt.query_map([address], |r| r.get(0))?.collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .await?)
+}
+
+/// `GET /api/v0/addresses/{address}/post_types`.
+pub(crate) async fn post_types(State(state): State<AppState>, Path(address): Path<String>) -> ApiResult<Json<Value>> {
+    let types = distinct(&state, "SELECT DISTINCT type FROM posts WHERE owner = ?1 AND amends IS NULL ORDER BY type", address.clone()).await?;
+    Ok(Json(json!({"address": address, "post_types": types})))
+}
+
+/// `GET /api/v0/addresses/{address}/channels`.
+pub(crate) async fn channels(State(state): State<AppState>, Path(address): Path<String>) -> ApiResult<Json<Value>> {
+    let channels = distinct(
+        &state,
+        "SELECT DISTINCT channel FROM messages WHERE sender = ?1 AND channel IS NOT NULL ORDER BY channel",
+        address.clone(),
+    )
+    .await?;
+    Ok(Json(json!({"address": address, "channels": channels})))
+}
+
+/// `GET /api/v0/channels/list.json`.
+pub(crate) async fn all_channels(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    let channels: Vec<String> = state
+        .pipeline
+        .db()
+        .read(|c| {
+            let mut stmt = c.prepare_cached("SELECT DISTINCT channel FROM messages WHERE channel IS NOT NULL ORDER BY channel")?;
+            let rows = stmt.query_map([], |r| r.get(0))?.collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .await?;
+    Ok(Json(json!({"channels": channels})))
+}
+
+fn entry_view(entry: &Value) -> Value {
+    let mut out = Map::new();
+    for key in ["types", "channels", "chain", "post_types", "aggregate_keys"] {
+        if let Some(v) = entry.get(key).filter(|v| !v.is_null()) {
+            out.insert(key.into(), v.clone());
+        }
+    }
+    Value::Object(out)
+}
+
+fn matches_filters(entry: &Value, params: &Params) -> bool {
+    let list_has = |key: &str, param: &str| {
+        let wanted = query::list(params, param);
+        wanted.is_empty()
+            || entry.get(key).and_then(Value::as_array).is_some_and(|a| wanted.iter().all(|w| a.iter().any(|v| v.as_str() == Some(w))))
+    };
+    let chains = query::list(params, "chains");
+    list_has("types", "types")
+        && list_has("channels", "channels")
+        && list_has("post_types", "postTypes")
+        && list_has("aggregate_keys", "aggregateKeys")
+        && (chains.is_empty() || entry.get("chain").and_then(Value::as_str).is_some_and(|c| chains.iter().any(|w| w == c)))
+}
+
+async fn authorizations(state: AppState, address: String, params: Params, granted: bool) -> ApiResult<Json<Value>> {
+    let address = address.strip_suffix(".json").unwrap_or(&address).to_owned();
+    let addr = address.clone();
+    let rows: Vec<(String, String)> = state
+        .pipeline
+        .db()
+        .read(move |c| {
+            let sql = if granted {
+                "SELECT owner, content FROM aggregates WHERE key = 'security' AND owner = ?1"
+            } else {
+                "SELECT owner, content FROM aggregates WHERE key = 'security' AND instr(lower(content), lower(?1)) > 0"
+            };
+            let mut stmt = c.prepare_cached(sql)?;
+            let rows = stmt.query_map([addr], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .await?;
+    let other_key = if granted { "grantee" } else { "granter" };
+    let other_filter = params.get(other_key).cloned();
+    let mut by_other: Map<String, Value> = Map::new();
+    for (owner, content) in rows {
+        let content: Value = serde_json::from_str(&content).unwrap_or(Value::Null);
+        for entry in content.get("authorizations").and_then(Value::as_array).into_iter().flatten() {
+            let Some(grantee) = entry.get("address").and_then(Value::as_str) else { continue };
+            if !granted && !grantee.eq_ignore_ascii_case(&address) {
+                continue;
+            }
+            let other = if granted { grantee.to_owned() } else { owner.clone() };
+            if other_filter.as_deref().is_some_and(|f| !f.eq_ignore_ascii_case(&other)) || !matches_filters(entry, &params) {
+                continue;
+            }
+            if let Value::Array(list) = by_other.entry(other).or_insert_with(|| Value::Array(Vec::new())) {
+                list.push(entry_view(entry));
+            }
+        }
+    }
+    let per_page = query::number::<u64>(&params, "pagination")?.unwrap_or(20);
+    if per_page == 0 || per_page > 500 {
+        return Err(ApiError::Unprocessable("pagination must be between 1 and 500".into()));
+    }
+    let page = query::number::<u64>(&params, "page")?.unwrap_or(1).max(1);
+    let total = by_other.len();
+    let page_items: Map<String, Value> =
+        by_other.into_iter().skip(((page - 1) * per_page) as usize).take(per_page as usize).collect();
+    Ok(Json(json!({
+        "address": address, "authorizations": page_items,
+        "pagination_page": page, "pagination_per_page": per_page, "pagination_total": total, "pagination_item": "authorizations",
+    })))
+}
+
+/// `GET /api/v0/authorizations/granted/{address}.json`.
+pub(crate) async fn granted(State(s): State<AppState>, Path(a): Path<String>, Query(p): Query<Params>) -> ApiResult<Json<Value>> {
+    authorizations(s, a, p, true).await
+}
+
+/// `GET /api/v0/authorizations/received/{address}.json`.
+pub(crate) async fn received(State(s): State<AppState>, Path(a): Path<String>, Query(p): Query<Params>) -> ApiResult<Json<Value>> {
+    authorizations(s, a, p, false).await
+}

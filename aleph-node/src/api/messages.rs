@@ -1,0 +1,331 @@
+//! Message endpoints: submit, list, and one message with its status.
+
+use std::time::Duration;
+
+use aleph_core::message::{time_to_rfc3339, MessageStatus};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use rusqlite::OptionalExtension;
+use serde_json::{json, Map, Value};
+
+use super::error::{ApiError, ApiResult};
+use super::query::{self, Params};
+use super::AppState;
+use crate::pipeline::{Event, Intake, Origin};
+use crate::storage::messages as store;
+
+fn iso(t: f64) -> Value {
+    time_to_rfc3339(t).map_or(Value::Null, Value::String)
+}
+
+fn status_code_of(status: MessageStatus) -> StatusCode {
+    match status {
+        MessageStatus::Processed | MessageStatus::Removing => StatusCode::OK,
+        MessageStatus::Pending => StatusCode::ACCEPTED,
+        MessageStatus::Rejected => StatusCode::UNPROCESSABLE_ENTITY,
+        MessageStatus::Forgotten | MessageStatus::Removed => StatusCode::GONE,
+    }
+}
+
+fn submit_response(status: StatusCode, message_status: &str) -> Response {
+    let body = json!({
+        "publication_status": {"status": "success", "failed": []},
+        "message_status": message_status,
+    });
+    (status, Json(body)).into_response()
+}
+
+/// `POST /api/v0/messages`: `{"sync": bool, "message": envelope}`.
+pub(crate) async fn submit(State(state): State<AppState>, body: axum::body::Bytes) -> ApiResult<Response> {
+    let body: Value =
+        serde_json::from_slice(&body).map_err(|e| ApiError::Unprocessable(format!("body is not JSON: {e}")))?;
+    let obj = body.as_object().ok_or_else(|| ApiError::Unprocessable("body must be a JSON object".into()))?;
+    let sync = match obj.get("sync") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(ApiError::Unprocessable("sync must be a boolean".into())),
+    };
+    let message = obj.get("message").cloned().ok_or_else(|| ApiError::Unprocessable("missing field `message`".into()))?;
+    if !message.is_object() {
+        return Err(ApiError::Unprocessable("`message` must be an object".into()));
+    }
+    submit_message(&state, message, sync).await
+}
+
+/// Submits one message and answers as the reference does for `POST /api/v0/messages`.
+pub(crate) async fn submit_message(state: &AppState, message: Value, sync: bool) -> ApiResult<Response> {
+    let mut events = state.pipeline.subscribe();
+    let (pending, intake) = state.pipeline.submit(message.clone(), Origin::Api).await?;
+    let hash = pending.item_hash.to_string();
+    match intake {
+        Intake::Known(status) => return Ok(submit_response(status_code_of(status), status.as_str())),
+        Intake::Rejected(_) => return Ok(submit_response(StatusCode::UNPROCESSABLE_ENTITY, "rejected")),
+        Intake::Queued => {}
+    }
+    state.broadcast(&message).await;
+    if !sync {
+        return Ok(submit_response(StatusCode::ACCEPTED, "pending"));
+    }
+    let timeout = Duration::from_secs_f64(state.pipeline.config().processing.sync_timeout_secs);
+    let wait = async {
+        loop {
+            match events.recv().await {
+                Ok(e) if e.item_hash() == hash => return Some(e),
+                Ok(_) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(_) => return None,
+            }
+        }
+    };
+    let outcome = match tokio::time::timeout(timeout, wait).await {
+        Ok(Some(Event::Processed { .. })) => submit_response(StatusCode::OK, "processed"),
+        Ok(Some(Event::Rejected { .. })) => submit_response(StatusCode::UNPROCESSABLE_ENTITY, "rejected"),
+        _ => {
+            // Lagged receivers or a timeout: answer with whatever the database says now.
+            let h = hash.clone();
+            let status = state.pipeline.db().read(move |c| store::status(c, &h)).await?;
+            match status.and_then(|(s, _)| s.parse::<MessageStatus>().ok()) {
+                Some(s) => submit_response(status_code_of(s), s.as_str()),
+                None => submit_response(StatusCode::ACCEPTED, "pending"),
+            }
+        }
+    };
+    Ok(outcome)
+}
+
+/// `GET /api/v0/messages.json`.
+pub(crate) async fn list(State(state): State<AppState>, Query(params): Query<Params>) -> ApiResult<Json<Value>> {
+    list_page(state, params, None).await
+}
+
+/// `GET /api/v0/messages/page/{page}.json`.
+pub(crate) async fn list_page_path(
+    State(state): State<AppState>,
+    Path(page): Path<String>,
+    Query(params): Query<Params>,
+) -> ApiResult<Json<Value>> {
+    let page = page
+        .strip_suffix(".json")
+        .and_then(|p| p.parse::<u64>().ok())
+        .ok_or_else(|| ApiError::NotFound("no such page".into()))?;
+    list_page(state, params, Some(page)).await
+}
+
+async fn list_page(state: AppState, params: Params, path_page: Option<u64>) -> ApiResult<Json<Value>> {
+    let statuses = query::list(&params, "msgStatuses");
+    if statuses.iter().any(|s| s == "forgotten" || s == "removed") {
+        if statuses.len() > 1 {
+            return Err(ApiError::BadRequest("forgotten and removed statuses must be requested alone".into()));
+        }
+        return forgotten_list(state, params, path_page).await.map(Json);
+    }
+    let (q, format) = query::message_query(&params)?;
+    let paging = query::paging(&params, 20, path_page)?;
+    let p2 = paging.clone();
+    let page = state.pipeline.db().read(move |c| store::list_messages(c, &q, &p2, format)).await?;
+    let body = match paging {
+        store::Paging::Page { page: n, per_page } => json!({
+            "messages": page.messages,
+            "pagination_page": n,
+            "pagination_per_page": per_page,
+            "pagination_total": page.total.unwrap_or(0),
+            "pagination_item": "messages",
+        }),
+        store::Paging::Cursor { per_page, .. } => json!({
+            "messages": page.messages,
+            "pagination_per_page": per_page,
+            "next_cursor": page.next_cursor,
+        }),
+    };
+    Ok(Json(body))
+}
+
+fn forgotten_skeleton(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Map<String, Value>, Value)> {
+    let mut m = Map::new();
+    m.insert("item_hash".into(), Value::String(row.get("item_hash")?));
+    m.insert("type".into(), Value::String(row.get("type")?));
+    m.insert("chain".into(), Value::String(row.get("chain")?));
+    m.insert("sender".into(), Value::String(row.get("sender")?));
+    m.insert("signature".into(), row.get::<_, Option<String>>("signature")?.map_or(Value::Null, Value::String));
+    m.insert("item_type".into(), Value::String(row.get("item_type")?));
+    m.insert("time".into(), json!(row.get::<_, f64>("time")?));
+    m.insert("channel".into(), row.get::<_, Option<String>>("channel")?.map_or(Value::Null, Value::String));
+    m.insert("owner".into(), row.get::<_, Option<String>>("owner")?.map_or(Value::Null, Value::String));
+    m.insert("payment_type".into(), row.get::<_, Option<String>>("payment_type")?.map_or(Value::Null, Value::String));
+    m.insert("size".into(), row.get::<_, Option<i64>>("size")?.map_or(Value::Null, |s| json!(s)));
+    m.insert("forgotten_at".into(), iso(row.get("forgotten_at")?));
+    let by: String = row.get("forgotten_by")?;
+    let by: Value = serde_json::from_str(&by).unwrap_or(Value::Array(Vec::new()));
+    Ok((m, by))
+}
+
+async fn forgotten_list(state: AppState, params: Params, path_page: Option<u64>) -> ApiResult<Value> {
+    if params.contains_key("cursor") {
+        return Err(ApiError::BadRequest("cursor paging is not available for forgotten messages".into()));
+    }
+    let (page, per_page) = match query::paging(&params, 20, path_page)? {
+        store::Paging::Page { page, per_page } => (page, per_page),
+        store::Paging::Cursor { .. } => (1, 20),
+    };
+    let addresses = query::list(&params, "addresses");
+    let types = query::list(&params, "msgTypes");
+    let (items, total) = state
+        .pipeline
+        .db()
+        .read(move |c| {
+            let mut clauses = Vec::new();
+            let mut args: Vec<rusqlite::types::Value> = Vec::new();
+            for (col, vals) in [("sender", &addresses), ("type", &types)] {
+                if !vals.is_empty() {
+                    clauses.push(format!("{col} IN ({})", vec!["?"; vals.len()].join(",")));
+                    args.extend(vals.iter().map(|v| rusqlite::types::Value::Text(v.clone())));
+                }
+            }
+            let filter = if clauses.is_empty() { String::new() } else { format!(" WHERE {}", clauses.join(" AND ")) };
+            let limit = if per_page == 0 { String::new() } else { format!(" LIMIT {per_page} OFFSET {}", (page - 1) * per_page) };
+            let mut stmt =
+                c.prepare(&format!("SELECT * FROM forgotten_messages{filter} ORDER BY forgotten_at DESC{limit}"))?;
+            let items = stmt
+                .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+                    let (mut m, by) = forgotten_skeleton(r)?;
+                    m.insert("status".into(), Value::String("forgotten".into()));
+                    m.insert("forgotten_by".into(), by);
+                    Ok(Value::Object(m))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            let total: i64 = c.query_row(
+                &format!("SELECT COUNT(*) FROM forgotten_messages{filter}"),
+                rusqlite::params_from_iter(args.iter()),
+                |r| r.get(0),
+            )?;
+            Ok((items, total))
+        })
+        .await?;
+    Ok(json!({
+        "messages": items,
+        "pagination_page": page,
+        "pagination_per_page": per_page,
+        "pagination_total": total,
+        "pagination_item": "messages",
+    }))
+}
+
+fn check_hash(hash: &str) -> ApiResult<()> {
+    if aleph_core::ItemHash::is_valid(hash) {
+        Ok(())
+    } else {
+        Err(ApiError::BadRequest(format!("invalid item hash {hash:?}")))
+    }
+}
+
+/// `GET /api/v0/messages/{item_hash}`: the message with its status, in the reference's shapes.
+pub(crate) async fn get_one(State(state): State<AppState>, Path(hash): Path<String>) -> ApiResult<Json<Value>> {
+    check_hash(&hash)?;
+    let h = hash.clone();
+    let body = state
+        .pipeline
+        .db()
+        .read(move |c| {
+            let Some((status, reception_time)) = store::status(c, &h)? else { return Ok(None) };
+            let mut out = Map::new();
+            out.insert("status".into(), Value::String(status.clone()));
+            out.insert("item_hash".into(), Value::String(h.clone()));
+            out.insert("reception_time".into(), iso(reception_time));
+            match status.as_str() {
+                "processed" | "removing" => {
+                    let Some(mut message) = store::get_message(c, &h)? else { return Ok(None) };
+                    if let Some(obj) = message.as_object_mut() {
+                        obj.remove("size");
+                    }
+                    out.insert("message".into(), message);
+                    if status == "removing" {
+                        out.insert("reason".into(), Value::String("balance_insufficient".into()));
+                    }
+                }
+                "pending" => {
+                    let mut stmt = c.prepare_cached(
+                        "SELECT message, reception_time FROM pending_messages WHERE item_hash = ?1 ORDER BY id",
+                    )?;
+                    let messages = stmt
+                        .query_map([&h], |r| Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?)))?
+                        .collect::<Result<Vec<_>, _>>()?
+                        .into_iter()
+                        .filter_map(|(text, rt)| {
+                            let mut m: Map<String, Value> = serde_json::from_str(&text).ok()?;
+                            let content = m
+                                .get("item_content")
+                                .and_then(Value::as_str)
+                                .and_then(|c| serde_json::from_str(c).ok())
+                                .unwrap_or(Value::Null);
+                            let t = m.get("time").and_then(Value::as_f64).unwrap_or(0.0);
+                            m.insert("time".into(), iso(t));
+                            m.insert("content".into(), content);
+                            m.insert("reception_time".into(), iso(rt));
+                            Some(Value::Object(m))
+                        })
+                        .collect::<Vec<_>>();
+                    out.insert("messages".into(), Value::Array(messages));
+                }
+                "rejected" => {
+                    let row: Option<(String, i64, Option<String>)> = c
+                        .query_row(
+                            "SELECT message, error_code, details FROM rejected_messages WHERE item_hash = ?1",
+                            [&h],
+                            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                        )
+                        .optional()?;
+                    let (message, code, details) = row.unwrap_or_else(|| ("null".into(), -1, None));
+                    out.insert("message".into(), serde_json::from_str(&message).unwrap_or(Value::Null));
+                    out.insert("error_code".into(), json!(code));
+                    out.insert(
+                        "details".into(),
+                        details.and_then(|d| serde_json::from_str(&d).ok()).unwrap_or(Value::Null),
+                    );
+                }
+                "forgotten" => {
+                    let row = c
+                        .query_row("SELECT * FROM forgotten_messages WHERE item_hash = ?1", [&h], forgotten_skeleton)
+                        .optional()?;
+                    let (message, by) = row.unwrap_or_default();
+                    out.insert("message".into(), Value::Object(message));
+                    out.insert("forgotten_by".into(), by);
+                }
+                _ => {}
+            }
+            Ok(Some(Value::Object(out)))
+        })
+        .await?;
+    body.map(Json).ok_or_else(|| ApiError::NotFound(format!("message {hash} not found")))
+}
+
+/// `GET /api/v0/messages/{item_hash}/status`.
+pub(crate) async fn get_status(State(state): State<AppState>, Path(hash): Path<String>) -> ApiResult<Json<Value>> {
+    check_hash(&hash)?;
+    let h = hash.clone();
+    let status = state.pipeline.db().read(move |c| store::status(c, &h)).await?;
+    let (status, reception_time) = status.ok_or_else(|| ApiError::NotFound(format!("message {hash} not found")))?;
+    Ok(Json(json!({"status": status, "item_hash": hash, "reception_time": iso(reception_time)})))
+}
+
+/// `GET /api/v0/messages/{item_hash}/content`: the content of a processed message (the user
+/// payload for POSTs).
+pub(crate) async fn get_content(State(state): State<AppState>, Path(hash): Path<String>) -> ApiResult<Json<Value>> {
+    check_hash(&hash)?;
+    let h = hash.clone();
+    let (status, message) = state
+        .pipeline
+        .db()
+        .read(move |c| Ok((store::status(c, &h)?, store::get_message(c, &h)?)))
+        .await?;
+    let Some((status, _)) = status else { return Err(ApiError::NotFound(format!("message {hash} not found"))) };
+    let message = message
+        .filter(|_| status == "processed" || status == "removing")
+        .ok_or_else(|| ApiError::Unprocessable(format!("message {hash} is {status}, not processed")))?;
+    let content = message.get("content").cloned().unwrap_or(Value::Null);
+    if message.get("type").and_then(Value::as_str) == Some("POST") {
+        return Ok(Json(content.get("content").cloned().unwrap_or(Value::Null)));
+    }
+    Ok(Json(content))
+}

@@ -1,0 +1,98 @@
+//! The HTTP API: the only place routes are defined is [`router`].
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use serde_json::Value;
+use tower_http::cors::{Any, CorsLayer};
+
+use crate::pipeline::Pipeline;
+
+mod addresses;
+mod aggregates;
+pub mod error;
+mod messages;
+mod misc;
+mod posts;
+mod query;
+mod storage;
+mod ws;
+
+/// Something that spreads accepted messages to other nodes (the P2P layer).
+pub trait Broadcaster: Send + Sync + std::fmt::Debug + 'static {
+    /// Publishes a message's pending envelope to peers.
+    fn publish(&self, message: &Value);
+}
+
+/// What every handler can reach.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The message pipeline (and through it the database and file store).
+    pub pipeline: Pipeline,
+    /// Where accepted messages are gossiped, when the node is networked.
+    pub broadcaster: Option<Arc<dyn Broadcaster>>,
+    /// The node's version string.
+    pub version: &'static str,
+}
+
+impl AppState {
+    /// Gossips a message to peers (no-op for a standalone node).
+    pub(crate) async fn broadcast(&self, message: &Value) {
+        if let Some(b) = &self.broadcaster {
+            b.publish(message);
+        }
+    }
+}
+
+/// The node's HTTP API.
+pub fn router(state: AppState) -> Router {
+    let limits = state.pipeline.config().limits.clone();
+    let body_limit = limits.max_body_bytes;
+    // Uploads carry the file plus a little multipart framing.
+    let upload_limit = DefaultBodyLimit::max(limits.max_upload.max(limits.max_ipfs_upload) + (1 << 20));
+    let json_upload_limit = DefaultBodyLimit::max(limits.max_unauthenticated_upload + (1 << 20));
+    let cors = CorsLayer::new().allow_origin(Any).allow_methods(Any).allow_headers(Any).expose_headers(Any);
+    Router::new()
+        .route("/api/v0/messages", post(messages::submit))
+        .route("/api/v0/messages.json", get(messages::list))
+        .route("/api/v0/messages/page/{page}", get(messages::list_page_path))
+        .route("/api/v0/messages/{item_hash}/status", get(messages::get_status))
+        .route("/api/v0/messages/{item_hash}/content", get(messages::get_content))
+        .route("/api/v0/messages/{item_hash}", get(messages::get_one))
+        .route("/api/v0/posts.json", get(posts::list_v0))
+        .route("/api/v0/posts/page/{page}", get(posts::list_v0_page))
+        .route("/api/v1/posts.json", get(posts::list_v1))
+        .route("/api/v1/posts/page/{page}", get(posts::list_v1_page))
+        .route("/api/v0/aggregates", get(aggregates::list))
+        .route("/api/v0/aggregates.json", get(aggregates::list))
+        .route("/api/v0/aggregates/{address}", get(aggregates::of_address))
+        .route("/api/v0/storage/add_file", post(storage::storage_add_file).layer(upload_limit.clone()))
+        .route("/api/v0/ipfs/add_file", post(storage::ipfs_add_file).layer(upload_limit))
+        .route("/api/v0/storage/add_json", post(storage::storage_add_json).layer(json_upload_limit.clone()))
+        .route("/api/v0/ipfs/add_json", post(storage::ipfs_add_json).layer(json_upload_limit))
+        .route("/api/v0/storage/limits.json", get(storage::limits))
+        .route("/api/v0/storage/raw/{hash}", get(storage::raw))
+        .route("/api/v0/storage/metadata/{hash}", get(storage::metadata))
+        .route("/api/v0/storage/by-message-hash/{hash}", get(storage::by_message_hash))
+        .route("/api/v0/storage/by-ref/{reference}", get(storage::by_ref))
+        .route("/api/v0/storage/by-ref/{address}/{reference}", get(storage::by_owner_ref))
+        .route("/api/v0/storage/count/{hash}", get(storage::count))
+        .route("/api/v0/storage/{hash}", get(storage::base64_content))
+        .route("/api/v0/addresses/stats.json", get(addresses::stats_v0))
+        .route("/api/v1/addresses/stats.json", get(addresses::stats_v1))
+        .route("/api/v0/addresses/{address}/files", get(addresses::files))
+        .route("/api/v0/addresses/{address}/post_types", get(addresses::post_types))
+        .route("/api/v0/addresses/{address}/channels", get(addresses::channels))
+        .route("/api/v0/channels/list.json", get(addresses::all_channels))
+        .route("/api/v0/authorizations/granted/{address}", get(addresses::granted))
+        .route("/api/v0/authorizations/received/{address}", get(addresses::received))
+        .route("/api/ws0/messages", get(ws::messages))
+        .route("/api/v0/version", get(misc::version))
+        .route("/version", get(misc::version))
+        .route("/api/v0/info/public.json", get(misc::public_info))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(cors)
+        .with_state(state)
+}

@@ -1,0 +1,329 @@
+//! Files: uploads (raw, multipart, multipart with a signed STORE message; JSON documents; the
+//! IPFS variants with CIDs computed locally) and reads (raw bytes, base64 for peers, metadata).
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::Engine;
+use rusqlite::{params, OptionalExtension};
+use serde_json::{json, Value};
+
+use super::error::{ApiError, ApiResult};
+use super::AppState;
+use crate::pipeline::now;
+
+/// How an upload is addressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UploadEngine {
+    /// sha256, node-native storage.
+    Storage,
+    /// kubo-compatible CIDv0.
+    Ipfs,
+}
+
+fn hash_of(engine: UploadEngine, bytes: &[u8]) -> String {
+    match engine {
+        UploadEngine::Storage => aleph_core::ItemHash::sha256(bytes).to_string(),
+        UploadEngine::Ipfs => aleph_core::cid::cid_v0(bytes),
+    }
+}
+
+/// Stores bytes under their hash and records the file; `grace` adds an upload grace pin.
+pub(crate) async fn store_file(state: &AppState, engine: UploadEngine, bytes: Bytes, grace: bool) -> ApiResult<String> {
+    let hash = hash_of(engine, &bytes);
+    state.pipeline.files().put(&hash, bytes.clone()).await?;
+    let size = bytes.len() as i64;
+    let h = hash.clone();
+    let grace_secs = state.pipeline.config().processing.file_grace_period_secs;
+    state
+        .pipeline
+        .db()
+        .write(move |tx| {
+            tx.execute("INSERT OR IGNORE INTO files (hash, size, type) VALUES (?1, ?2, 'file')", params![h, size])?;
+            if grace {
+                let pinned: bool = tx
+                    .query_row("SELECT 1 FROM file_pins WHERE file_hash = ?1 AND kind != 'grace_period'", [&h], |_| Ok(true))
+                    .optional()?
+                    .is_some();
+                if !pinned {
+                    let t = now();
+                    tx.execute("DELETE FROM file_pins WHERE file_hash = ?1 AND kind = 'grace_period'", [&h])?;
+                    tx.execute(
+                        "INSERT INTO file_pins (file_hash, kind, created, delete_by) VALUES (?1, 'grace_period', ?2, ?3)",
+                        params![h, t, t + grace_secs],
+                    )?;
+                }
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(hash)
+}
+
+struct Upload {
+    file: Option<(Bytes, Option<String>)>,
+    metadata: Option<Value>,
+}
+
+async fn read_multipart(mut multipart: Multipart, limit: usize) -> ApiResult<Upload> {
+    let mut up = Upload { file: None, metadata: None };
+    while let Some(field) = multipart.next_field().await.map_err(|e| ApiError::BadRequest(format!("multipart: {e}")))? {
+        let name = field.name().unwrap_or_default().to_owned();
+        let filename = field.file_name().map(str::to_owned);
+        let data = field.bytes().await.map_err(|e| ApiError::BadRequest(format!("multipart: {e}")))?;
+        if data.len() > limit {
+            return Err(ApiError::TooLarge(format!("the upload is over the {limit}-byte limit")));
+        }
+        match name.as_str() {
+            "file" => up.file = Some((data, filename)),
+            "metadata" => {
+                up.metadata =
+                    Some(serde_json::from_slice(&data).map_err(|e| ApiError::Unprocessable(format!("metadata: {e}")))?)
+            }
+            _ => {}
+        }
+    }
+    Ok(up)
+}
+
+fn is_multipart(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"))
+}
+
+/// Checks the signed STORE message that accompanies an authenticated upload: signature (403),
+/// inline content (422), the file hash (422), the owner's balance (402).
+async fn check_upload_message(state: &AppState, metadata: &Value, engine: UploadEngine, file: &[u8]) -> ApiResult<(Value, bool)> {
+    let message = metadata.get("message").cloned().ok_or_else(|| ApiError::Unprocessable("metadata has no `message`".into()))?;
+    let sync = metadata.get("sync").and_then(Value::as_bool).unwrap_or(false);
+    let pending = aleph_core::PendingMessage::from_value(&message)
+        .map_err(|e| ApiError::Unprocessable(format!("InvalidMessageFormat: {e}")))?;
+    aleph_core::verify_signature(&pending.signed_fields()).map_err(|e| ApiError::Forbidden(format!("invalid signature: {e}")))?;
+    let content = pending
+        .item_content
+        .as_deref()
+        .ok_or_else(|| ApiError::Unprocessable("the STORE message must carry inline content".into()))?;
+    let content: Value = serde_json::from_str(content).map_err(|e| ApiError::Unprocessable(format!("item_content: {e}")))?;
+    let expected = content.get("item_hash").and_then(Value::as_str).unwrap_or_default();
+    if expected != hash_of(engine, file) {
+        return Err(ApiError::Unprocessable("File hash does not match".into()));
+    }
+    // PAYMENT-HOOK: the balance check (402) is wired in with the payment module.
+    Ok((message, sync))
+}
+
+async fn add_file(state: AppState, engine: UploadEngine, request: Request) -> ApiResult<Response> {
+    let limits = state.pipeline.config().limits.clone();
+    let max = if engine == UploadEngine::Ipfs { limits.max_ipfs_upload } else { limits.max_upload };
+    if !is_multipart(request.headers()) {
+        if engine == UploadEngine::Ipfs {
+            return Err(ApiError::BadRequest("ipfs/add_file takes a multipart form".into()));
+        }
+        let body = Bytes::from_request(request, &state)
+            .await
+            .map_err(|e| ApiError::TooLarge(format!("raw upload: {e}")))?;
+        if body.len() > limits.max_unauthenticated_upload {
+            return Err(ApiError::TooLarge("unauthenticated uploads are limited to 25 MiB".into()));
+        }
+        let hash = store_file(&state, engine, body, true).await?;
+        return Ok(Json(json!({"status": "success", "hash": hash})).into_response());
+    }
+    let multipart = Multipart::from_request(request, &state).await.map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let up = read_multipart(multipart, max).await?;
+    let (file, filename) = up.file.ok_or_else(|| ApiError::BadRequest("missing the `file` part".into()))?;
+    let size = file.len();
+    let (status, message) = match &up.metadata {
+        None => {
+            if size > limits.max_unauthenticated_upload {
+                return Err(ApiError::TooLarge("unauthenticated uploads are limited to 25 MiB".into()));
+            }
+            (StatusCode::OK, None)
+        }
+        Some(metadata) => {
+            let (message, sync) = check_upload_message(&state, metadata, engine, &file).await?;
+            (StatusCode::OK, Some((message, sync)))
+        }
+    };
+    let hash = store_file(&state, engine, file, message.is_none()).await?;
+    let mut status = status;
+    if let Some((message, sync)) = message {
+        let response = super::messages::submit_message(&state, message, sync).await?;
+        status = response.status();
+    }
+    let body = match engine {
+        UploadEngine::Storage => json!({"status": "success", "hash": hash}),
+        UploadEngine::Ipfs => json!({"status": "success", "hash": hash, "name": filename.unwrap_or_else(|| "file".into()), "size": size}),
+    };
+    Ok((status, Json(body)).into_response())
+}
+
+/// `POST /api/v0/storage/add_file`.
+pub(crate) async fn storage_add_file(State(state): State<AppState>, request: Request) -> ApiResult<Response> {
+    add_file(state, UploadEngine::Storage, request).await
+}
+
+/// `POST /api/v0/ipfs/add_file`.
+pub(crate) async fn ipfs_add_file(State(state): State<AppState>, request: Request) -> ApiResult<Response> {
+    add_file(state, UploadEngine::Ipfs, request).await
+}
+
+async fn add_json(state: AppState, engine: UploadEngine, body: Bytes) -> ApiResult<Json<Value>> {
+    if body.len() > state.pipeline.config().limits.max_unauthenticated_upload {
+        return Err(ApiError::TooLarge("JSON uploads are limited to 25 MiB".into()));
+    }
+    let value: Value = serde_json::from_slice(&body).map_err(|e| ApiError::Unprocessable(format!("body is not JSON: {e}")))?;
+    // Re-serialized compact with sorted keys, as the reference does; the hash is of these bytes.
+    let bytes = Bytes::from(serde_json::to_vec(&value).map_err(|e| ApiError::Unprocessable(e.to_string()))?);
+    let hash = store_file(&state, engine, bytes, true).await?;
+    Ok(Json(json!({"status": "success", "hash": hash})))
+}
+
+/// `POST /api/v0/storage/add_json`.
+pub(crate) async fn storage_add_json(State(state): State<AppState>, body: Bytes) -> ApiResult<Json<Value>> {
+    add_json(state, UploadEngine::Storage, body).await
+}
+
+/// `POST /api/v0/ipfs/add_json`.
+pub(crate) async fn ipfs_add_json(State(state): State<AppState>, body: Bytes) -> ApiResult<Json<Value>> {
+    add_json(state, UploadEngine::Ipfs, body).await
+}
+
+fn check_hash(hash: &str) -> ApiResult<()> {
+    if aleph_core::ItemHash::is_valid(hash) {
+        Ok(())
+    } else {
+        Err(ApiError::BadRequest(format!("invalid file hash {hash:?}")))
+    }
+}
+
+async fn known_size(state: &AppState, hash: &str) -> ApiResult<Option<i64>> {
+    let h = hash.to_owned();
+    Ok(state.pipeline.db().read(move |c| Ok(c.query_row("SELECT size FROM files WHERE hash = ?1", [h], |r| r.get(0)).optional()?)).await?)
+}
+
+/// `GET|HEAD /api/v0/storage/raw/{hash}`.
+pub(crate) async fn raw(State(state): State<AppState>, Path(hash): Path<String>) -> ApiResult<Response> {
+    check_hash(&hash)?;
+    if known_size(&state, &hash).await?.is_none() {
+        return Err(ApiError::NotFound(format!("file {hash} not found")));
+    }
+    let bytes = state.pipeline.files().get(&hash).await?.ok_or_else(|| ApiError::NotFound(format!("file {hash} not found")))?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/octet-stream"), (header::ACCEPT_RANGES, "none")],
+        bytes,
+    )
+        .into_response())
+}
+
+/// `GET /api/v0/storage/{hash}`: the file as MIME-style base64, for peers.
+pub(crate) async fn base64_content(State(state): State<AppState>, Path(hash): Path<String>) -> ApiResult<Json<Value>> {
+    check_hash(&hash)?;
+    let Some(size) = known_size(&state, &hash).await? else { return Err(ApiError::NotFound(format!("file {hash} not found"))) };
+    if size as usize > state.pipeline.config().limits.max_upload {
+        return Err(ApiError::TooLarge("file too large to be served as base64".into()));
+    }
+    let bytes = state.pipeline.files().get(&hash).await?.ok_or_else(|| ApiError::NotFound(format!("file {hash} not found")))?;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&bytes);
+    // Python's base64.encodebytes: a newline every 76 characters and at the end.
+    let mut mime = String::with_capacity(encoded.len() + encoded.len() / 76 + 1);
+    for chunk in encoded.as_bytes().chunks(76) {
+        mime.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        mime.push('\n');
+    }
+    let engine = if hash.len() == 64 { "storage" } else { "ipfs" };
+    Ok(Json(json!({"status": "success", "hash": hash, "engine": engine, "content": mime})))
+}
+
+/// `GET /api/v0/storage/metadata/{hash}`.
+pub(crate) async fn metadata(State(state): State<AppState>, Path(hash): Path<String>) -> ApiResult<Json<Value>> {
+    check_hash(&hash)?;
+    let size = known_size(&state, &hash).await?.ok_or_else(|| ApiError::NotFound(format!("file {hash} not found")))?;
+    Ok(Json(json!({"file_hash": hash, "type": "file", "size": size, "download_url": format!("/api/v0/storage/raw/{hash}")})))
+}
+
+fn by_tag_body(row: (String, String, String, i64, Option<String>)) -> Value {
+    let (file_hash, owner, item_hash, size, reference) = row;
+    json!({"ref": reference.unwrap_or(item_hash), "owner": owner, "file_hash": file_hash,
+           "download_url": format!("/api/v0/storage/raw/{file_hash}"), "size": size})
+}
+
+/// `GET /api/v0/storage/by-message-hash/{message_hash}`.
+pub(crate) async fn by_message_hash(State(state): State<AppState>, Path(hash): Path<String>) -> ApiResult<Json<Value>> {
+    check_hash(&hash)?;
+    let h = hash.clone();
+    let row = state
+        .pipeline
+        .db()
+        .read(move |c| {
+            Ok(c.query_row(
+                "SELECT m.content_item_hash, m.owner, m.item_hash, COALESCE(f.size, 0), m.content_ref
+                 FROM messages m LEFT JOIN files f ON f.hash = m.content_item_hash WHERE m.item_hash = ?1 AND m.type = 'STORE'",
+                [h],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .optional()?)
+        })
+        .await?;
+    row.map(|r| Json(by_tag_body(r))).ok_or_else(|| ApiError::NotFound(format!("no STORE message {hash}")))
+}
+
+async fn by_tag(state: AppState, tag: String) -> ApiResult<Json<Value>> {
+    let t = tag.clone();
+    let row = state
+        .pipeline
+        .db()
+        .read(move |c| {
+            Ok(c.query_row(
+                "SELECT t.file_hash, t.owner, t.item_hash, COALESCE(f.size, 0), m.content_ref
+                 FROM file_tags t LEFT JOIN files f ON f.hash = t.file_hash LEFT JOIN messages m ON m.item_hash = t.item_hash
+                 WHERE t.tag = ?1",
+                [t],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .optional()?)
+        })
+        .await?;
+    row.map(|r| Json(by_tag_body(r))).ok_or_else(|| ApiError::NotFound(format!("no file with ref {tag}")))
+}
+
+/// `GET /api/v0/storage/by-ref/{ref}` (an item-hash ref).
+pub(crate) async fn by_ref(State(state): State<AppState>, Path(reference): Path<String>) -> ApiResult<Json<Value>> {
+    if !aleph_core::ItemHash::is_valid(&reference) {
+        return Err(ApiError::BadRequest("a user-defined ref needs the owner's address: /by-ref/{address}/{ref}".into()));
+    }
+    by_tag(state, reference).await
+}
+
+/// `GET /api/v0/storage/by-ref/{address}/{ref}`.
+pub(crate) async fn by_owner_ref(
+    State(state): State<AppState>,
+    Path((address, reference)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let tag = if aleph_core::ItemHash::is_valid(&reference) { reference } else { format!("{address}/{reference}") };
+    by_tag(state, tag).await
+}
+
+/// `GET /api/v0/storage/count/{hash}`: how many pins keep the file.
+pub(crate) async fn count(State(state): State<AppState>, Path(hash): Path<String>) -> ApiResult<Json<Value>> {
+    check_hash(&hash)?;
+    let n: i64 = state
+        .pipeline
+        .db()
+        .read(move |c| Ok(c.query_row("SELECT COUNT(*) FROM file_pins WHERE file_hash = ?1", [hash], |r| r.get(0))?))
+        .await?;
+    Ok(Json(json!(n)))
+}
+
+/// `GET /api/v0/storage/limits.json`.
+pub(crate) async fn limits(State(state): State<AppState>) -> Json<Value> {
+    let l = &state.pipeline.config().limits;
+    Json(json!({
+        "storage": {"max_file_size": l.max_upload, "max_unauthenticated_upload_file_size": l.max_unauthenticated_upload},
+        "ipfs": {"max_upload_file_size": l.max_ipfs_upload, "max_upload_car_size": 4u64 << 30,
+                 "max_unauthenticated_upload_file_size": l.max_unauthenticated_upload},
+    }))
+}

@@ -1,0 +1,169 @@
+//! Assembling and running a node: [`Node::builder`] → [`NodeBuilder::launch`] → [`NodeHandle`].
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::api::{self, AppState, Broadcaster};
+use crate::config::NodeConfig;
+use crate::dev::DevAccounts;
+use crate::pipeline::Pipeline;
+use crate::storage::{Db, FileStore, FsFileStore, StorageError};
+use crate::tasks::TaskManager;
+
+/// Why a node could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NodeError {
+    /// Storage could not be opened.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The API address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The data directory could not be prepared.
+    #[error("data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// The node.
+#[derive(Debug)]
+pub struct Node;
+
+impl Node {
+    /// A builder for a node with `config`; components not set take their defaults (SQLite and a
+    /// file store under the data directory, no P2P).
+    pub fn builder(config: NodeConfig) -> NodeBuilder {
+        NodeBuilder { config, files: None, broadcaster: None }
+    }
+}
+
+/// Builds a node from swappable components.
+#[derive(Debug)]
+pub struct NodeBuilder {
+    config: NodeConfig,
+    files: Option<Arc<dyn FileStore>>,
+    broadcaster: Option<Arc<dyn Broadcaster>>,
+}
+
+impl NodeBuilder {
+    /// Uses `store` for file bytes instead of the on-disk default.
+    pub fn file_store(mut self, store: impl FileStore) -> Self {
+        self.files = Some(Arc::new(store));
+        self
+    }
+
+    /// Gossips accepted messages through `broadcaster`.
+    pub fn broadcaster(mut self, broadcaster: Arc<dyn Broadcaster>) -> Self {
+        self.broadcaster = Some(broadcaster);
+        self
+    }
+
+    /// Opens storage, starts the pipeline and binds the API.
+    pub async fn launch(self) -> Result<NodeHandle, NodeError> {
+        let config = self.config;
+        let dir = config.data_dir.clone();
+        std::fs::create_dir_all(&dir).map_err(|source| NodeError::DataDir { path: dir.clone(), source })?;
+        let db = Db::open(&dir.join("aleph.sqlite3"))?;
+        let files: Arc<dyn FileStore> = match self.files {
+            Some(f) => f,
+            None => Arc::new(FsFileStore::open(&dir.join("files"))?),
+        };
+        let dev_accounts = if config.dev {
+            let accounts = DevAccounts::generate();
+            let seeded = accounts.clone();
+            db.write(move |tx| seeded.seed(tx)).await?;
+            accounts.write_json(&dir.join("dev-accounts.json")).map_err(|source| NodeError::DataDir { path: dir.clone(), source })?;
+            Some(accounts)
+        } else {
+            None
+        };
+
+        let mut tasks = TaskManager::new();
+        let pipeline = Pipeline::start(db.clone(), files, config.clone(), tasks.token(), &mut tasks);
+        let listener =
+            TcpListener::bind(config.listen).await.map_err(|source| NodeError::Bind { addr: config.listen, source })?;
+        let local_addr = listener.local_addr().map_err(|source| NodeError::Bind { addr: config.listen, source })?;
+        let state = AppState { pipeline: pipeline.clone(), broadcaster: self.broadcaster, version: crate::VERSION };
+        let app = api::router(state);
+        let http_stop = CancellationToken::new();
+        let stop = http_stop.clone();
+        let server = tokio::spawn(async move {
+            let res = axum::serve(listener, app.into_make_service())
+                .with_graceful_shutdown(async move { stop.cancelled().await })
+                .await;
+            if let Err(e) = res {
+                tracing::error!(error = %e, "HTTP server failed");
+            }
+        });
+        tracing::info!(%local_addr, "aleph-node API listening");
+        Ok(NodeHandle { local_addr, http_stop, server, tasks, db, pipeline, dev_accounts })
+    }
+}
+
+/// A running node. Stop it with [`NodeHandle::shutdown`].
+#[must_use = "a node runs until shut down; dropping the handle leaves it running detached"]
+#[derive(Debug)]
+pub struct NodeHandle {
+    local_addr: SocketAddr,
+    http_stop: CancellationToken,
+    server: JoinHandle<()>,
+    tasks: TaskManager,
+    db: Db,
+    pipeline: Pipeline,
+    dev_accounts: Option<DevAccounts>,
+}
+
+impl NodeHandle {
+    /// The address the API listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The API's base URL (`http://127.0.0.1:port`).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.local_addr)
+    }
+
+    /// The message pipeline.
+    pub fn pipeline(&self) -> &Pipeline {
+        &self.pipeline
+    }
+
+    /// The funded dev accounts (dev mode).
+    pub fn dev_accounts(&self) -> Option<&DevAccounts> {
+        self.dev_accounts.as_ref()
+    }
+
+    /// Resolves when a critical task has failed (the node should then be shut down).
+    pub async fn failed(&self) {
+        self.tasks.failed().cancelled().await
+    }
+
+    /// Stops the node in order: the API stops accepting and drains in-flight requests, then the
+    /// pipeline tasks stop, then the database is checkpointed.
+    pub async fn shutdown(self) {
+        self.http_stop.cancel();
+        if let Err(e) = self.server.await {
+            tracing::error!(error = %e, "HTTP server task panicked");
+        }
+        self.tasks.shutdown().await;
+        if let Err(e) = self.db.checkpoint() {
+            tracing::warn!(error = %e, "final checkpoint failed");
+        }
+        tracing::info!("aleph-node stopped");
+    }
+}

@@ -1,0 +1,123 @@
+//! The SQLite database: one writer connection, a small pool of readers, WAL journaling, and
+//! helpers to run closures on the blocking pool.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{Connection, OpenFlags, Transaction};
+
+use super::StorageError;
+
+const READERS: usize = 4;
+
+/// The node's database. Cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+    path: std::path::PathBuf,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("path", &self.inner.path).finish()
+    }
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // Durable against process crashes (kill -9): a committed WAL frame is in the OS page cache.
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    conn.pragma_update(None, "cache_size", -32_000)?;
+    conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    Ok(())
+}
+
+impl Db {
+    /// Opens (creating if needed) the database at `path` and applies the schema.
+    pub fn open(path: &Path) -> Result<Self, StorageError> {
+        let writer = Connection::open(path)?;
+        configure(&writer)?;
+        writer.execute_batch(include_str!("schema.sql"))?;
+        let mut readers = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let conn = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+            )?;
+            configure(&conn)?;
+            readers.push(conn);
+        }
+        Ok(Db {
+            inner: Arc::new(Inner { writer: Mutex::new(writer), readers: Mutex::new(readers), path: path.into() }),
+        })
+    }
+
+    /// Runs `f` in a write transaction on the blocking pool; commits if it returns `Ok`.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, StorageError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T, StorageError> + Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.write_blocking(f)).await.map_err(|e| StorageError::Task(e.to_string()))?
+    }
+
+    /// Runs `f` in a write transaction on the current thread.
+    pub fn write_blocking<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let mut conn = self.inner.writer.lock().map_err(|_| StorageError::Poisoned)?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Runs `f` with a read-only connection on the blocking pool.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, StorageError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StorageError> + Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.read_blocking(f)).await.map_err(|e| StorageError::Task(e.to_string()))?
+    }
+
+    /// Runs `f` with a read-only connection on the current thread.
+    pub fn read_blocking<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StorageError>) -> Result<T, StorageError> {
+        let conn = self.inner.readers.lock().map_err(|_| StorageError::Poisoned)?.pop();
+        let conn = match conn {
+            Some(c) => c,
+            None => {
+                let c = Connection::open_with_flags(
+                    &self.inner.path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                configure(&c)?;
+                c
+            }
+        };
+        let out = f(&conn);
+        if let Ok(mut pool) = self.inner.readers.lock() {
+            if pool.len() < READERS * 4 {
+                pool.push(conn);
+            }
+        }
+        out
+    }
+
+    /// Checkpoints the WAL into the main file (used at shutdown).
+    pub fn checkpoint(&self) -> Result<(), StorageError> {
+        let conn = self.inner.writer.lock().map_err(|_| StorageError::Poisoned)?;
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+        Ok(())
+    }
+}

@@ -1,0 +1,317 @@
+//! Reading messages: the list endpoint's filters and pagination, and the per-message views.
+
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{Connection, OptionalExtension, Row};
+use serde_json::{json, Map, Value};
+
+use super::StorageError;
+
+/// How much of `content` a listing returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ContentFormat {
+    /// The whole content.
+    #[default]
+    Full,
+    /// `address` plus the type's identifying fields.
+    Headers,
+    /// No `content` key.
+    None,
+}
+
+/// The filters and paging of `GET /api/v0/messages.json` (and the websocket).
+#[derive(Debug, Clone, Default)]
+pub struct MessageQuery {
+    /// `type IN`.
+    pub types: Vec<String>,
+    /// `sender IN`.
+    pub addresses: Vec<String>,
+    /// `content.address IN`.
+    pub owners: Vec<String>,
+    /// `content.ref IN`.
+    pub refs: Vec<String>,
+    /// `content.item_hash IN`.
+    pub content_hashes: Vec<String>,
+    /// `content.key IN`.
+    pub content_keys: Vec<String>,
+    /// `content.type IN`.
+    pub content_types: Vec<String>,
+    /// `chain IN`.
+    pub chains: Vec<String>,
+    /// `channel IN`.
+    pub channels: Vec<String>,
+    /// Any overlap with the message's tags.
+    pub tags: Vec<String>,
+    /// `item_hash IN`.
+    pub hashes: Vec<String>,
+    /// Payment types.
+    pub payment_types: Vec<String>,
+    /// Only `processed` (true) instead of `processed` and `removing`.
+    pub processed_only: bool,
+    /// `time >= start` (0 = off).
+    pub start_date: f64,
+    /// `time < end` (0 = off).
+    pub end_date: f64,
+    /// Ascending instead of descending time.
+    pub ascending: bool,
+    /// Messages processed after this sequence number (for resumable streams).
+    pub after_seq: Option<i64>,
+}
+
+/// A page of messages.
+#[derive(Debug)]
+pub struct MessagePage {
+    /// The messages, list form.
+    pub messages: Vec<Value>,
+    /// Total matching (page mode only).
+    pub total: Option<u64>,
+    /// The cursor of the next page (cursor mode only).
+    pub next_cursor: Option<String>,
+}
+
+/// Paging: page numbers or an opaque cursor.
+#[derive(Debug, Clone)]
+pub enum Paging {
+    /// Page `page` (from 1) of `per_page` (0 = everything).
+    Page {
+        /// Page number.
+        page: u64,
+        /// Items per page.
+        per_page: u64,
+    },
+    /// Keyset paging from a cursor (`None` = first page).
+    Cursor {
+        /// Decoded cursor: (time, item_hash) of the last item of the previous page.
+        after: Option<(f64, String)>,
+        /// Items per page.
+        per_page: u64,
+    },
+}
+
+const COLUMNS: &str = "m.item_hash, m.type, m.chain, m.sender, m.signature, m.item_type, m.item_content, m.content, \
+                       m.time, m.channel, m.size, m.seq";
+
+struct Where {
+    clauses: Vec<String>,
+    params: Vec<SqlValue>,
+}
+
+impl Where {
+    fn new() -> Self {
+        Where { clauses: Vec::new(), params: Vec::new() }
+    }
+
+    fn any_of(&mut self, column: &str, values: &[String]) {
+        if values.is_empty() {
+            return;
+        }
+        let marks = vec!["?"; values.len()].join(",");
+        self.clauses.push(format!("{column} IN ({marks})"));
+        self.params.extend(values.iter().map(|v| SqlValue::Text(v.clone())));
+    }
+
+    fn push(&mut self, clause: impl Into<String>, params: impl IntoIterator<Item = SqlValue>) {
+        self.clauses.push(clause.into());
+        self.params.extend(params);
+    }
+
+    fn sql(&self) -> String {
+        if self.clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", self.clauses.join(" AND "))
+        }
+    }
+}
+
+fn build_where(q: &MessageQuery) -> Where {
+    let mut w = Where::new();
+    w.any_of("m.type", &q.types);
+    w.any_of("m.sender", &q.addresses);
+    w.any_of("m.owner", &q.owners);
+    w.any_of("m.content_ref", &q.refs);
+    w.any_of("m.content_item_hash", &q.content_hashes);
+    w.any_of("m.content_key", &q.content_keys);
+    w.any_of("m.content_type", &q.content_types);
+    w.any_of("m.chain", &q.chains);
+    w.any_of("m.channel", &q.channels);
+    w.any_of("m.item_hash", &q.hashes);
+    w.any_of("COALESCE(m.payment_type, 'hold')", &q.payment_types);
+    if !q.tags.is_empty() {
+        let marks = vec!["?"; q.tags.len()].join(",");
+        w.push(
+            format!("EXISTS (SELECT 1 FROM json_each(m.tags) WHERE json_each.value IN ({marks}))"),
+            q.tags.iter().map(|t| SqlValue::Text(t.clone())),
+        );
+    }
+    if q.processed_only {
+        w.push("NOT EXISTS (SELECT 1 FROM message_status s WHERE s.item_hash = m.item_hash AND s.status = 'removing')", []);
+    }
+    if q.start_date > 0.0 {
+        w.push("m.time >= ?", [SqlValue::Real(q.start_date)]);
+    }
+    if q.end_date > 0.0 {
+        w.push("m.time < ?", [SqlValue::Real(q.end_date)]);
+    }
+    if let Some(seq) = q.after_seq {
+        w.push("m.seq > ?", [SqlValue::Integer(seq)]);
+    }
+    w
+}
+
+/// Lists messages matching `q`.
+pub fn list_messages(
+    conn: &Connection,
+    q: &MessageQuery,
+    paging: &Paging,
+    format: ContentFormat,
+) -> Result<MessagePage, StorageError> {
+    let mut w = build_where(q);
+    let order = if q.ascending { "m.time ASC, m.item_hash ASC" } else { "m.time DESC, m.item_hash ASC" };
+    let (limit, offset, cursor_mode, per_page) = match paging {
+        Paging::Page { page, per_page } => {
+            let off = if *per_page == 0 { 0 } else { page.saturating_sub(1) * per_page };
+            (*per_page, off, false, *per_page)
+        }
+        Paging::Cursor { after, per_page } => {
+            if let Some((t, h)) = after {
+                let cmp = if q.ascending { ">" } else { "<" };
+                w.push(
+                    format!("(m.time {cmp} ? OR (m.time = ? AND m.item_hash > ?))"),
+                    [SqlValue::Real(*t), SqlValue::Real(*t), SqlValue::Text(h.clone())],
+                );
+            }
+            (*per_page + 1, 0, true, *per_page)
+        }
+    };
+    let limit_sql = if limit == 0 { String::new() } else { format!(" LIMIT {limit} OFFSET {offset}") };
+    let sql = format!("SELECT {COLUMNS} FROM messages m{} ORDER BY {order}{limit_sql}", w.sql());
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(w.params.iter()))?;
+    let mut messages = Vec::new();
+    let mut last: Option<(f64, String)> = None;
+    while let Some(row) = rows.next()? {
+        if cursor_mode && messages.len() as u64 == per_page {
+            break;
+        }
+        last = Some((row.get(8)?, row.get(0)?));
+        messages.push(row_to_list_json(row, format)?);
+    }
+    let has_more = cursor_mode && rows.next()?.is_some();
+    drop(rows);
+    drop(stmt);
+    if cursor_mode {
+        let next_cursor = if has_more { last.map(|(t, h)| encode_cursor(t, &h)) } else { None };
+        return Ok(MessagePage { messages, total: None, next_cursor });
+    }
+    // The reference's shortcut: a partial page tells the total without counting.
+    let total = if per_page == 0 || (messages.len() as u64) < per_page && !(messages.is_empty() && offset > 0) {
+        offset + messages.len() as u64
+    } else {
+        let w = build_where(q);
+        let sql = format!("SELECT COUNT(*) FROM messages m{}", w.sql());
+        conn.query_row(&sql, rusqlite::params_from_iter(w.params.iter()), |r| r.get::<_, i64>(0))? as u64
+    };
+    Ok(MessagePage { messages, total: Some(total), next_cursor: None })
+}
+
+/// Encodes a keyset cursor (opaque to clients).
+pub fn encode_cursor(time: f64, item_hash: &str) -> String {
+    use base64::Engine;
+    let doc = json!({"h": item_hash, "t": time});
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(doc.to_string())
+}
+
+/// Decodes a cursor made by [`encode_cursor`].
+pub fn decode_cursor(cursor: &str) -> Option<(f64, String)> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor.trim_end_matches('=')).ok()?;
+    let doc: Value = serde_json::from_slice(&bytes).ok()?;
+    Some((doc.get("t")?.as_f64()?, doc.get("h")?.as_str()?.to_owned()))
+}
+
+/// The confirmations of a message, as `[{chain, hash, height}]`.
+pub fn confirmations(conn: &Connection, item_hash: &str) -> Result<Vec<Value>, StorageError> {
+    let mut stmt = conn.prepare_cached("SELECT chain, hash, height FROM confirmations WHERE item_hash = ?1")?;
+    let rows = stmt
+        .query_map([item_hash], |r| {
+            Ok(json!({"chain": r.get::<_, String>(0)?, "hash": r.get::<_, String>(1)?, "height": r.get::<_, i64>(2)?}))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+fn headers_of(message_type: &str, content: &Value) -> Value {
+    let mut out = Map::new();
+    if let Some(a) = content.get("address") {
+        out.insert("address".into(), a.clone());
+    }
+    let keys: &[&str] = match message_type {
+        "POST" => &["type", "ref"],
+        "AGGREGATE" => &["key"],
+        "STORE" => &["item_hash", "ref"],
+        _ => &[],
+    };
+    for k in keys {
+        if let Some(v) = content.get(*k) {
+            out.insert((*k).into(), v.clone());
+        }
+    }
+    Value::Object(out)
+}
+
+/// A message row in list form (`messages.json`, websocket history): sorted keys, with `size`.
+pub fn row_to_list_json(row: &Row<'_>, format: ContentFormat) -> Result<Value, StorageError> {
+    let item_hash: String = row.get(0)?;
+    let message_type: String = row.get(1)?;
+    let content_text: String = row.get(7)?;
+    let mut m = Map::new();
+    m.insert("chain".into(), Value::String(row.get(2)?));
+    m.insert("channel".into(), row.get::<_, Option<String>>(9)?.map_or(Value::Null, Value::String));
+    // Confirmations come from chain sync, which this node does not run: none to report.
+    m.insert("confirmations".into(), Value::Array(Vec::new()));
+    m.insert("confirmed".into(), Value::Bool(false));
+    match format {
+        ContentFormat::Full => {
+            m.insert("content".into(), serde_json::from_str(&content_text)?);
+        }
+        ContentFormat::Headers => {
+            let content: Value = serde_json::from_str(&content_text)?;
+            m.insert("content".into(), headers_of(&message_type, &content));
+        }
+        ContentFormat::None => {}
+    }
+    m.insert("item_content".into(), row.get::<_, Option<String>>(6)?.map_or(Value::Null, Value::String));
+    m.insert("item_hash".into(), Value::String(item_hash));
+    m.insert("item_type".into(), Value::String(row.get(5)?));
+    m.insert("sender".into(), Value::String(row.get(3)?));
+    m.insert("signature".into(), row.get::<_, Option<String>>(4)?.map_or(Value::Null, Value::String));
+    m.insert("size".into(), json!(row.get::<_, i64>(10)?));
+    m.insert("time".into(), json!(row.get::<_, f64>(8)?));
+    m.insert("type".into(), Value::String(message_type));
+    Ok(Value::Object(m))
+}
+
+/// One processed message in list form, if present.
+pub fn get_message(conn: &Connection, item_hash: &str) -> Result<Option<Value>, StorageError> {
+    let sql = format!("SELECT {COLUMNS} FROM messages m WHERE m.item_hash = ?1");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query([item_hash])?;
+    match rows.next()? {
+        Some(row) => Ok(Some(row_to_list_json(row, ContentFormat::Full)?)),
+        None => Ok(None),
+    }
+}
+
+/// `(status, reception_time)` of an item hash.
+pub fn status(conn: &Connection, item_hash: &str) -> Result<Option<(String, f64)>, StorageError> {
+    Ok(conn
+        .query_row("SELECT status, reception_time FROM message_status WHERE item_hash = ?1", [item_hash], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?)
+}
+
+/// The highest processing sequence number so far (0 when empty).
+pub fn last_seq(conn: &Connection) -> Result<i64, StorageError> {
+    Ok(conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM messages", [], |r| r.get(0))?)
+}

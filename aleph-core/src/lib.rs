@@ -5,6 +5,7 @@
 pub mod chain;
 pub mod cid;
 pub mod content;
+pub mod cost;
 pub mod item_hash;
 pub mod message;
 pub mod permissions;

@@ -17,11 +17,16 @@ use rayon::prelude::*;
 
 fn arg(name: &str, default: usize) -> usize {
     let args: Vec<String> = std::env::args().collect();
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn presign(n: usize) -> Vec<PendingMessage> {
-    let eth: Vec<EthereumSigner> = (0..8u8).map(|i| EthereumSigner::from_bytes(&[i + 1; 32]).expect("key")).collect();
+    let eth: Vec<EthereumSigner> =
+        (0..8u8).map(|i| EthereumSigner::from_bytes(&[i + 1; 32]).expect("key")).collect();
     let sol: Vec<SolanaSigner> = (0..8u8).map(|i| SolanaSigner::from_seed(&[i + 101; 32])).collect();
     (0..n)
         .into_par_iter()
@@ -151,7 +156,11 @@ async fn main() {
         for i in 0..400 {
             let a = &addresses[i % addresses.len()];
             let t = Instant::now();
-            let r = client.get(format!("{url}/api/v0/messages.json?addresses={a}&pagination=20&page={}", 1 + i % 5)).send().await.expect("get");
+            let r = client
+                .get(format!("{url}/api/v0/messages.json?addresses={a}&pagination=20&page={}", 1 + i % 5))
+                .send()
+                .await
+                .expect("get");
             let _ = r.bytes().await;
             lat.push(t.elapsed().as_secs_f64() * 1000.0);
         }

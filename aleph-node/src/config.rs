@@ -61,6 +61,8 @@ pub struct ProcessingConfig {
     /// How long a file nothing references any more is kept before collection, in seconds (the
     /// reference: 24 h).
     pub file_grace_period_secs: f64,
+    /// How often unreferenced files are collected, in seconds.
+    pub gc_interval_secs: f64,
 }
 
 impl Default for NodeConfig {
@@ -96,6 +98,7 @@ impl Default for ProcessingConfig {
             sync_timeout_secs: 30.0,
             batch_size: 512,
             file_grace_period_secs: 86_400.0,
+            gc_interval_secs: 300.0,
         }
     }
 }
@@ -124,13 +127,18 @@ pub enum ConfigError {
 impl NodeConfig {
     /// Reads a TOML configuration file; absent keys take their defaults, unknown keys are errors.
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.into(), source })?;
         toml::from_str(&text).map_err(|source| ConfigError::Parse { path: path.into(), source })
     }
 
     /// A configuration for tests and embedding: an ephemeral port on loopback, data in `data_dir`.
     pub fn ephemeral(data_dir: impl Into<PathBuf>) -> Self {
-        NodeConfig { listen: SocketAddr::from(([127, 0, 0, 1], 0)), data_dir: data_dir.into(), ..Default::default() }
+        NodeConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir: data_dir.into(),
+            ..Default::default()
+        }
     }
 }
 
@@ -143,7 +151,8 @@ mod tests {
         let cfg = NodeConfig::default();
         let text = toml::to_string(&cfg).unwrap();
         assert_eq!(toml::from_str::<NodeConfig>(&text).unwrap(), cfg);
-        let partial: NodeConfig = toml::from_str("listen = \"0.0.0.0:9000\"\n[limits]\nmax_body_bytes = 10\n").unwrap();
+        let partial: NodeConfig =
+            toml::from_str("listen = \"0.0.0.0:9000\"\n[limits]\nmax_body_bytes = 10\n").unwrap();
         assert_eq!(partial.listen.port(), 9000);
         assert_eq!(partial.limits.max_body_bytes, 10);
         assert_eq!(partial.limits.max_upload, 100 << 20);

@@ -118,7 +118,9 @@ impl DevAccounts {
 
     /// A human-readable table.
     pub fn table(&self) -> String {
-        let mut out = String::from("Dev accounts (funded with ALEPH and credits; never use these keys for real funds):\n");
+        let mut out = String::from(
+            "Dev accounts (funded with ALEPH and credits; never use these keys for real funds):\n",
+        );
         for a in &self.accounts {
             out.push_str(&format!("  {:<5} {:<46} {}\n", a.chain, a.address, a.private_key));
         }

@@ -86,7 +86,9 @@ impl NodeBuilder {
             let accounts = DevAccounts::generate();
             let seeded = accounts.clone();
             db.write(move |tx| seeded.seed(tx)).await?;
-            accounts.write_json(&dir.join("dev-accounts.json")).map_err(|source| NodeError::DataDir { path: dir.clone(), source })?;
+            accounts
+                .write_json(&dir.join("dev-accounts.json"))
+                .map_err(|source| NodeError::DataDir { path: dir.clone(), source })?;
             Some(accounts)
         } else {
             None
@@ -94,10 +96,13 @@ impl NodeBuilder {
 
         let mut tasks = TaskManager::new();
         let pipeline = Pipeline::start(db.clone(), files, config.clone(), tasks.token(), &mut tasks);
-        let listener =
-            TcpListener::bind(config.listen).await.map_err(|source| NodeError::Bind { addr: config.listen, source })?;
-        let local_addr = listener.local_addr().map_err(|source| NodeError::Bind { addr: config.listen, source })?;
-        let state = AppState { pipeline: pipeline.clone(), broadcaster: self.broadcaster, version: crate::VERSION };
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| NodeError::Bind { addr: config.listen, source })?;
+        let local_addr =
+            listener.local_addr().map_err(|source| NodeError::Bind { addr: config.listen, source })?;
+        let state =
+            AppState { pipeline: pipeline.clone(), broadcaster: self.broadcaster, version: crate::VERSION };
         let app = api::router(state);
         let http_stop = CancellationToken::new();
         let stop = http_stop.clone();

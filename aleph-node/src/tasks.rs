@@ -17,7 +17,11 @@ pub(crate) struct TaskManager {
 
 impl TaskManager {
     pub(crate) fn new() -> Self {
-        TaskManager { token: CancellationToken::new(), tasks: JoinSet::new(), failed: CancellationToken::new() }
+        TaskManager {
+            token: CancellationToken::new(),
+            tasks: JoinSet::new(),
+            failed: CancellationToken::new(),
+        }
     }
 
     /// The token every task watches for shutdown.

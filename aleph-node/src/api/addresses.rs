@@ -10,8 +10,14 @@ use super::error::{ApiError, ApiResult};
 use super::query::{self, Params};
 use super::AppState;
 
-const STAT_TYPES: [(&str, &str); 6] =
-    [("post", "POST"), ("aggregate", "AGGREGATE"), ("store", "STORE"), ("forget", "FORGET"), ("program", "PROGRAM"), ("instance", "INSTANCE")];
+const STAT_TYPES: [(&str, &str); 6] = [
+    ("post", "POST"),
+    ("aggregate", "AGGREGATE"),
+    ("store", "STORE"),
+    ("forget", "FORGET"),
+    ("program", "PROGRAM"),
+    ("instance", "INSTANCE"),
+];
 
 fn stats_of(rows: &[(String, String, i64)]) -> Map<String, Value> {
     let mut out: Map<String, Value> = Map::new();
@@ -36,7 +42,10 @@ fn stats_of(rows: &[(String, String, i64)]) -> Map<String, Value> {
 }
 
 /// `GET /api/v0/addresses/stats.json?addresses[]=…` (also `addresses=a,b`).
-pub(crate) async fn stats_v0(State(state): State<AppState>, Query(params): Query<Vec<(String, String)>>) -> ApiResult<Json<Value>> {
+pub(crate) async fn stats_v0(
+    State(state): State<AppState>,
+    Query(params): Query<Vec<(String, String)>>,
+) -> ApiResult<Json<Value>> {
     let mut addresses: Vec<String> = Vec::new();
     for (k, v) in params {
         if k == "addresses[]" || k == "addresses" {
@@ -50,10 +59,19 @@ pub(crate) async fn stats_v0(State(state): State<AppState>, Query(params): Query
             let (filter, args): (String, Vec<SqlValue>) = if addresses.is_empty() {
                 (String::new(), Vec::new())
             } else {
-                (format!(" WHERE sender IN ({})", vec!["?"; addresses.len()].join(",")), addresses.into_iter().map(SqlValue::Text).collect())
+                (
+                    format!(" WHERE sender IN ({})", vec!["?"; addresses.len()].join(",")),
+                    addresses.into_iter().map(SqlValue::Text).collect(),
+                )
             };
-            let mut stmt = c.prepare(&format!("SELECT sender, type, COUNT(*) FROM messages{filter} GROUP BY sender, type"))?;
-            let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<Vec<_>, _>>()?;
+            let mut stmt = c.prepare(&format!(
+                "SELECT sender, type, COUNT(*) FROM messages{filter} GROUP BY sender, type"
+            ))?;
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
             Ok(rows)
         })
         .await?;
@@ -61,7 +79,10 @@ pub(crate) async fn stats_v0(State(state): State<AppState>, Query(params): Query
 }
 
 /// `GET /api/v1/addresses/stats.json`: paginated, sortable, with a substring filter.
-pub(crate) async fn stats_v1(State(state): State<AppState>, Query(params): Query<Params>) -> ApiResult<Json<Value>> {
+pub(crate) async fn stats_v1(
+    State(state): State<AppState>,
+    Query(params): Query<Params>,
+) -> ApiResult<Json<Value>> {
     let contains = params.get("addressContains").cloned().unwrap_or_default();
     if contains.len() > 66 {
         return Err(ApiError::Unprocessable("addressContains is limited to 66 characters".into()));
@@ -70,7 +91,11 @@ pub(crate) async fn stats_v1(State(state): State<AppState>, Query(params): Query
     let sort_type = match sort_by.as_str() {
         "total" | "" => None,
         other => Some(
-            STAT_TYPES.iter().find(|(k, _)| *k == other).map(|(_, t)| *t).ok_or_else(|| ApiError::Unprocessable(format!("invalid sortBy {other:?}")))?,
+            STAT_TYPES
+                .iter()
+                .find(|(k, _)| *k == other)
+                .map(|(_, t)| *t)
+                .ok_or_else(|| ApiError::Unprocessable(format!("invalid sortBy {other:?}")))?,
         ),
     };
     let ascending = query::ascending(&params, "sortOrder")?;
@@ -176,13 +201,24 @@ async fn distinct(state: &AppState, sql: &'static str, address: String) -> ApiRe
 }
 
 /// `GET /api/v0/addresses/{address}/post_types`.
-pub(crate) async fn post_types(State(state): State<AppState>, Path(address): Path<String>) -> ApiResult<Json<Value>> {
-    let types = distinct(&state, "SELECT DISTINCT type FROM posts WHERE owner = ?1 AND amends IS NULL ORDER BY type", address.clone()).await?;
+pub(crate) async fn post_types(
+    State(state): State<AppState>,
+    Path(address): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let types = distinct(
+        &state,
+        "SELECT DISTINCT type FROM posts WHERE owner = ?1 AND amends IS NULL ORDER BY type",
+        address.clone(),
+    )
+    .await?;
     Ok(Json(json!({"address": address, "post_types": types})))
 }
 
 /// `GET /api/v0/addresses/{address}/channels`.
-pub(crate) async fn channels(State(state): State<AppState>, Path(address): Path<String>) -> ApiResult<Json<Value>> {
+pub(crate) async fn channels(
+    State(state): State<AppState>,
+    Path(address): Path<String>,
+) -> ApiResult<Json<Value>> {
     let channels = distinct(
         &state,
         "SELECT DISTINCT channel FROM messages WHERE sender = ?1 AND channel IS NOT NULL ORDER BY channel",
@@ -198,7 +234,9 @@ pub(crate) async fn all_channels(State(state): State<AppState>) -> ApiResult<Jso
         .pipeline
         .db()
         .read(|c| {
-            let mut stmt = c.prepare_cached("SELECT DISTINCT channel FROM messages WHERE channel IS NOT NULL ORDER BY channel")?;
+            let mut stmt = c.prepare_cached(
+                "SELECT DISTINCT channel FROM messages WHERE channel IS NOT NULL ORDER BY channel",
+            )?;
             let rows = stmt.query_map([], |r| r.get(0))?.collect::<Result<Vec<_>, _>>()?;
             Ok(rows)
         })
@@ -220,17 +258,26 @@ fn matches_filters(entry: &Value, params: &Params) -> bool {
     let list_has = |key: &str, param: &str| {
         let wanted = query::list(params, param);
         wanted.is_empty()
-            || entry.get(key).and_then(Value::as_array).is_some_and(|a| wanted.iter().all(|w| a.iter().any(|v| v.as_str() == Some(w))))
+            || entry
+                .get(key)
+                .and_then(Value::as_array)
+                .is_some_and(|a| wanted.iter().all(|w| a.iter().any(|v| v.as_str() == Some(w))))
     };
     let chains = query::list(params, "chains");
     list_has("types", "types")
         && list_has("channels", "channels")
         && list_has("post_types", "postTypes")
         && list_has("aggregate_keys", "aggregateKeys")
-        && (chains.is_empty() || entry.get("chain").and_then(Value::as_str).is_some_and(|c| chains.iter().any(|w| w == c)))
+        && (chains.is_empty()
+            || entry.get("chain").and_then(Value::as_str).is_some_and(|c| chains.iter().any(|w| w == c)))
 }
 
-async fn authorizations(state: AppState, address: String, params: Params, granted: bool) -> ApiResult<Json<Value>> {
+async fn authorizations(
+    state: AppState,
+    address: String,
+    params: Params,
+    granted: bool,
+) -> ApiResult<Json<Value>> {
     let address = address.strip_suffix(".json").unwrap_or(&address).to_owned();
     let addr = address.clone();
     let rows: Vec<(String, String)> = state
@@ -258,7 +305,9 @@ async fn authorizations(state: AppState, address: String, params: Params, grante
                 continue;
             }
             let other = if granted { grantee.to_owned() } else { owner.clone() };
-            if other_filter.as_deref().is_some_and(|f| !f.eq_ignore_ascii_case(&other)) || !matches_filters(entry, &params) {
+            if other_filter.as_deref().is_some_and(|f| !f.eq_ignore_ascii_case(&other))
+                || !matches_filters(entry, &params)
+            {
                 continue;
             }
             if let Value::Array(list) = by_other.entry(other).or_insert_with(|| Value::Array(Vec::new())) {
@@ -281,11 +330,19 @@ async fn authorizations(state: AppState, address: String, params: Params, grante
 }
 
 /// `GET /api/v0/authorizations/granted/{address}.json`.
-pub(crate) async fn granted(State(s): State<AppState>, Path(a): Path<String>, Query(p): Query<Params>) -> ApiResult<Json<Value>> {
+pub(crate) async fn granted(
+    State(s): State<AppState>,
+    Path(a): Path<String>,
+    Query(p): Query<Params>,
+) -> ApiResult<Json<Value>> {
     authorizations(s, a, p, true).await
 }
 
 /// `GET /api/v0/authorizations/received/{address}.json`.
-pub(crate) async fn received(State(s): State<AppState>, Path(a): Path<String>, Query(p): Query<Params>) -> ApiResult<Json<Value>> {
+pub(crate) async fn received(
+    State(s): State<AppState>,
+    Path(a): Path<String>,
+    Query(p): Query<Params>,
+) -> ApiResult<Json<Value>> {
     authorizations(s, a, p, false).await
 }

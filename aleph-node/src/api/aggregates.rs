@@ -11,7 +11,8 @@ use super::AppState;
 use crate::storage::messages::{encode_cursor, Paging};
 
 fn iso_offset(t: f64) -> Value {
-    aleph_core::message::time_to_rfc3339(t).map_or(Value::Null, |s| Value::String(s.replacen('Z', "+00:00", 1)))
+    aleph_core::message::time_to_rfc3339(t)
+        .map_or(Value::Null, |s| Value::String(s.replacen('Z', "+00:00", 1)))
 }
 
 /// `GET /api/v0/aggregates/{address}.json?keys=…&with_info=…&value_only=…`.
@@ -78,7 +79,10 @@ pub(crate) async fn of_address(
 }
 
 /// `GET /api/v0/aggregates` (and `.json`): every aggregate, filtered by keys and addresses.
-pub(crate) async fn list(State(state): State<AppState>, Query(params): Query<Params>) -> ApiResult<Json<Value>> {
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    Query(params): Query<Params>,
+) -> ApiResult<Json<Value>> {
     let keys = query::list(&params, "keys");
     let addresses = query::list(&params, "addresses");
     let by_creation = match params.get("sortBy").map(String::as_str) {
@@ -112,15 +116,20 @@ pub(crate) async fn list(State(state): State<AppState>, Query(params): Query<Par
                     args.extend(vals.iter().cloned().map(SqlValue::Text));
                 }
             }
-            let count_where = if clauses.is_empty() { String::new() } else { format!(" WHERE {}", clauses.join(" AND ")) };
-            let total: i64 =
-                c.query_row(&format!("SELECT COUNT(*) FROM aggregates{count_where}"), rusqlite::params_from_iter(args.iter()), |r| r.get(0))?;
+            let count_where =
+                if clauses.is_empty() { String::new() } else { format!(" WHERE {}", clauses.join(" AND ")) };
+            let total: i64 = c.query_row(
+                &format!("SELECT COUNT(*) FROM aggregates{count_where}"),
+                rusqlite::params_from_iter(args.iter()),
+                |r| r.get(0),
+            )?;
             if let Some((t, k)) = after {
                 let cmp = if ascending { ">" } else { "<" };
                 clauses.push(format!("({column} {cmp} ? OR ({column} = ? AND owner || '/' || key > ?))"));
                 args.extend([SqlValue::Real(t), SqlValue::Real(t), SqlValue::Text(k)]);
             }
-            let w = if clauses.is_empty() { String::new() } else { format!(" WHERE {}", clauses.join(" AND ")) };
+            let w =
+                if clauses.is_empty() { String::new() } else { format!(" WHERE {}", clauses.join(" AND ")) };
             let sql = format!(
                 "SELECT owner, key, content, creation, last_updated FROM aggregates{w}
                  ORDER BY {column} {dir}, owner || '/' || key ASC LIMIT {limit} OFFSET {offset}"
@@ -154,7 +163,8 @@ pub(crate) async fn list(State(state): State<AppState>, Query(params): Query<Par
         Paging::Cursor { per_page, .. } => {
             let more = items.len() as u64 > per_page;
             items.truncate(per_page as usize);
-            let next = if more && cursor_mode { items.last().map(|(_, t, k)| encode_cursor(*t, k)) } else { None };
+            let next =
+                if more && cursor_mode { items.last().map(|(_, t, k)| encode_cursor(*t, k)) } else { None };
             json!({"aggregates": items.into_iter().map(|(v, _, _)| v).collect::<Vec<_>>(),
                    "pagination_per_page": per_page, "next_cursor": next})
         }

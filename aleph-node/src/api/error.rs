@@ -67,7 +67,9 @@ impl IntoResponse for ApiError {
 impl From<crate::pipeline::SubmitError> for ApiError {
     fn from(e: crate::pipeline::SubmitError) -> Self {
         match e {
-            crate::pipeline::SubmitError::Envelope(e) => ApiError::Unprocessable(format!("InvalidMessageFormat: {e}")),
+            crate::pipeline::SubmitError::Envelope(e) => {
+                ApiError::Unprocessable(format!("InvalidMessageFormat: {e}"))
+            }
             crate::pipeline::SubmitError::Storage(e) => ApiError::Storage(e),
             crate::pipeline::SubmitError::ShuttingDown => ApiError::Unavailable,
         }

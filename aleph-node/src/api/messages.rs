@@ -39,15 +39,18 @@ fn submit_response(status: StatusCode, message_status: &str) -> Response {
 
 /// `POST /api/v0/messages`: `{"sync": bool, "message": envelope}`.
 pub(crate) async fn submit(State(state): State<AppState>, body: axum::body::Bytes) -> ApiResult<Response> {
-    let body: Value =
-        serde_json::from_slice(&body).map_err(|e| ApiError::Unprocessable(format!("body is not JSON: {e}")))?;
+    let body: Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::Unprocessable(format!("body is not JSON: {e}")))?;
     let obj = body.as_object().ok_or_else(|| ApiError::Unprocessable("body must be a JSON object".into()))?;
     let sync = match obj.get("sync") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
         Some(_) => return Err(ApiError::Unprocessable("sync must be a boolean".into())),
     };
-    let message = obj.get("message").cloned().ok_or_else(|| ApiError::Unprocessable("missing field `message`".into()))?;
+    let message = obj
+        .get("message")
+        .cloned()
+        .ok_or_else(|| ApiError::Unprocessable("missing field `message`".into()))?;
     if !message.is_object() {
         return Err(ApiError::Unprocessable("`message` must be an object".into()));
     }
@@ -96,7 +99,10 @@ pub(crate) async fn submit_message(state: &AppState, message: Value, sync: bool)
 }
 
 /// `GET /api/v0/messages.json`.
-pub(crate) async fn list(State(state): State<AppState>, Query(params): Query<Params>) -> ApiResult<Json<Value>> {
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    Query(params): Query<Params>,
+) -> ApiResult<Json<Value>> {
     list_page(state, params, None).await
 }
 
@@ -117,7 +123,9 @@ async fn list_page(state: AppState, params: Params, path_page: Option<u64>) -> A
     let statuses = query::list(&params, "msgStatuses");
     if statuses.iter().any(|s| s == "forgotten" || s == "removed") {
         if statuses.len() > 1 {
-            return Err(ApiError::BadRequest("forgotten and removed statuses must be requested alone".into()));
+            return Err(ApiError::BadRequest(
+                "forgotten and removed statuses must be requested alone".into(),
+            ));
         }
         return forgotten_list(state, params, path_page).await.map(Json);
     }
@@ -148,12 +156,18 @@ fn forgotten_skeleton(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Map<String, 
     m.insert("type".into(), Value::String(row.get("type")?));
     m.insert("chain".into(), Value::String(row.get("chain")?));
     m.insert("sender".into(), Value::String(row.get("sender")?));
-    m.insert("signature".into(), row.get::<_, Option<String>>("signature")?.map_or(Value::Null, Value::String));
+    m.insert(
+        "signature".into(),
+        row.get::<_, Option<String>>("signature")?.map_or(Value::Null, Value::String),
+    );
     m.insert("item_type".into(), Value::String(row.get("item_type")?));
     m.insert("time".into(), json!(row.get::<_, f64>("time")?));
     m.insert("channel".into(), row.get::<_, Option<String>>("channel")?.map_or(Value::Null, Value::String));
     m.insert("owner".into(), row.get::<_, Option<String>>("owner")?.map_or(Value::Null, Value::String));
-    m.insert("payment_type".into(), row.get::<_, Option<String>>("payment_type")?.map_or(Value::Null, Value::String));
+    m.insert(
+        "payment_type".into(),
+        row.get::<_, Option<String>>("payment_type")?.map_or(Value::Null, Value::String),
+    );
     m.insert("size".into(), row.get::<_, Option<i64>>("size")?.map_or(Value::Null, |s| json!(s)));
     m.insert("forgotten_at".into(), iso(row.get("forgotten_at")?));
     let by: String = row.get("forgotten_by")?;
@@ -183,10 +197,16 @@ async fn forgotten_list(state: AppState, params: Params, path_page: Option<u64>)
                     args.extend(vals.iter().map(|v| rusqlite::types::Value::Text(v.clone())));
                 }
             }
-            let filter = if clauses.is_empty() { String::new() } else { format!(" WHERE {}", clauses.join(" AND ")) };
-            let limit = if per_page == 0 { String::new() } else { format!(" LIMIT {per_page} OFFSET {}", (page - 1) * per_page) };
-            let mut stmt =
-                c.prepare(&format!("SELECT * FROM forgotten_messages{filter} ORDER BY forgotten_at DESC{limit}"))?;
+            let filter =
+                if clauses.is_empty() { String::new() } else { format!(" WHERE {}", clauses.join(" AND ")) };
+            let limit = if per_page == 0 {
+                String::new()
+            } else {
+                format!(" LIMIT {per_page} OFFSET {}", (page - 1) * per_page)
+            };
+            let mut stmt = c.prepare(&format!(
+                "SELECT * FROM forgotten_messages{filter} ORDER BY forgotten_at DESC{limit}"
+            ))?;
             let items = stmt
                 .query_map(rusqlite::params_from_iter(args.iter()), |r| {
                     let (mut m, by) = forgotten_skeleton(r)?;
@@ -221,7 +241,10 @@ fn check_hash(hash: &str) -> ApiResult<()> {
 }
 
 /// `GET /api/v0/messages/{item_hash}`: the message with its status, in the reference's shapes.
-pub(crate) async fn get_one(State(state): State<AppState>, Path(hash): Path<String>) -> ApiResult<Json<Value>> {
+pub(crate) async fn get_one(
+    State(state): State<AppState>,
+    Path(hash): Path<String>,
+) -> ApiResult<Json<Value>> {
     check_hash(&hash)?;
     let h = hash.clone();
     let body = state
@@ -301,25 +324,31 @@ pub(crate) async fn get_one(State(state): State<AppState>, Path(hash): Path<Stri
 }
 
 /// `GET /api/v0/messages/{item_hash}/status`.
-pub(crate) async fn get_status(State(state): State<AppState>, Path(hash): Path<String>) -> ApiResult<Json<Value>> {
+pub(crate) async fn get_status(
+    State(state): State<AppState>,
+    Path(hash): Path<String>,
+) -> ApiResult<Json<Value>> {
     check_hash(&hash)?;
     let h = hash.clone();
     let status = state.pipeline.db().read(move |c| store::status(c, &h)).await?;
-    let (status, reception_time) = status.ok_or_else(|| ApiError::NotFound(format!("message {hash} not found")))?;
+    let (status, reception_time) =
+        status.ok_or_else(|| ApiError::NotFound(format!("message {hash} not found")))?;
     Ok(Json(json!({"status": status, "item_hash": hash, "reception_time": iso(reception_time)})))
 }
 
 /// `GET /api/v0/messages/{item_hash}/content`: the content of a processed message (the user
 /// payload for POSTs).
-pub(crate) async fn get_content(State(state): State<AppState>, Path(hash): Path<String>) -> ApiResult<Json<Value>> {
+pub(crate) async fn get_content(
+    State(state): State<AppState>,
+    Path(hash): Path<String>,
+) -> ApiResult<Json<Value>> {
     check_hash(&hash)?;
     let h = hash.clone();
-    let (status, message) = state
-        .pipeline
-        .db()
-        .read(move |c| Ok((store::status(c, &h)?, store::get_message(c, &h)?)))
-        .await?;
-    let Some((status, _)) = status else { return Err(ApiError::NotFound(format!("message {hash} not found"))) };
+    let (status, message) =
+        state.pipeline.db().read(move |c| Ok((store::status(c, &h)?, store::get_message(c, &h)?))).await?;
+    let Some((status, _)) = status else {
+        return Err(ApiError::NotFound(format!("message {hash} not found")));
+    };
     let message = message
         .filter(|_| status == "processed" || status == "removing")
         .ok_or_else(|| ApiError::Unprocessable(format!("message {hash} is {status}, not processed")))?;

@@ -15,3 +15,44 @@ pub(crate) async fn version(State(state): State<AppState>) -> Json<Value> {
 pub(crate) async fn public_info(State(_state): State<AppState>) -> Json<Value> {
     Json(json!({"node_multi_addresses": []}))
 }
+
+async fn counters(state: &AppState) -> super::error::ApiResult<Vec<(&'static str, i64)>> {
+    Ok(state
+        .pipeline
+        .db()
+        .read(|c| {
+            let q = |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0));
+            Ok(vec![
+                ("sync_messages_total", q("SELECT COUNT(*) FROM messages")?),
+                ("sync_pending_messages_total", q("SELECT COUNT(*) FROM pending_messages")?),
+                ("sync_rejected_messages_total", q("SELECT COUNT(*) FROM rejected_messages")?),
+                ("sync_forgotten_messages_total", q("SELECT COUNT(*) FROM forgotten_messages")?),
+                (
+                    "sync_permanent_files_total",
+                    q("SELECT COUNT(DISTINCT file_hash) FROM file_pins WHERE kind != 'grace_period'")?,
+                ),
+                ("sync_files_total", q("SELECT COUNT(*) FROM files")?),
+                ("status_peers_total", 0),
+            ])
+        })
+        .await?)
+}
+
+/// `GET /metrics`: Prometheus text.
+pub(crate) async fn metrics(State(state): State<AppState>) -> super::error::ApiResult<String> {
+    let mut out = format!("aleph_node_build_info{{version=\"{}\"}} 1\n", state.version);
+    for (name, value) in counters(&state).await? {
+        out.push_str(&format!("aleph_node_{name} {value}\n"));
+    }
+    Ok(out)
+}
+
+/// `GET /metrics.json`.
+pub(crate) async fn metrics_json(State(state): State<AppState>) -> super::error::ApiResult<Json<Value>> {
+    let mut obj = serde_json::Map::new();
+    obj.insert("version".into(), Value::String(state.version.into()));
+    for (name, value) in counters(&state).await? {
+        obj.insert(name.into(), json!(value));
+    }
+    Ok(Json(Value::Object(obj)))
+}

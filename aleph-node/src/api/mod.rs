@@ -10,12 +10,15 @@ use tower_http::cors::{Any, CorsLayer};
 
 use crate::pipeline::Pipeline;
 
+mod accounts;
 mod addresses;
 mod aggregates;
 pub mod error;
 mod messages;
 mod misc;
+mod openapi;
 mod posts;
+mod prices;
 mod query;
 mod storage;
 mod ws;
@@ -68,9 +71,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v0/aggregates", get(aggregates::list))
         .route("/api/v0/aggregates.json", get(aggregates::list))
         .route("/api/v0/aggregates/{address}", get(aggregates::of_address))
-        .route("/api/v0/storage/add_file", post(storage::storage_add_file).layer(upload_limit.clone()))
+        .route("/api/v0/storage/add_file", post(storage::storage_add_file).layer(upload_limit))
         .route("/api/v0/ipfs/add_file", post(storage::ipfs_add_file).layer(upload_limit))
-        .route("/api/v0/storage/add_json", post(storage::storage_add_json).layer(json_upload_limit.clone()))
+        .route("/api/v0/storage/add_json", post(storage::storage_add_json).layer(json_upload_limit))
         .route("/api/v0/ipfs/add_json", post(storage::ipfs_add_json).layer(json_upload_limit))
         .route("/api/v0/storage/limits.json", get(storage::limits))
         .route("/api/v0/storage/raw/{hash}", get(storage::raw))
@@ -80,6 +83,16 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v0/storage/by-ref/{address}/{reference}", get(storage::by_owner_ref))
         .route("/api/v0/storage/count/{hash}", get(storage::count))
         .route("/api/v0/storage/{hash}", get(storage::base64_content))
+        .route("/api/v0/addresses/{address}/balance", get(accounts::balance))
+        .route("/api/v0/balances", get(accounts::balances_list))
+        .route("/api/v0/credit_balances", get(accounts::credit_balances))
+        .route("/api/v0/addresses/{address}/credit_history", get(accounts::credit_history))
+        .route("/api/v0/addresses/{address}/credit_history/summary", get(accounts::credit_history_summary))
+        .route("/api/v0/messages/{item_hash}/consumed_credits", get(accounts::consumed_credits))
+        .route("/api/v0/price/estimate", post(prices::estimate_message))
+        .route("/api/v0/price/estimate/instance", post(prices::estimate_instance))
+        .route("/api/v0/price/{item_hash}", get(prices::message_price))
+        .route("/api/v0/costs", get(prices::costs))
         .route("/api/v0/addresses/stats.json", get(addresses::stats_v0))
         .route("/api/v1/addresses/stats.json", get(addresses::stats_v1))
         .route("/api/v0/addresses/{address}/files", get(addresses::files))
@@ -89,6 +102,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v0/authorizations/granted/{address}", get(addresses::granted))
         .route("/api/v0/authorizations/received/{address}", get(addresses::received))
         .route("/api/ws0/messages", get(ws::messages))
+        .route("/api/openapi.json", get(openapi::serve))
+        .route("/metrics", get(misc::metrics))
+        .route("/metrics.json", get(misc::metrics_json))
         .route("/api/v0/version", get(misc::version))
         .route("/version", get(misc::version))
         .route("/api/v0/info/public.json", get(misc::public_info))

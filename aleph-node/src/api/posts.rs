@@ -12,7 +12,8 @@ use crate::storage::messages::{encode_cursor, Paging};
 
 fn iso_offset(t: f64) -> Value {
     // Hand-built datetimes in the reference use Python's isoformat: `+00:00`.
-    aleph_core::message::time_to_rfc3339(t).map_or(Value::Null, |s| Value::String(s.replacen('Z', "+00:00", 1)))
+    aleph_core::message::time_to_rfc3339(t)
+        .map_or(Value::Null, |s| Value::String(s.replacen('Z', "+00:00", 1)))
 }
 
 struct PostQuery {
@@ -113,13 +114,20 @@ async fn list(state: AppState, params: Params, path_page: Option<u64>, v1: bool)
     let mut q = build(&params)?;
     let ascending = query::ascending(&params, "sortOrder")?;
     let paging = query::paging(&params, 20, path_page)?;
-    let order = if ascending { "p.last_updated ASC, p.item_hash ASC" } else { "p.last_updated DESC, p.item_hash ASC" };
+    let order = if ascending {
+        "p.last_updated ASC, p.item_hash ASC"
+    } else {
+        "p.last_updated DESC, p.item_hash ASC"
+    };
     let (limit, offset) = match &paging {
-        Paging::Page { page, per_page } => (*per_page, if *per_page == 0 { 0 } else { (page - 1) * per_page }),
+        Paging::Page { page, per_page } => {
+            (*per_page, if *per_page == 0 { 0 } else { (page - 1) * per_page })
+        }
         Paging::Cursor { after, per_page } => {
             if let Some((t, h)) = after {
                 let cmp = if ascending { ">" } else { "<" };
-                q.clauses.push(format!("(p.last_updated {cmp} ? OR (p.last_updated = ? AND p.item_hash > ?))"));
+                q.clauses
+                    .push(format!("(p.last_updated {cmp} ? OR (p.last_updated = ? AND p.item_hash > ?))"));
                 q.params.extend([SqlValue::Real(*t), SqlValue::Real(*t), SqlValue::Text(h.clone())]);
             }
             (*per_page + 1, 0)
@@ -137,7 +145,11 @@ async fn list(state: AppState, params: Params, path_page: Option<u64>, v1: bool)
             let mut stmt = c.prepare(&sql)?;
             let rows = stmt
                 .query_map(rusqlite::params_from_iter(q.params.iter()), |r| {
-                    Ok((if v1 { row_v1(r)? } else { row_v0(r)? }, r.get::<_, f64>(6)?, r.get::<_, String>(0)?))
+                    Ok((
+                        if v1 { row_v1(r)? } else { row_v0(r)? },
+                        r.get::<_, f64>(6)?,
+                        r.get::<_, String>(0)?,
+                    ))
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
             let total: i64 = if cursor_mode {
@@ -157,7 +169,8 @@ async fn list(state: AppState, params: Params, path_page: Option<u64>, v1: bool)
         Paging::Cursor { per_page, .. } => {
             let more = posts.len() as u64 > per_page;
             posts.truncate(per_page as usize);
-            let next = if more { keys.get(per_page as usize - 1).map(|(t, h)| encode_cursor(*t, h)) } else { None };
+            let next =
+                if more { keys.get(per_page as usize - 1).map(|(t, h)| encode_cursor(*t, h)) } else { None };
             json!({"posts": posts, "pagination_per_page": per_page, "next_cursor": next})
         }
     };
@@ -165,7 +178,9 @@ async fn list(state: AppState, params: Params, path_page: Option<u64>, v1: bool)
 }
 
 fn page_of(path: &str) -> ApiResult<u64> {
-    path.strip_suffix(".json").and_then(|p| p.parse().ok()).ok_or_else(|| ApiError::NotFound("no such page".into()))
+    path.strip_suffix(".json")
+        .and_then(|p| p.parse().ok())
+        .ok_or_else(|| ApiError::NotFound("no such page".into()))
 }
 
 /// `GET /api/v0/posts.json`.

@@ -20,7 +20,9 @@ pub(crate) fn list(params: &Params, key: &str) -> Vec<String> {
 pub(crate) fn number<T: std::str::FromStr>(params: &Params, key: &str) -> Result<Option<T>, ApiError> {
     match params.get(key).map(|s| s.trim()).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(v) => v.parse().map(Some).map_err(|_| ApiError::Unprocessable(format!("invalid value {v:?} for {key}"))),
+        Some(v) => {
+            v.parse().map(Some).map_err(|_| ApiError::Unprocessable(format!("invalid value {v:?} for {key}")))
+        }
     }
 }
 
@@ -48,7 +50,11 @@ pub(crate) fn ascending(params: &Params, key: &str) -> Result<bool, ApiError> {
 
 /// Page or cursor paging, with the reference's rules: `cursor=` (even empty) selects cursor mode,
 /// where `pagination` is capped at 200 and may not be 0.
-pub(crate) fn paging(params: &Params, default_per_page: u64, path_page: Option<u64>) -> Result<Paging, ApiError> {
+pub(crate) fn paging(
+    params: &Params,
+    default_per_page: u64,
+    path_page: Option<u64>,
+) -> Result<Paging, ApiError> {
     let per_page = number::<u64>(params, "pagination")?.unwrap_or(default_per_page);
     if let Some(cursor) = params.get("cursor") {
         if per_page == 0 {
@@ -97,7 +103,10 @@ pub(crate) fn message_query(params: &Params) -> Result<(MessageQuery, ContentFor
         false
     } else {
         for s in &statuses {
-            if !matches!(s.as_str(), "processed" | "removing" | "pending" | "rejected" | "forgotten" | "removed") {
+            if !matches!(
+                s.as_str(),
+                "processed" | "removing" | "pending" | "rejected" | "forgotten" | "removed"
+            ) {
                 return Err(ApiError::Unprocessable(format!("invalid message status {s:?}")));
             }
         }
@@ -118,6 +127,9 @@ pub(crate) fn message_query(params: &Params) -> Result<(MessageQuery, ContentFor
         if !matches!(sort_by.as_str(), "time" | "tx-time" | "") {
             return Err(ApiError::Unprocessable(format!("invalid sortBy {sort_by:?}")));
         }
+        if sort_by == "tx-time" && params.contains_key("cursor") {
+            return Err(ApiError::Unprocessable("sortBy=tx-time cannot be used with a cursor".into()));
+        }
     }
     let format = match params.get("contentFormat").map(String::as_str) {
         None | Some("") | Some("full") => ContentFormat::Full,
@@ -125,7 +137,8 @@ pub(crate) fn message_query(params: &Params) -> Result<(MessageQuery, ContentFor
         Some("none") => ContentFormat::None,
         Some(other) => return Err(ApiError::Unprocessable(format!("invalid contentFormat {other:?}"))),
     };
-    let format = if boolean(params, "excludeContent")?.unwrap_or(false) { ContentFormat::None } else { format };
+    let format =
+        if boolean(params, "excludeContent")?.unwrap_or(false) { ContentFormat::None } else { format };
     let query = MessageQuery {
         types,
         addresses: list(params, "addresses"),

@@ -31,7 +31,12 @@ fn hash_of(engine: UploadEngine, bytes: &[u8]) -> String {
 }
 
 /// Stores bytes under their hash and records the file; `grace` adds an upload grace pin.
-pub(crate) async fn store_file(state: &AppState, engine: UploadEngine, bytes: Bytes, grace: bool) -> ApiResult<String> {
+pub(crate) async fn store_file(
+    state: &AppState,
+    engine: UploadEngine,
+    bytes: Bytes,
+    grace: bool,
+) -> ApiResult<String> {
     let hash = hash_of(engine, &bytes);
     state.pipeline.files().put(&hash, bytes.clone()).await?;
     let size = bytes.len() as i64;
@@ -69,7 +74,9 @@ struct Upload {
 
 async fn read_multipart(mut multipart: Multipart, limit: usize) -> ApiResult<Upload> {
     let mut up = Upload { file: None, metadata: None };
-    while let Some(field) = multipart.next_field().await.map_err(|e| ApiError::BadRequest(format!("multipart: {e}")))? {
+    while let Some(field) =
+        multipart.next_field().await.map_err(|e| ApiError::BadRequest(format!("multipart: {e}")))?
+    {
         let name = field.name().unwrap_or_default().to_owned();
         let filename = field.file_name().map(str::to_owned);
         let data = field.bytes().await.map_err(|e| ApiError::BadRequest(format!("multipart: {e}")))?;
@@ -79,8 +86,10 @@ async fn read_multipart(mut multipart: Multipart, limit: usize) -> ApiResult<Upl
         match name.as_str() {
             "file" => up.file = Some((data, filename)),
             "metadata" => {
-                up.metadata =
-                    Some(serde_json::from_slice(&data).map_err(|e| ApiError::Unprocessable(format!("metadata: {e}")))?)
+                up.metadata = Some(
+                    serde_json::from_slice(&data)
+                        .map_err(|e| ApiError::Unprocessable(format!("metadata: {e}")))?,
+                )
             }
             _ => {}
         }
@@ -96,24 +105,52 @@ fn is_multipart(headers: &HeaderMap) -> bool {
 }
 
 /// Checks the signed STORE message that accompanies an authenticated upload: signature (403),
-/// inline content (422), the file hash (422), the owner's balance (402).
-async fn check_upload_message(state: &AppState, metadata: &Value, engine: UploadEngine, file: &[u8]) -> ApiResult<(Value, bool)> {
-    let message = metadata.get("message").cloned().ok_or_else(|| ApiError::Unprocessable("metadata has no `message`".into()))?;
+/// inline content (422), the file hash (422). The balance (402) is checked once the file is
+/// recorded, by [`check_upload_balance`].
+async fn check_upload_message(
+    metadata: &Value,
+    engine: UploadEngine,
+    file: &[u8],
+) -> ApiResult<(Value, bool)> {
+    let message = metadata
+        .get("message")
+        .cloned()
+        .ok_or_else(|| ApiError::Unprocessable("metadata has no `message`".into()))?;
     let sync = metadata.get("sync").and_then(Value::as_bool).unwrap_or(false);
     let pending = aleph_core::PendingMessage::from_value(&message)
         .map_err(|e| ApiError::Unprocessable(format!("InvalidMessageFormat: {e}")))?;
-    aleph_core::verify_signature(&pending.signed_fields()).map_err(|e| ApiError::Forbidden(format!("invalid signature: {e}")))?;
+    aleph_core::verify_signature(&pending.signed_fields())
+        .map_err(|e| ApiError::Forbidden(format!("invalid signature: {e}")))?;
     let content = pending
         .item_content
         .as_deref()
         .ok_or_else(|| ApiError::Unprocessable("the STORE message must carry inline content".into()))?;
-    let content: Value = serde_json::from_str(content).map_err(|e| ApiError::Unprocessable(format!("item_content: {e}")))?;
+    let content: Value =
+        serde_json::from_str(content).map_err(|e| ApiError::Unprocessable(format!("item_content: {e}")))?;
     let expected = content.get("item_hash").and_then(Value::as_str).unwrap_or_default();
     if expected != hash_of(engine, file) {
         return Err(ApiError::Unprocessable("File hash does not match".into()));
     }
-    // PAYMENT-HOOK: the balance check (402) is wired in with the payment module.
     Ok((message, sync))
+}
+
+/// Whether the STORE message's owner can pay for the file (402 otherwise): the payment check of
+/// processing, run on a transaction that is rolled back.
+async fn check_upload_balance(state: &AppState, message: &Value) -> ApiResult<()> {
+    let (pending, content) = aleph_core::validate::validate_pending_value(message)
+        .map_err(|e| ApiError::Unprocessable(e.to_string()))
+        .and_then(|(p, c)| c.map(|c| (p, c.content)).ok_or_else(|| ApiError::Unprocessable("inline content required".into())))?;
+    let free = state.pipeline.config().limits.max_unauthenticated_upload as u64;
+    let verdict = state
+        .pipeline
+        .db()
+        .dry_run(move |tx| match crate::payment::check_and_record(tx, crate::pipeline::now(), &pending, &content, free) {
+            Ok(_) => Ok(Ok(())),
+            Err(crate::payment::PaymentError::Processing(e)) => Ok(Err(e)),
+            Err(crate::payment::PaymentError::Storage(e)) => Err(e),
+        })
+        .await?;
+    verdict.map_err(|e| ApiError::PaymentRequired(e.to_string()))
 }
 
 async fn add_file(state: AppState, engine: UploadEngine, request: Request) -> ApiResult<Response> {
@@ -132,7 +169,8 @@ async fn add_file(state: AppState, engine: UploadEngine, request: Request) -> Ap
         let hash = store_file(&state, engine, body, true).await?;
         return Ok(Json(json!({"status": "success", "hash": hash})).into_response());
     }
-    let multipart = Multipart::from_request(request, &state).await.map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let multipart =
+        Multipart::from_request(request, &state).await.map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let up = read_multipart(multipart, max).await?;
     let (file, filename) = up.file.ok_or_else(|| ApiError::BadRequest("missing the `file` part".into()))?;
     let size = file.len();
@@ -144,19 +182,23 @@ async fn add_file(state: AppState, engine: UploadEngine, request: Request) -> Ap
             (StatusCode::OK, None)
         }
         Some(metadata) => {
-            let (message, sync) = check_upload_message(&state, metadata, engine, &file).await?;
+            let (message, sync) = check_upload_message(metadata, engine, &file).await?;
             (StatusCode::OK, Some((message, sync)))
         }
     };
-    let hash = store_file(&state, engine, file, message.is_none()).await?;
+    // Every upload starts with a grace period; the STORE message's pin replaces it.
+    let hash = store_file(&state, engine, file, true).await?;
     let mut status = status;
     if let Some((message, sync)) = message {
+        check_upload_balance(&state, &message).await?;
         let response = super::messages::submit_message(&state, message, sync).await?;
         status = response.status();
     }
     let body = match engine {
         UploadEngine::Storage => json!({"status": "success", "hash": hash}),
-        UploadEngine::Ipfs => json!({"status": "success", "hash": hash, "name": filename.unwrap_or_else(|| "file".into()), "size": size}),
+        UploadEngine::Ipfs => {
+            json!({"status": "success", "hash": hash, "name": filename.unwrap_or_else(|| "file".into()), "size": size})
+        }
     };
     Ok((status, Json(body)).into_response())
 }
@@ -175,7 +217,8 @@ async fn add_json(state: AppState, engine: UploadEngine, body: Bytes) -> ApiResu
     if body.len() > state.pipeline.config().limits.max_unauthenticated_upload {
         return Err(ApiError::TooLarge("JSON uploads are limited to 25 MiB".into()));
     }
-    let value: Value = serde_json::from_slice(&body).map_err(|e| ApiError::Unprocessable(format!("body is not JSON: {e}")))?;
+    let value: Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::Unprocessable(format!("body is not JSON: {e}")))?;
     // Re-serialized compact with sorted keys, as the reference does; the hash is of these bytes.
     let bytes = Bytes::from(serde_json::to_vec(&value).map_err(|e| ApiError::Unprocessable(e.to_string()))?);
     let hash = store_file(&state, engine, bytes, true).await?;
@@ -202,7 +245,13 @@ fn check_hash(hash: &str) -> ApiResult<()> {
 
 async fn known_size(state: &AppState, hash: &str) -> ApiResult<Option<i64>> {
     let h = hash.to_owned();
-    Ok(state.pipeline.db().read(move |c| Ok(c.query_row("SELECT size FROM files WHERE hash = ?1", [h], |r| r.get(0)).optional()?)).await?)
+    Ok(state
+        .pipeline
+        .db()
+        .read(move |c| {
+            Ok(c.query_row("SELECT size FROM files WHERE hash = ?1", [h], |r| r.get(0)).optional()?)
+        })
+        .await?)
 }
 
 /// `GET|HEAD /api/v0/storage/raw/{hash}`.
@@ -211,22 +260,34 @@ pub(crate) async fn raw(State(state): State<AppState>, Path(hash): Path<String>)
     if known_size(&state, &hash).await?.is_none() {
         return Err(ApiError::NotFound(format!("file {hash} not found")));
     }
-    let bytes = state.pipeline.files().get(&hash).await?.ok_or_else(|| ApiError::NotFound(format!("file {hash} not found")))?;
-    Ok((
-        [(header::CONTENT_TYPE, "application/octet-stream"), (header::ACCEPT_RANGES, "none")],
-        bytes,
-    )
+    let bytes = state
+        .pipeline
+        .files()
+        .get(&hash)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("file {hash} not found")))?;
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream"), (header::ACCEPT_RANGES, "none")], bytes)
         .into_response())
 }
 
 /// `GET /api/v0/storage/{hash}`: the file as MIME-style base64, for peers.
-pub(crate) async fn base64_content(State(state): State<AppState>, Path(hash): Path<String>) -> ApiResult<Json<Value>> {
+pub(crate) async fn base64_content(
+    State(state): State<AppState>,
+    Path(hash): Path<String>,
+) -> ApiResult<Json<Value>> {
     check_hash(&hash)?;
-    let Some(size) = known_size(&state, &hash).await? else { return Err(ApiError::NotFound(format!("file {hash} not found"))) };
+    let Some(size) = known_size(&state, &hash).await? else {
+        return Err(ApiError::NotFound(format!("file {hash} not found")));
+    };
     if size as usize > state.pipeline.config().limits.max_upload {
         return Err(ApiError::TooLarge("file too large to be served as base64".into()));
     }
-    let bytes = state.pipeline.files().get(&hash).await?.ok_or_else(|| ApiError::NotFound(format!("file {hash} not found")))?;
+    let bytes = state
+        .pipeline
+        .files()
+        .get(&hash)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("file {hash} not found")))?;
     let encoded = base64::engine::general_purpose::STANDARD.encode(&bytes);
     // Python's base64.encodebytes: a newline every 76 characters and at the end.
     let mut mime = String::with_capacity(encoded.len() + encoded.len() / 76 + 1);
@@ -239,10 +300,17 @@ pub(crate) async fn base64_content(State(state): State<AppState>, Path(hash): Pa
 }
 
 /// `GET /api/v0/storage/metadata/{hash}`.
-pub(crate) async fn metadata(State(state): State<AppState>, Path(hash): Path<String>) -> ApiResult<Json<Value>> {
+pub(crate) async fn metadata(
+    State(state): State<AppState>,
+    Path(hash): Path<String>,
+) -> ApiResult<Json<Value>> {
     check_hash(&hash)?;
-    let size = known_size(&state, &hash).await?.ok_or_else(|| ApiError::NotFound(format!("file {hash} not found")))?;
-    Ok(Json(json!({"file_hash": hash, "type": "file", "size": size, "download_url": format!("/api/v0/storage/raw/{hash}")})))
+    let size = known_size(&state, &hash)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("file {hash} not found")))?;
+    Ok(Json(
+        json!({"file_hash": hash, "type": "file", "size": size, "download_url": format!("/api/v0/storage/raw/{hash}")}),
+    ))
 }
 
 fn by_tag_body(row: (String, String, String, i64, Option<String>)) -> Value {
@@ -252,7 +320,10 @@ fn by_tag_body(row: (String, String, String, i64, Option<String>)) -> Value {
 }
 
 /// `GET /api/v0/storage/by-message-hash/{message_hash}`.
-pub(crate) async fn by_message_hash(State(state): State<AppState>, Path(hash): Path<String>) -> ApiResult<Json<Value>> {
+pub(crate) async fn by_message_hash(
+    State(state): State<AppState>,
+    Path(hash): Path<String>,
+) -> ApiResult<Json<Value>> {
     check_hash(&hash)?;
     let h = hash.clone();
     let row = state
@@ -291,9 +362,14 @@ async fn by_tag(state: AppState, tag: String) -> ApiResult<Json<Value>> {
 }
 
 /// `GET /api/v0/storage/by-ref/{ref}` (an item-hash ref).
-pub(crate) async fn by_ref(State(state): State<AppState>, Path(reference): Path<String>) -> ApiResult<Json<Value>> {
+pub(crate) async fn by_ref(
+    State(state): State<AppState>,
+    Path(reference): Path<String>,
+) -> ApiResult<Json<Value>> {
     if !aleph_core::ItemHash::is_valid(&reference) {
-        return Err(ApiError::BadRequest("a user-defined ref needs the owner's address: /by-ref/{address}/{ref}".into()));
+        return Err(ApiError::BadRequest(
+            "a user-defined ref needs the owner's address: /by-ref/{address}/{ref}".into(),
+        ));
     }
     by_tag(state, reference).await
 }
@@ -303,7 +379,8 @@ pub(crate) async fn by_owner_ref(
     State(state): State<AppState>,
     Path((address, reference)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
-    let tag = if aleph_core::ItemHash::is_valid(&reference) { reference } else { format!("{address}/{reference}") };
+    let tag =
+        if aleph_core::ItemHash::is_valid(&reference) { reference } else { format!("{address}/{reference}") };
     by_tag(state, tag).await
 }
 
@@ -313,7 +390,9 @@ pub(crate) async fn count(State(state): State<AppState>, Path(hash): Path<String
     let n: i64 = state
         .pipeline
         .db()
-        .read(move |c| Ok(c.query_row("SELECT COUNT(*) FROM file_pins WHERE file_hash = ?1", [hash], |r| r.get(0))?))
+        .read(move |c| {
+            Ok(c.query_row("SELECT COUNT(*) FROM file_pins WHERE file_hash = ?1", [hash], |r| r.get(0))?)
+        })
         .await?;
     Ok(Json(json!(n)))
 }

@@ -19,20 +19,26 @@ pub(crate) fn matches(q: &MessageQuery, m: &Value) -> bool {
     let s = |k: &str| m.get(k).and_then(Value::as_str).unwrap_or_default();
     let c = m.get("content").cloned().unwrap_or(Value::Null);
     let cs = |k: &str| c.get(k).and_then(Value::as_str).map(str::to_owned);
-    let in_list = |list: &[String], v: Option<String>| list.is_empty() || v.is_some_and(|v| list.iter().any(|x| *x == v));
+    let in_list =
+        |list: &[String], v: Option<String>| list.is_empty() || v.is_some_and(|v| list.contains(&v));
     let time = m.get("time").and_then(Value::as_f64).unwrap_or(0.0);
     let reference = match c.get("ref") {
         Some(Value::Object(o)) => o.get("item_hash").and_then(Value::as_str).map(str::to_owned),
         other => other.and_then(Value::as_str).map(str::to_owned),
     };
-    let tags: Vec<String> = [c.get("content").and_then(|x| x.get("tags")), c.get("tags"), c.get("metadata").and_then(|x| x.get("tags"))]
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_array)
-        .flatten()
-        .filter_map(|t| t.as_str().map(str::to_owned))
-        .collect();
-    let payment = c.get("payment").and_then(|p| p.get("type")).and_then(Value::as_str).unwrap_or("hold").to_owned();
+    let tags: Vec<String> = [
+        c.get("content").and_then(|x| x.get("tags")),
+        c.get("tags"),
+        c.get("metadata").and_then(|x| x.get("tags")),
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(Value::as_array)
+    .flatten()
+    .filter_map(|t| t.as_str().map(str::to_owned))
+    .collect();
+    let payment =
+        c.get("payment").and_then(|p| p.get("type")).and_then(Value::as_str).unwrap_or("hold").to_owned();
     in_list(&q.types, Some(s("type").to_owned()))
         && in_list(&q.addresses, Some(s("sender").to_owned()))
         && in_list(&q.owners, cs("address"))
@@ -50,7 +56,11 @@ pub(crate) fn matches(q: &MessageQuery, m: &Value) -> bool {
 }
 
 /// `GET /api/ws0/messages`.
-pub(crate) async fn messages(State(state): State<AppState>, Query(params): Query<Params>, ws: WebSocketUpgrade) -> ApiResult<Response> {
+pub(crate) async fn messages(
+    State(state): State<AppState>,
+    Query(params): Query<Params>,
+    ws: WebSocketUpgrade,
+) -> ApiResult<Response> {
     let (q, format) = query::message_query(&params)?;
     let history = query::number::<u64>(&params, "history")?.unwrap_or(10);
     if history > 199 {
@@ -69,7 +79,14 @@ async fn serve(mut socket: WebSocket, state: AppState, q: MessageQuery, format: 
         let page = state
             .pipeline
             .db()
-            .read(move |c| store::list_messages(c, &MessageQuery { ascending: false, ..hq }, &Paging::Page { page: 1, per_page: history }, format))
+            .read(move |c| {
+                store::list_messages(
+                    c,
+                    &MessageQuery { ascending: false, ..hq },
+                    &Paging::Page { page: 1, per_page: history },
+                    format,
+                )
+            })
             .await;
         if let Ok(page) = page {
             for m in page.messages.into_iter().rev() {

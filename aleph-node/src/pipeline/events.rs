@@ -32,9 +32,9 @@ impl Event {
     /// The item hash the event is about.
     pub fn item_hash(&self) -> &str {
         match self {
-            Event::Processed { item_hash, .. } | Event::Rejected { item_hash, .. } | Event::Retry { item_hash } => {
-                item_hash
-            }
+            Event::Processed { item_hash, .. }
+            | Event::Rejected { item_hash, .. }
+            | Event::Retry { item_hash } => item_hash,
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::config::NodeConfig;
 use crate::storage::{Db, FileStore, StorageError};
 
 mod events;
+pub mod gc;
 pub(crate) mod handlers;
 mod process;
 
@@ -126,7 +127,11 @@ impl Pipeline {
         let t = token.clone();
         tasks.spawn_critical("intake-writer", async move { writer.run_intake(intake_rx, t).await });
         let processor = pipeline.clone();
-        tasks.spawn_critical("processor", async move { processor.run_processor(token).await });
+        let t = token.clone();
+        tasks.spawn_critical("processor", async move { processor.run_processor(t).await });
+        let collector = pipeline.clone();
+        let every = Duration::from_secs_f64(pipeline.config().processing.gc_interval_secs.max(0.05));
+        tasks.spawn_critical("file-gc", async move { gc::run(collector, every, token).await });
         pipeline
     }
 
@@ -169,7 +174,11 @@ impl Pipeline {
     }
 
     /// The intake writer: records submissions in batches, one transaction per batch.
-    async fn run_intake(self, mut rx: mpsc::Receiver<IntakeJob>, token: CancellationToken) -> Result<(), String> {
+    async fn run_intake(
+        self,
+        mut rx: mpsc::Receiver<IntakeJob>,
+        token: CancellationToken,
+    ) -> Result<(), String> {
         let mut jobs = Vec::with_capacity(256);
         loop {
             tokio::select! {
@@ -177,19 +186,17 @@ impl Pipeline {
                 n = rx.recv_many(&mut jobs, 256) => if n == 0 { break },
             }
             let batch: Vec<IntakeJob> = std::mem::take(&mut jobs);
-            let rows: Vec<(String, String, String, String, &'static str, f64, Option<ProcessingError>, Value)> = batch
+            let rows: Vec<IntakeRow> = batch
                 .iter()
-                .map(|j| {
-                    (
-                        j.message.item_hash.to_string(),
-                        j.message.sender.clone(),
-                        j.message.signature.clone().unwrap_or_default(),
-                        serde_json::to_string(&j.message).unwrap_or_default(),
-                        j.origin.as_str(),
-                        j.message.time,
-                        j.rejection.clone(),
-                        j.raw.clone(),
-                    )
+                .map(|j| IntakeRow {
+                    item_hash: j.message.item_hash.to_string(),
+                    sender: j.message.sender.clone(),
+                    signature: j.message.signature.clone().unwrap_or_default(),
+                    json: serde_json::to_string(&j.message).unwrap_or_default(),
+                    origin: j.origin.as_str(),
+                    time: j.message.time,
+                    rejection: j.rejection.clone(),
+                    raw: j.raw.clone(),
                 })
                 .collect();
             let result = self
@@ -197,21 +204,17 @@ impl Pipeline {
                 .db
                 .write(move |tx| {
                     let now = now();
-                    let mut out = Vec::with_capacity(rows.len());
-                    for (hash, sender, sig, json, origin, time, rejection, raw) in rows {
-                        out.push(intake_one(tx, now, &hash, &sender, &sig, &json, origin, time, rejection, &raw)?);
-                    }
-                    Ok(out)
+                    rows.into_iter().map(|row| intake_one(tx, now, row)).collect::<Result<Vec<_>, _>>()
                 })
                 .await;
             match result {
                 Ok(outcomes) => {
                     for (job, outcome) in batch.into_iter().zip(outcomes) {
                         if let Intake::Rejected(e) = &outcome {
-                            let _ = self
-                                .inner
-                                .events
-                                .send(Event::Rejected { item_hash: job.message.item_hash.to_string(), code: e.code() });
+                            let _ = self.inner.events.send(Event::Rejected {
+                                item_hash: job.message.item_hash.to_string(),
+                                code: e.code(),
+                            });
                         }
                         let _ = job.reply.send(Ok(outcome));
                     }
@@ -268,7 +271,10 @@ impl Pipeline {
 }
 
 /// The status of an item hash, if known.
-pub(crate) fn status_of(conn: &rusqlite::Connection, item_hash: &str) -> Result<Option<MessageStatus>, StorageError> {
+pub(crate) fn status_of(
+    conn: &rusqlite::Connection,
+    item_hash: &str,
+) -> Result<Option<MessageStatus>, StorageError> {
     let s: Option<String> = conn
         .query_row("SELECT status FROM message_status WHERE item_hash = ?1", [item_hash], |r| r.get(0))
         .optional()?;
@@ -299,26 +305,30 @@ pub(crate) fn record_rejection(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn intake_one(
-    tx: &rusqlite::Transaction<'_>,
-    now: f64,
-    item_hash: &str,
-    sender: &str,
-    signature: &str,
-    json: &str,
-    origin: &str,
+/// One submission, as the intake writer records it.
+struct IntakeRow {
+    item_hash: String,
+    sender: String,
+    signature: String,
+    /// The pending envelope as JSON.
+    json: String,
+    origin: &'static str,
     time: f64,
     rejection: Option<ProcessingError>,
-    raw: &Value,
-) -> Result<Intake, StorageError> {
+    /// The message as received.
+    raw: Value,
+}
+
+fn intake_one(tx: &rusqlite::Transaction<'_>, now: f64, row: IntakeRow) -> Result<Intake, StorageError> {
+    let IntakeRow { item_hash, sender, signature, json, origin, time, rejection, raw } = row;
+    let item_hash = item_hash.as_str();
     let status = status_of(tx, item_hash)?;
     match status {
         None | Some(MessageStatus::Rejected) => {}
         Some(known) => return Ok(Intake::Known(known)),
     }
     if let Some(error) = rejection {
-        record_rejection(tx, item_hash, raw, &error, now)?;
+        record_rejection(tx, item_hash, &raw, &error, now)?;
         return Ok(Intake::Rejected(error));
     }
     let next_attempt = if time.is_finite() { time.min(now) } else { now };

@@ -24,7 +24,6 @@ pub(crate) struct Item {
     pub(crate) signature: Result<(), String>,
 }
 
-
 async fn fetch_content(p: &Pipeline, message: &PendingMessage) -> Result<Decoded, ProcessingError> {
     if message.item_type == ItemType::Inline {
         return handlers::decode_content(message, None);
@@ -134,8 +133,10 @@ fn process_one(
         }
         return Ok(None);
     }
-    let forgotten: bool =
-        tx.query_row("SELECT 1 FROM forgotten_messages WHERE item_hash = ?1", [hash], |_| Ok(true)).optional()?.is_some();
+    let forgotten: bool = tx
+        .query_row("SELECT 1 FROM forgotten_messages WHERE item_hash = ?1", [hash], |_| Ok(true))
+        .optional()?
+        .is_some();
     let verdict = if forgotten {
         Err(ProcessingError::ForgottenDuplicate)
     } else if let Err(reason) = &item.signature {
@@ -172,7 +173,9 @@ fn process_one(
             )?;
             Ok(Some(Event::Processed { item_hash: hash.to_owned(), message: std::sync::Arc::new(message) }))
         }
-        Err(e) if e.kind() == aleph_core::validate::ErrorKind::Retry && item.retries + 1 < ctx.max_retries => {
+        Err(e)
+            if e.kind() == aleph_core::validate::ErrorKind::Retry && item.retries + 1 < ctx.max_retries =>
+        {
             let backoff = (2f64.powi(item.retries as i32 + 1)).min(ctx.max_backoff);
             tx.execute(
                 "UPDATE pending_messages SET retries = retries + 1, next_attempt = ?2 WHERE id = ?1",

@@ -49,13 +49,19 @@ impl Db {
         for _ in 0..READERS {
             let conn = Connection::open_with_flags(
                 path,
-                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+                OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                    | OpenFlags::SQLITE_OPEN_URI,
             )?;
             configure(&conn)?;
             readers.push(conn);
         }
         Ok(Db {
-            inner: Arc::new(Inner { writer: Mutex::new(writer), readers: Mutex::new(readers), path: path.into() }),
+            inner: Arc::new(Inner {
+                writer: Mutex::new(writer),
+                readers: Mutex::new(readers),
+                path: path.into(),
+            }),
         })
     }
 
@@ -66,7 +72,9 @@ impl Db {
         F: FnOnce(&Transaction<'_>) -> Result<T, StorageError> + Send + 'static,
     {
         let db = self.clone();
-        tokio::task::spawn_blocking(move || db.write_blocking(f)).await.map_err(|e| StorageError::Task(e.to_string()))?
+        tokio::task::spawn_blocking(move || db.write_blocking(f))
+            .await
+            .map_err(|e| StorageError::Task(e.to_string()))?
     }
 
     /// Runs `f` in a write transaction on the current thread.
@@ -81,6 +89,24 @@ impl Db {
         Ok(out)
     }
 
+    /// Runs `f` in a write transaction that is always rolled back: a dry run of checks that
+    /// write (such as recording costs), on the blocking pool.
+    pub async fn dry_run<T, F>(&self, f: F) -> Result<T, StorageError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T, StorageError> + Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = db.inner.writer.lock().map_err(|_| StorageError::Poisoned)?;
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            f(&tx)
+            // Dropping the transaction rolls it back.
+        })
+        .await
+        .map_err(|e| StorageError::Task(e.to_string()))?
+    }
+
     /// Runs `f` with a read-only connection on the blocking pool.
     pub async fn read<T, F>(&self, f: F) -> Result<T, StorageError>
     where
@@ -88,11 +114,16 @@ impl Db {
         F: FnOnce(&Connection) -> Result<T, StorageError> + Send + 'static,
     {
         let db = self.clone();
-        tokio::task::spawn_blocking(move || db.read_blocking(f)).await.map_err(|e| StorageError::Task(e.to_string()))?
+        tokio::task::spawn_blocking(move || db.read_blocking(f))
+            .await
+            .map_err(|e| StorageError::Task(e.to_string()))?
     }
 
     /// Runs `f` with a read-only connection on the current thread.
-    pub fn read_blocking<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StorageError>) -> Result<T, StorageError> {
+    pub fn read_blocking<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
         let conn = self.inner.readers.lock().map_err(|_| StorageError::Poisoned)?.pop();
         let conn = match conn {
             Some(c) => c,

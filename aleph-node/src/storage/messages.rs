@@ -87,7 +87,8 @@ pub enum Paging {
     },
 }
 
-const COLUMNS: &str = "m.item_hash, m.type, m.chain, m.sender, m.signature, m.item_type, m.item_content, m.content, \
+const COLUMNS: &str =
+    "m.item_hash, m.type, m.chain, m.sender, m.signature, m.item_type, m.item_content, m.content, \
                        m.time, m.channel, m.size, m.seq";
 
 struct Where {
@@ -189,14 +190,16 @@ pub fn list_messages(
     let mut rows = stmt.query(rusqlite::params_from_iter(w.params.iter()))?;
     let mut messages = Vec::new();
     let mut last: Option<(f64, String)> = None;
+    // In cursor mode the query fetches one row more than a page: its presence means more follow.
+    let mut has_more = false;
     while let Some(row) = rows.next()? {
         if cursor_mode && messages.len() as u64 == per_page {
+            has_more = true;
             break;
         }
         last = Some((row.get(8)?, row.get(0)?));
         messages.push(row_to_list_json(row, format)?);
     }
-    let has_more = cursor_mode && rows.next()?.is_some();
     drop(rows);
     drop(stmt);
     if cursor_mode {
@@ -204,7 +207,8 @@ pub fn list_messages(
         return Ok(MessagePage { messages, total: None, next_cursor });
     }
     // The reference's shortcut: a partial page tells the total without counting.
-    let total = if per_page == 0 || (messages.len() as u64) < per_page && !(messages.is_empty() && offset > 0) {
+    let total = if per_page == 0 || (messages.len() as u64) < per_page && !(messages.is_empty() && offset > 0)
+    {
         offset + messages.len() as u64
     } else {
         let w = build_where(q);
@@ -231,7 +235,8 @@ pub fn decode_cursor(cursor: &str) -> Option<(f64, String)> {
 
 /// The confirmations of a message, as `[{chain, hash, height}]`.
 pub fn confirmations(conn: &Connection, item_hash: &str) -> Result<Vec<Value>, StorageError> {
-    let mut stmt = conn.prepare_cached("SELECT chain, hash, height FROM confirmations WHERE item_hash = ?1")?;
+    let mut stmt =
+        conn.prepare_cached("SELECT chain, hash, height FROM confirmations WHERE item_hash = ?1")?;
     let rows = stmt
         .query_map([item_hash], |r| {
             Ok(json!({"chain": r.get::<_, String>(0)?, "hash": r.get::<_, String>(1)?, "height": r.get::<_, i64>(2)?}))
@@ -305,9 +310,11 @@ pub fn get_message(conn: &Connection, item_hash: &str) -> Result<Option<Value>, 
 /// `(status, reception_time)` of an item hash.
 pub fn status(conn: &Connection, item_hash: &str) -> Result<Option<(String, f64)>, StorageError> {
     Ok(conn
-        .query_row("SELECT status, reception_time FROM message_status WHERE item_hash = ?1", [item_hash], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .query_row(
+            "SELECT status, reception_time FROM message_status WHERE item_hash = ?1",
+            [item_hash],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .optional()?)
 }
 

@@ -1,9 +1,9 @@
 //! Storage: the SQLite database and the file store.
 
-mod db;
 pub mod balances;
-pub mod messages;
+mod db;
 mod files;
+pub mod messages;
 
 pub use db::Db;
 pub use files::{BoxFuture, FileStore, FsFileStore, MemoryFileStore};

@@ -222,7 +222,9 @@ CREATE TABLE IF NOT EXISTS account_costs (
     cost_hold TEXT NOT NULL,
     cost_stream TEXT NOT NULL,
     cost_credit TEXT NOT NULL,
-    size_mib INTEGER
+    size_mib REAL                     -- the size the component was priced for (volumes, files)
 );
 CREATE INDEX IF NOT EXISTS account_costs_owner ON account_costs (owner, payment_type);
 CREATE INDEX IF NOT EXISTS account_costs_item ON account_costs (item_hash);
+-- One row per component, as the reference's unique constraint (recording again replaces it).
+CREATE UNIQUE INDEX IF NOT EXISTS account_costs_unique ON account_costs (owner, item_hash, type, name);

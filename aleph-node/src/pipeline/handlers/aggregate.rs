@@ -39,7 +39,9 @@ pub(crate) fn recompute(tx: &Transaction<'_>, owner: &str, key: &str) -> HResult
          ORDER BY creation ASC, item_hash ASC",
     )?;
     let elements = stmt
-        .query_map(params![owner, key], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, f64>(2)?)))?
+        .query_map(params![owner, key], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, f64>(2)?))
+        })?
         .collect::<Result<Vec<_>, _>>()?;
     drop(stmt);
     let (Some(first), Some(last)) = (elements.first(), elements.last()) else {

@@ -8,17 +8,28 @@ use serde_json::{json, Value};
 use super::{permissions, processed_message, Ctx, Decoded, HResult};
 
 fn strings(content: &Value, key: &str) -> Vec<String> {
-    content.get(key).and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()).unwrap_or_default()
+    content
+        .get(key)
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
 }
 
 /// The targets a FORGET names: explicit hashes, plus every element of each named aggregate.
 fn targets(tx: &Transaction<'_>, content: &Decoded) -> HResult<Vec<String>> {
     let mut out = strings(&content.raw, "hashes");
     for key in strings(&content.raw, "aggregates") {
-        let mut stmt = tx.prepare_cached("SELECT item_hash FROM aggregate_elements WHERE owner = ?1 AND key = ?2")?;
-        let elements = stmt.query_map(params![content.owner(), key], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+        let mut stmt =
+            tx.prepare_cached("SELECT item_hash FROM aggregate_elements WHERE owner = ?1 AND key = ?2")?;
+        let elements = stmt
+            .query_map(params![content.owner(), key], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
         if elements.is_empty() {
-            return Err(ProcessingError::ForgetTargetNotFound { target_hash: None, aggregate_key: Some(key) }.into());
+            return Err(ProcessingError::ForgetTargetNotFound {
+                target_hash: None,
+                aggregate_key: Some(key),
+            }
+            .into());
         }
         out.extend(elements);
     }
@@ -34,10 +45,20 @@ pub(super) fn check(tx: &Transaction<'_>, m: &PendingMessage, content: &Decoded)
         match status.map(|s| s.as_str()) {
             Some("processed" | "removing") => {}
             Some("forgotten" | "rejected" | "removed") => continue,
-            _ => return Err(ProcessingError::ForgetTargetNotFound { target_hash: Some(target), aggregate_key: None }.into()),
+            _ => {
+                return Err(ProcessingError::ForgetTargetNotFound {
+                    target_hash: Some(target),
+                    aggregate_key: None,
+                }
+                .into())
+            }
         }
         let Some((target_type, _, _)) = processed_message(tx, &target)? else {
-            return Err(ProcessingError::ForgetTargetNotFound { target_hash: Some(target), aggregate_key: None }.into());
+            return Err(ProcessingError::ForgetTargetNotFound {
+                target_hash: Some(target),
+                aggregate_key: None,
+            }
+            .into());
         };
         if target_type == MessageType::Forget.as_str() {
             return Err(ProcessingError::ForgetForget { target_hash: target }.into());
@@ -64,14 +85,17 @@ fn used_by_vm(tx: &Transaction<'_>, store_hash: &str) -> HResult<Option<String>>
         let rows = stmt.query_map([store_hash], |r| r.get(0))?.collect::<Result<Vec<_>, _>>()?;
         rows
     };
-    let direct: Option<String> =
-        tx.query_row("SELECT vm_hash FROM vm_volumes WHERE ref = ?1", [store_hash], |r| r.get(0)).optional()?;
+    let direct: Option<String> = tx
+        .query_row("SELECT vm_hash FROM vm_volumes WHERE ref = ?1", [store_hash], |r| r.get(0))
+        .optional()?;
     if direct.is_some() {
         return Ok(direct);
     }
     for tag in tags {
         let vm: Option<String> = tx
-            .query_row("SELECT vm_hash FROM vm_volumes WHERE ref = ?1 AND use_latest = 1", [&tag], |r| r.get(0))
+            .query_row("SELECT vm_hash FROM vm_volumes WHERE ref = ?1 AND use_latest = 1", [&tag], |r| {
+                r.get(0)
+            })
             .optional()?;
         if vm.is_some() {
             return Ok(vm);
@@ -89,34 +113,55 @@ pub(super) fn apply(tx: &Transaction<'_>, ctx: &Ctx, m: &PendingMessage, content
 }
 
 /// Forgets one message: keeps its envelope metadata, removes its content and every effect.
-pub(crate) fn forget_one(tx: &Transaction<'_>, ctx: &Ctx, target: &str, forget_hash: &str, forgotten_at: f64, reason: Option<&str>) -> HResult<()> {
-    let already: Option<String> =
-        tx.query_row("SELECT forgotten_by FROM forgotten_messages WHERE item_hash = ?1", [target], |r| r.get(0)).optional()?;
+pub(crate) fn forget_one(
+    tx: &Transaction<'_>,
+    ctx: &Ctx,
+    target: &str,
+    forget_hash: &str,
+    forgotten_at: f64,
+    reason: Option<&str>,
+) -> HResult<()> {
+    let already: Option<String> = tx
+        .query_row("SELECT forgotten_by FROM forgotten_messages WHERE item_hash = ?1", [target], |r| r.get(0))
+        .optional()?;
     if let Some(by) = already {
         let mut list: Vec<String> = serde_json::from_str(&by).unwrap_or_default();
         if !list.iter().any(|h| h == forget_hash) {
             list.push(forget_hash.to_owned());
         }
-        tx.execute("UPDATE forgotten_messages SET forgotten_by = ?2 WHERE item_hash = ?1", params![target, json!(list).to_string()])?;
+        tx.execute(
+            "UPDATE forgotten_messages SET forgotten_by = ?2 WHERE item_hash = ?1",
+            params![target, json!(list).to_string()],
+        )?;
         return Ok(());
     }
-    let row: Option<(String, String, String, Option<String>, String, f64, Option<String>, String, Option<String>, i64, String, Option<String>)> = tx
-        .query_row(
-            "SELECT type, chain, sender, signature, item_type, time, channel, owner, payment_type, size, content, content_item_hash
-             FROM messages WHERE item_hash = ?1",
-            [target],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?, r.get(11)?)),
-        )
-        .optional()?;
-    let Some((message_type, chain, sender, signature, item_type, time, channel, owner, payment_type, size, content, file_hash)) = row else {
+    let exists =
+        tx.query_row("SELECT 1 FROM messages WHERE item_hash = ?1", [target], |_| Ok(())).optional()?;
+    if exists.is_none() {
         return Ok(());
-    };
+    }
+    // The envelope metadata stays; content, confirmations and costs go.
     tx.execute(
         "INSERT INTO forgotten_messages (item_hash, type, chain, sender, signature, item_type, time, channel, owner,
                                          payment_type, size, forgotten_at, forgotten_by, reason)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-        params![target, message_type, chain, sender, signature, item_type, time, channel, owner, payment_type, size,
-                forgotten_at, json!([forget_hash]).to_string(), reason],
+         SELECT m.item_hash, m.type, m.chain, m.sender, m.signature, m.item_type, m.time, m.channel, m.owner,
+                COALESCE(m.payment_type, 'hold'),
+                CASE WHEN m.type = 'STORE' THEN COALESCE((SELECT size FROM files WHERE hash = m.content_item_hash), m.size)
+                     ELSE m.size END,
+                ?2, ?3, ?4
+         FROM messages m WHERE m.item_hash = ?1",
+        params![target, forgotten_at, json!([forget_hash]).to_string(), reason],
+    )?;
+    let (message_type, item_type, owner, content, file_hash): (
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+    ) = tx.query_row(
+        "SELECT type, item_type, owner, content, content_item_hash FROM messages WHERE item_hash = ?1",
+        [target],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
     )?;
     tx.execute("DELETE FROM messages WHERE item_hash = ?1", [target])?;
     tx.execute("DELETE FROM confirmations WHERE item_hash = ?1", [target])?;
@@ -129,8 +174,10 @@ pub(crate) fn forget_one(tx: &Transaction<'_>, ctx: &Ctx, target: &str, forget_h
     let content: Value = serde_json::from_str(&content).unwrap_or(Value::Null);
     match message_type.as_str() {
         "POST" => {
-            let amends: Option<String> =
-                tx.query_row("SELECT amends FROM posts WHERE item_hash = ?1", [target], |r| r.get(0)).optional()?.flatten();
+            let amends: Option<String> = tx
+                .query_row("SELECT amends FROM posts WHERE item_hash = ?1", [target], |r| r.get(0))
+                .optional()?
+                .flatten();
             tx.execute("DELETE FROM posts WHERE item_hash = ?1", [target])?;
             match amends {
                 Some(original) => super::post::recompute_latest_amend(tx, &original)?,
@@ -174,7 +221,8 @@ pub(crate) fn forget_one(tx: &Transaction<'_>, ctx: &Ctx, target: &str, forget_h
 }
 
 fn grace_if_unpinned(tx: &Transaction<'_>, ctx: &Ctx, file_hash: &str) -> HResult<()> {
-    let pins: i64 = tx.query_row("SELECT COUNT(*) FROM file_pins WHERE file_hash = ?1", [file_hash], |r| r.get(0))?;
+    let pins: i64 =
+        tx.query_row("SELECT COUNT(*) FROM file_pins WHERE file_hash = ?1", [file_hash], |r| r.get(0))?;
     if pins == 0 {
         tx.execute(
             "INSERT INTO file_pins (file_hash, kind, created, delete_by) VALUES (?1, 'grace_period', ?2, ?3)",

@@ -18,7 +18,6 @@ mod post;
 mod store;
 mod vm;
 
-
 /// A handler failure: a processing verdict, or storage trouble (which aborts the batch).
 #[derive(Debug)]
 pub(crate) enum HandlerError {
@@ -82,7 +81,10 @@ impl Decoded {
 
 /// Decodes and validates a message's content (inline, or the fetched bytes of stored content)
 /// with the network's rules.
-pub(crate) fn decode_content(message: &PendingMessage, fetched: Option<&[u8]>) -> Result<Decoded, ProcessingError> {
+pub(crate) fn decode_content(
+    message: &PendingMessage,
+    fetched: Option<&[u8]>,
+) -> Result<Decoded, ProcessingError> {
     aleph_core::validate::decode_message_content(message, fetched).map(Decoded::from)
 }
 
@@ -94,6 +96,8 @@ pub(crate) struct Ctx {
     pub(crate) balance_senders: Vec<String>,
     pub(crate) credit_senders: Vec<String>,
     pub(crate) grace_secs: f64,
+    /// Held files up to this size are free (the unauthenticated upload limit).
+    pub(crate) free_store_max_bytes: u64,
     next_seq: std::cell::Cell<i64>,
 }
 
@@ -106,6 +110,7 @@ impl Ctx {
             balance_senders: config.balance_senders.clone(),
             credit_senders: config.credit_senders.clone(),
             grace_secs: config.processing.file_grace_period_secs,
+            free_store_max_bytes: config.limits.max_unauthenticated_upload as u64,
             next_seq: std::cell::Cell::new(crate::storage::messages::last_seq(tx)? + 1),
         })
     }
@@ -118,7 +123,12 @@ impl Ctx {
 }
 
 /// Checks a message and applies it; returns its list-form JSON.
-pub(crate) fn check_and_apply(tx: &Transaction<'_>, ctx: &Ctx, item: &Item, content: &Decoded) -> HResult<Value> {
+pub(crate) fn check_and_apply(
+    tx: &Transaction<'_>,
+    ctx: &Ctx,
+    item: &Item,
+    content: &Decoded,
+) -> HResult<Value> {
     let m = &item.message;
     // FORGET judges permission per target; every other type against content.address.
     if m.message_type != MessageType::Forget {
@@ -131,6 +141,7 @@ pub(crate) fn check_and_apply(tx: &Transaction<'_>, ctx: &Ctx, item: &Item, cont
         MessageType::Forget => forget::check(tx, m, content)?,
         MessageType::Program | MessageType::Instance | MessageType::VProgram => vm::check(tx, m, content)?,
     }
+    crate::payment::check_and_record(tx, ctx.now, m, &content.content, ctx.free_store_max_bytes)?;
     insert_message(tx, ctx, item, content)?;
     match m.message_type {
         MessageType::Post => post::apply(tx, ctx, m, content)?,
@@ -222,7 +233,10 @@ pub(crate) fn list_json(m: &PendingMessage, content: &Decoded) -> Value {
 }
 
 /// The message type and owner of a processed message, if present.
-pub(crate) fn processed_message(tx: &Transaction<'_>, item_hash: &str) -> HResult<Option<(String, String, Value)>> {
+pub(crate) fn processed_message(
+    tx: &Transaction<'_>,
+    item_hash: &str,
+) -> HResult<Option<(String, String, Value)>> {
     Ok(tx
         .query_row("SELECT type, owner, content FROM messages WHERE item_hash = ?1", [item_hash], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))

@@ -12,7 +12,9 @@ use super::{Decoded, HResult};
 /// The `security` aggregate of `owner` (exact owner string, as the reference looks it up).
 fn security_of(tx: &Transaction<'_>, owner: &str) -> HResult<Option<Value>> {
     let text: Option<String> = tx
-        .query_row("SELECT content FROM aggregates WHERE owner = ?1 AND key = 'security'", [owner], |r| r.get(0))
+        .query_row("SELECT content FROM aggregates WHERE owner = ?1 AND key = 'security'", [owner], |r| {
+            r.get(0)
+        })
         .optional()?;
     Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
 }
@@ -86,11 +88,18 @@ pub(super) fn check(tx: &Transaction<'_>, m: &PendingMessage, content: &Decoded)
 }
 
 /// Whether a FORGET's sender may forget `target` (judged with the target's own facts).
-pub(super) fn check_forget_target(tx: &Transaction<'_>, forget: &PendingMessage, target: &str) -> HResult<()> {
+pub(super) fn check_forget_target(
+    tx: &Transaction<'_>,
+    forget: &PendingMessage,
+    target: &str,
+) -> HResult<()> {
     let Some(stored) = Stored::load(tx, target)? else { return Ok(()) };
     let facts = stored.facts();
-    let security =
-        if rules::same_address(&forget.sender, facts.address) { None } else { security_of(tx, facts.address)? };
+    let security = if rules::same_address(&forget.sender, facts.address) {
+        None
+    } else {
+        security_of(tx, facts.address)?
+    };
     rules::check_forget_target(&forget.sender, target, &facts, security.as_ref())?;
     Ok(())
 }

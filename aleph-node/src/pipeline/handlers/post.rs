@@ -17,7 +17,9 @@ pub(super) fn check(tx: &Transaction<'_>, _m: &PendingMessage, content: &Decoded
         return Err(ProcessingError::PostAmendNoTarget(ErrorList::one("an amend needs a ref")).into());
     };
     let original: Option<(String, Option<String>)> = tx
-        .query_row("SELECT owner, amends FROM posts WHERE item_hash = ?1", [&target], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row("SELECT owner, amends FROM posts WHERE item_hash = ?1", [&target], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .optional()?;
     match original {
         None => Err(ProcessingError::PostAmendTargetNotFound(ErrorList::one(target)).into()),
@@ -124,18 +126,29 @@ fn special_post(tx: &Transaction<'_>, ctx: &Ctx, m: &PendingMessage, content: &D
                 "aleph_credit_transfer" => ("transfer", 1),
                 _ => return Ok(()),
             };
-            let entries = payload.get(section).and_then(|s| s.get("credits")).and_then(Value::as_array).cloned();
+            let entries =
+                payload.get(section).and_then(|s| s.get("credits")).and_then(Value::as_array).cloned();
             let Some(entries) = entries else { return Ok(()) };
             if kind == "aleph_credit_transfer" {
                 transfer_credits(tx, m, content, &entries)?;
                 return Ok(());
             }
             for (i, e) in entries.iter().enumerate() {
-                let (Some(address), Some(amount)) = (e.get("address").and_then(Value::as_str), e.get("amount").and_then(Value::as_i64))
+                let (Some(address), Some(amount)) =
+                    (e.get("address").and_then(Value::as_str), e.get("amount").and_then(Value::as_i64))
                 else {
                     continue;
                 };
-                insert_credit(tx, address, sign * amount, e, m.item_hash.as_str(), i as i64, content.time(), kind)?;
+                insert_credit(
+                    tx,
+                    address,
+                    sign * amount,
+                    e,
+                    m.item_hash.as_str(),
+                    i as i64,
+                    content.time(),
+                    kind,
+                )?;
             }
         }
         _ => {}
@@ -182,12 +195,19 @@ fn insert_credit(
 
 /// A credit transfer: no self-transfer, no duplicate recipients, positive amounts, and the
 /// sender's balance must cover the total; otherwise the post stays but moves nothing.
-fn transfer_credits(tx: &Transaction<'_>, m: &PendingMessage, content: &Decoded, entries: &[Value]) -> HResult<()> {
+fn transfer_credits(
+    tx: &Transaction<'_>,
+    m: &PendingMessage,
+    content: &Decoded,
+    entries: &[Value],
+) -> HResult<()> {
     let from = content.owner();
     let mut seen = std::collections::HashSet::new();
     let mut total = 0i64;
     for e in entries {
-        let (Some(to), Some(amount)) = (e.get("address").and_then(Value::as_str), e.get("amount").and_then(Value::as_i64)) else {
+        let (Some(to), Some(amount)) =
+            (e.get("address").and_then(Value::as_str), e.get("amount").and_then(Value::as_i64))
+        else {
             return Ok(());
         };
         if amount <= 0 || to.eq_ignore_ascii_case(from) || !seen.insert(to.to_ascii_lowercase()) {
@@ -203,7 +223,16 @@ fn transfer_credits(tx: &Transaction<'_>, m: &PendingMessage, content: &Decoded,
         let to = e.get("address").and_then(Value::as_str).unwrap_or_default();
         let amount = e.get("amount").and_then(Value::as_i64).unwrap_or_default();
         insert_credit(tx, to, amount, e, m.item_hash.as_str(), 2 * i as i64, content.time(), "transfer")?;
-        insert_credit(tx, from, -amount, e, m.item_hash.as_str(), 2 * i as i64 + 1, content.time(), "transfer")?;
+        insert_credit(
+            tx,
+            from,
+            -amount,
+            e,
+            m.item_hash.as_str(),
+            2 * i as i64 + 1,
+            content.time(),
+            "transfer",
+        )?;
     }
     Ok(())
 }

@@ -19,14 +19,19 @@ pub(crate) fn tag_of(item_hash: &str, owner: &str, reference: Option<&str>) -> S
 
 pub(super) fn check(tx: &Transaction<'_>, _ctx: &Ctx, m: &PendingMessage, content: &Decoded) -> HResult<()> {
     let file_hash = content.str_field("item_hash").unwrap_or_default();
-    let known: bool = tx.query_row("SELECT 1 FROM files WHERE hash = ?1", [file_hash], |_| Ok(true)).optional()?.is_some();
+    let known: bool =
+        tx.query_row("SELECT 1 FROM files WHERE hash = ?1", [file_hash], |_| Ok(true)).optional()?.is_some();
     if !known {
         return Err(ProcessingError::file_unavailable(file_hash, None).into());
     }
     let reference = content.str_field("ref");
     if let Some(r) = reference.filter(|r| ItemHash::is_valid(r)) {
         let target: Option<Option<String>> = tx
-            .query_row("SELECT content_ref FROM messages WHERE item_hash = ?1 AND type = 'STORE'", [r], |row| row.get(0))
+            .query_row(
+                "SELECT content_ref FROM messages WHERE item_hash = ?1 AND type = 'STORE'",
+                [r],
+                |row| row.get(0),
+            )
             .optional()?;
         match target {
             None => return Err(ProcessingError::StoreRefNotFound(ErrorList::one(r)).into()),
@@ -78,7 +83,8 @@ pub(crate) fn unpin(tx: &Transaction<'_>, ctx: &Ctx, item_hash: &str, file_hash:
     for tag in tags {
         tx.execute("DELETE FROM file_tags WHERE tag = ?1", [&tag])?;
     }
-    let pins: i64 = tx.query_row("SELECT COUNT(*) FROM file_pins WHERE file_hash = ?1", [file_hash], |r| r.get(0))?;
+    let pins: i64 =
+        tx.query_row("SELECT COUNT(*) FROM file_pins WHERE file_hash = ?1", [file_hash], |r| r.get(0))?;
     if pins == 0 {
         tx.execute(
             "INSERT INTO file_pins (file_hash, kind, created, delete_by) VALUES (?1, 'grace_period', ?2, ?3)",

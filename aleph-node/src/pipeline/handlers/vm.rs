@@ -19,8 +19,14 @@ fn volume_refs(message_type: MessageType, content: &Value) -> Vec<VolumeRef> {
     let mut out = Vec::new();
     let mut push = |v: Option<&Value>, default_latest: bool, size: Option<u64>, name: &str| {
         if let Some(r) = v.and_then(|v| v.get("ref")).and_then(Value::as_str) {
-            let use_latest = v.and_then(|v| v.get("use_latest")).and_then(Value::as_bool).unwrap_or(default_latest);
-            out.push(VolumeRef { reference: r.to_owned(), use_latest, min_size_mib: size, name: name.to_owned() });
+            let use_latest =
+                v.and_then(|v| v.get("use_latest")).and_then(Value::as_bool).unwrap_or(default_latest);
+            out.push(VolumeRef {
+                reference: r.to_owned(),
+                use_latest,
+                min_size_mib: size,
+                name: name.to_owned(),
+            });
         }
     };
     if message_type == MessageType::Program {
@@ -47,7 +53,8 @@ fn volume_refs(message_type: MessageType, content: &Value) -> Vec<VolumeRef> {
 /// hash).
 fn resolve(tx: &Transaction<'_>, v: &VolumeRef) -> HResult<Option<(String, i64)>> {
     let file_hash: Option<String> = if v.use_latest {
-        tx.query_row("SELECT file_hash FROM file_tags WHERE tag = ?1", [&v.reference], |r| r.get(0)).optional()?
+        tx.query_row("SELECT file_hash FROM file_tags WHERE tag = ?1", [&v.reference], |r| r.get(0))
+            .optional()?
     } else {
         None
     };
@@ -62,7 +69,10 @@ fn resolve(tx: &Transaction<'_>, v: &VolumeRef) -> HResult<Option<(String, i64)>
             .optional()?,
     };
     let Some(file_hash) = file_hash else { return Ok(None) };
-    let size = tx.query_row("SELECT COALESCE((SELECT size FROM files WHERE hash = ?1), 0)", [&file_hash], |r| r.get(0))?;
+    let size =
+        tx.query_row("SELECT COALESCE((SELECT size FROM files WHERE hash = ?1), 0)", [&file_hash], |r| {
+            r.get(0)
+        })?;
     Ok(Some((file_hash, size)))
 }
 

@@ -1,0 +1,149 @@
+//! `GET /api/openapi.json`: an OpenAPI 3.1 description of the node's HTTP API.
+
+use axum::Json;
+use serde_json::{json, Map, Value};
+
+/// (method, path, area, summary, query parameters)
+const OPERATIONS: &[(&str, &str, &str, &str, &[&str])] = &[
+    ("post", "/api/v0/messages", "messages", "Submit a signed message: {sync, message}. 200 processed, 202 pending, 422 rejected or invalid.", &[]),
+    ("get", "/api/v0/messages.json", "messages", "List messages (page or cursor paging).", MESSAGE_FILTERS),
+    ("get", "/api/v0/messages/page/{page}.json", "messages", "List messages, page in the path.", MESSAGE_FILTERS),
+    ("get", "/api/v0/messages/{item_hash}", "messages", "One message with its status (processed, pending, rejected with error_code and details, forgotten with forgotten_by).", &[]),
+    ("get", "/api/v0/messages/{item_hash}/status", "messages", "The status of a message.", &[]),
+    ("get", "/api/v0/messages/{item_hash}/content", "messages", "The content of a processed message (a POST's payload).", &[]),
+    ("get", "/api/v0/posts.json", "posts", "Posts merged with their latest amend (v0 shape).", POST_FILTERS),
+    ("get", "/api/v0/posts/page/{page}.json", "posts", "Posts, page in the path.", POST_FILTERS),
+    ("get", "/api/v1/posts.json", "posts", "Posts (v1 shape).", POST_FILTERS),
+    ("get", "/api/v1/posts/page/{page}.json", "posts", "Posts (v1 shape), page in the path.", POST_FILTERS),
+    ("get", "/api/v0/aggregates/{address}.json", "aggregates", "An address's aggregates (404 when none).", &["keys", "with_info", "value_only", "limit"]),
+    ("get", "/api/v0/aggregates", "aggregates", "Every aggregate.", &["keys", "addresses", "sortBy", "sortOrder", "pagination", "page", "cursor"]),
+    ("get", "/api/v0/aggregates.json", "aggregates", "Every aggregate.", &["keys", "addresses", "sortBy", "sortOrder", "pagination", "page", "cursor"]),
+    ("post", "/api/v0/storage/add_file", "storage", "Upload a file: raw body, multipart `file`, or multipart `metadata` (signed STORE message) + `file`.", &[]),
+    ("post", "/api/v0/storage/add_json", "storage", "Upload a JSON document (stored compact with sorted keys).", &[]),
+    ("post", "/api/v0/ipfs/add_file", "storage", "Upload a file addressed by its CIDv0 (multipart).", &[]),
+    ("post", "/api/v0/ipfs/add_json", "storage", "Upload a JSON document addressed by its CIDv0.", &[]),
+    ("get", "/api/v0/storage/raw/{hash}", "storage", "A file's bytes.", &[]),
+    ("get", "/api/v0/storage/{hash}", "storage", "A file as MIME-style base64, for peers.", &[]),
+    ("get", "/api/v0/storage/metadata/{hash}", "storage", "A file's size and type.", &[]),
+    ("get", "/api/v0/storage/by-message-hash/{hash}", "storage", "The file of a STORE message.", &[]),
+    ("get", "/api/v0/storage/by-ref/{ref}", "storage", "The file behind an item-hash ref.", &[]),
+    ("get", "/api/v0/storage/by-ref/{address}/{ref}", "storage", "The file behind an owner's ref.", &[]),
+    ("get", "/api/v0/storage/count/{hash}", "storage", "How many pins keep a file.", &[]),
+    ("get", "/api/v0/storage/limits.json", "storage", "Upload limits.", &[]),
+    ("get", "/api/v0/addresses/stats.json", "addresses", "Message counts per address.", &["addresses[]"]),
+    ("get", "/api/v1/addresses/stats.json", "addresses", "Message counts per address, paginated.", &["addressContains", "sortBy", "sortOrder", "pagination", "page"]),
+    ("get", "/api/v0/addresses/{address}/files", "addresses", "Files an address stores (404 when none).", &["pagination", "page", "sort_order", "file_hash"]),
+    ("get", "/api/v0/addresses/{address}/post_types", "addresses", "Post types an address uses.", &[]),
+    ("get", "/api/v0/addresses/{address}/channels", "addresses", "Channels an address posts on.", &[]),
+    ("get", "/api/v0/addresses/{address}/balance", "accounts", "ALEPH and credit balance.", &["chain", "include_credit_details"]),
+    ("get", "/api/v0/balances", "accounts", "ALEPH balances.", &["chains", "pagination", "page", "min_balance"]),
+    ("get", "/api/v0/credit_balances", "accounts", "Credit balances.", &["pagination", "page", "min_balance"]),
+    ("get", "/api/v0/addresses/{address}/credit_history", "accounts", "Credit history.", &["pagination", "page"]),
+    ("post", "/api/v0/price/estimate", "prices", "Estimate the cost of a message.", &[]),
+    ("get", "/api/v0/price/{item_hash}", "prices", "The recorded cost of a message.", &[]),
+    ("get", "/api/v0/channels/list.json", "misc", "Every channel in use.", &[]),
+    ("get", "/api/v0/authorizations/granted/{address}.json", "authorizations", "Authorizations an address grants.", &["grantee", "types", "channels", "chains", "postTypes", "aggregateKeys", "pagination", "page"]),
+    ("get", "/api/v0/authorizations/received/{address}.json", "authorizations", "Authorizations an address received.", &["granter", "types", "channels", "chains", "postTypes", "aggregateKeys", "pagination", "page"]),
+    ("get", "/api/ws0/messages", "messages", "WebSocket: `history` past messages, then every newly processed one matching the filters.", MESSAGE_FILTERS),
+    ("get", "/api/v0/version", "misc", "The node's version.", &[]),
+    ("get", "/api/v0/info/public.json", "misc", "The node's P2P addresses.", &[]),
+    ("get", "/metrics", "misc", "Prometheus metrics.", &[]),
+    ("get", "/metrics.json", "misc", "Metrics as JSON.", &[]),
+];
+
+const MESSAGE_FILTERS: &[&str] = &[
+    "msgType",
+    "msgTypes",
+    "msgStatuses",
+    "addresses",
+    "owners",
+    "refs",
+    "contentHashes",
+    "contentKeys",
+    "contentTypes",
+    "chains",
+    "channels",
+    "tags",
+    "hashes",
+    "paymentTypes",
+    "startDate",
+    "endDate",
+    "sortBy",
+    "sortOrder",
+    "contentFormat",
+    "excludeContent",
+    "pagination",
+    "page",
+    "cursor",
+    "history",
+];
+
+const POST_FILTERS: &[&str] = &[
+    "addresses",
+    "hashes",
+    "refs",
+    "types",
+    "tags",
+    "channels",
+    "startDate",
+    "endDate",
+    "sortBy",
+    "sortOrder",
+    "pagination",
+    "page",
+    "cursor",
+];
+
+/// The OpenAPI document.
+pub(crate) fn document(version: &str) -> Value {
+    let mut paths = Map::new();
+    for (method, path, tag, summary, params) in OPERATIONS {
+        let mut parameters: Vec<Value> = path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.split('}').next()))
+            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .collect();
+        parameters.extend(
+            params
+                .iter()
+                .map(|p| json!({"name": p, "in": "query", "required": false, "schema": {"type": "string"}})),
+        );
+        let mut responses = json!({
+            "200": {"description": "OK", "content": {"application/json": {}}},
+            "400": {"description": "Malformed path parameter"},
+            "404": {"description": "Not found"},
+            "422": {"description": "Invalid query or body"},
+        });
+        if *method == "post" {
+            responses["202"] = json!({"description": "Accepted, pending"});
+            responses["413"] = json!({"description": "Over the size limit"});
+        }
+        let op = json!({"tags": [tag], "summary": summary, "parameters": parameters, "responses": responses});
+        let entry = paths.entry(path.to_string()).or_insert_with(|| Value::Object(Map::new()));
+        entry[*method] = op;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "aleph-node CCN API", "version": version,
+                 "description": "The Aleph.im core channel node API, as served by aleph-node."},
+        "paths": paths,
+    })
+}
+
+/// `GET /api/openapi.json`.
+pub(crate) async fn serve() -> Json<Value> {
+    Json(document(crate::VERSION))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_operation_has_a_unique_method_and_path() {
+        let mut seen = std::collections::HashSet::new();
+        for (method, path, ..) in super::OPERATIONS {
+            assert!(seen.insert((method, path)), "{method} {path} twice");
+        }
+        let doc = super::document("test");
+        assert_eq!(doc["paths"]["/api/v0/messages/{item_hash}"]["get"]["parameters"][0]["name"], "item_hash");
+    }
+}

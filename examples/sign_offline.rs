@@ -14,7 +14,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "type": "note",
         "content": {"body": "signed offline"},
     });
-    let message = signer.sign(UnsignedMessage::inline(MessageType::Post, content.to_string(), time, Some("TEST".into())))?;
+    let message = signer.sign(UnsignedMessage::inline(
+        MessageType::Post,
+        content.to_string(),
+        time,
+        Some("TEST".into()),
+    ))?;
     verify_signature(&message.signed_fields())?;
     println!("{}", serde_json::to_string_pretty(&message)?);
     Ok(())

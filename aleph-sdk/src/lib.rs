@@ -1,2 +1,36 @@
-//! Async client for the Aleph.im network (built out in its own issue).
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs, unreachable_pub)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
+pub mod accounts;
+mod builder;
+mod client;
+pub mod compose;
+mod error;
+mod http;
+pub mod types;
+mod ws;
+
 pub use aleph_core as core;
+pub use aleph_core::message::Message;
+pub use aleph_core::{Chain, ItemHash, MessageStatus, MessageType, PendingMessage, Signer, UnsignedMessage};
+
+pub use accounts::{AccountError, AnySigner};
+pub use aleph_core::validate::{ErrorCode, ProcessingError};
+pub use builder::{ClientBuilder, DEFAULT_API_URL, DEFAULT_USER_AGENT, LOCAL_NODE_URL};
+pub use client::{
+    package_directory, AlephClient, ProgramPublished, Progress, ProgressFn, StoreOptions, SubmitMode,
+};
+pub use compose::{Composed, ContentUpload, InstanceSpec, MessageBuilder, ProgramSpec, StorageEngine};
+pub use error::{error_code_name, ClientError, Result};
+pub use http::RetryPolicy;
+pub use types::{
+    Authorization, Balance, CursorPage, MessageFilter, MessageStatusInfo, MessageWithStatus, MessagesPage,
+    Post, PostFilter, PostV1, PostsPage, Price, Submitted,
+};
+pub use ws::{MessageWatch, WatchOptions};
+
+#[cfg(test)]
+mod fake_node_tests;
+#[cfg(test)]
+mod vector_tests;

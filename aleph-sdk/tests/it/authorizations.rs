@@ -1,0 +1,32 @@
+//! Authorizations: grant, act on behalf of the owner, list, revoke.
+
+use aleph_sdk::core::{MessageType, Signer};
+use aleph_sdk::{Authorization, MessageBuilder, SubmitMode};
+
+use crate::common::{TestNode, CHANNEL, WAIT};
+
+#[tokio::test]
+async fn delegate_then_revoke() {
+    let node = TestNode::start().await;
+    let c = &node.client;
+    let (owner, delegate) = (node.eth(0), node.eth(1));
+    let mode = SubmitMode::WaitProcessed(WAIT);
+    let grant = Authorization::new(delegate.address()).message_type(MessageType::Post).channel(CHANNEL);
+    c.add_authorization(&owner, grant.clone(), mode).await.unwrap();
+    assert_eq!(c.get_authorizations(owner.address()).await.unwrap(), vec![grant]);
+
+    let on_behalf = MessageBuilder::post("delegated", 1).channel(CHANNEL).on_behalf_of(owner.address());
+    let sent = c.publish(&delegate, &on_behalf, mode).await.expect("allowed by the grant");
+    let m = c.get_message(sent.item_hash()).await.unwrap();
+    assert_eq!(m.sender, delegate.address());
+    assert_eq!(m.content.unwrap()["address"], owner.address());
+
+    c.revoke_authorization(&owner, delegate.address(), mode).await.unwrap();
+    assert!(c.get_authorizations(owner.address()).await.unwrap().is_empty());
+    let err = c
+        .publish(&delegate, &on_behalf.clone().time(aleph_sdk::compose::now() + 1.0), mode)
+        .await
+        .unwrap_err();
+    assert_eq!(err.rejection_code(), Some(2), "{err}");
+    node.stop().await;
+}

@@ -7,13 +7,8 @@ use serde_json::{json, Map, Value};
 
 use super::error::{ApiError, ApiResult};
 use super::query::{self, Params};
-use super::AppState;
+use super::{iso_offset, AppState};
 use crate::storage::messages::{encode_cursor, Paging};
-
-fn iso_offset(t: f64) -> Value {
-    aleph_core::message::time_to_rfc3339(t)
-        .map_or(Value::Null, |s| Value::String(s.replacen('Z', "+00:00", 1)))
-}
 
 /// `GET /api/v0/aggregates/{address}.json?keys=…&with_info=…&value_only=…`.
 pub(crate) async fn of_address(

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use aleph_core::message::{time_to_rfc3339, MessageStatus};
+use aleph_core::message::MessageStatus;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -12,13 +12,9 @@ use serde_json::{json, Map, Value};
 
 use super::error::{ApiError, ApiResult};
 use super::query::{self, Params};
-use super::AppState;
+use super::{iso_z as iso, AppState};
 use crate::pipeline::{Event, Intake, Origin};
 use crate::storage::messages as store;
-
-fn iso(t: f64) -> Value {
-    time_to_rfc3339(t).map_or(Value::Null, Value::String)
-}
 
 fn status_code_of(status: MessageStatus) -> StatusCode {
     match status {

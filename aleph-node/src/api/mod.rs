@@ -23,6 +23,17 @@ mod query;
 mod storage;
 mod ws;
 
+/// A time as the reference's serialized datetimes write it: ISO 8601 with microseconds and `Z`.
+pub(crate) fn iso_z(t: f64) -> Value {
+    aleph_core::message::time_to_rfc3339(t).map_or(Value::Null, Value::String)
+}
+
+/// A time as the reference's hand-built datetimes write it (Python's `isoformat()`: `+00:00`).
+pub(crate) fn iso_offset(t: f64) -> Value {
+    aleph_core::message::time_to_rfc3339(t)
+        .map_or(Value::Null, |s| Value::String(s.replacen('Z', "+00:00", 1)))
+}
+
 /// Something that spreads accepted messages to other nodes (the P2P layer).
 pub trait Broadcaster: Send + Sync + std::fmt::Debug + 'static {
     /// Publishes a message's pending envelope to peers.

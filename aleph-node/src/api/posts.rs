@@ -7,14 +7,8 @@ use serde_json::{json, Map, Value};
 
 use super::error::{ApiError, ApiResult};
 use super::query::{self, Params};
-use super::AppState;
+use super::{iso_offset, AppState};
 use crate::storage::messages::{encode_cursor, Paging};
-
-fn iso_offset(t: f64) -> Value {
-    // Hand-built datetimes in the reference use Python's isoformat: `+00:00`.
-    aleph_core::message::time_to_rfc3339(t)
-        .map_or(Value::Null, |s| Value::String(s.replacen('Z', "+00:00", 1)))
-}
 
 struct PostQuery {
     clauses: Vec<String>,

@@ -99,19 +99,11 @@ pub(crate) fn message_query(params: &Params) -> Result<(MessageQuery, ContentFor
     let content_hashes = list(params, "contentHashes");
     check_hashes(&content_hashes, "contentHashes")?;
     let statuses = list(params, "msgStatuses");
-    let processed_only = if statuses.is_empty() {
-        false
-    } else {
-        for s in &statuses {
-            if !matches!(
-                s.as_str(),
-                "processed" | "removing" | "pending" | "rejected" | "forgotten" | "removed"
-            ) {
-                return Err(ApiError::Unprocessable(format!("invalid message status {s:?}")));
-            }
+    for s in &statuses {
+        if !matches!(s.as_str(), "processed" | "removing" | "pending" | "rejected" | "forgotten" | "removed") {
+            return Err(ApiError::Unprocessable(format!("invalid message status {s:?}")));
         }
-        !statuses.iter().any(|s| s == "removing")
-    };
+    }
     let start_date = number::<f64>(params, "startDate")?.unwrap_or(0.0);
     let end_date = number::<f64>(params, "endDate")?.unwrap_or(0.0);
     if start_date < 0.0 || end_date < 0.0 || (end_date > 0.0 && end_date < start_date) {
@@ -152,7 +144,7 @@ pub(crate) fn message_query(params: &Params) -> Result<(MessageQuery, ContentFor
         tags: list(params, "tags"),
         hashes,
         payment_types,
-        processed_only,
+        statuses,
         start_date,
         end_date,
         ascending: ascending(params, "sortOrder")?,

@@ -139,15 +139,19 @@ async fn check_upload_message(
 async fn check_upload_balance(state: &AppState, message: &Value) -> ApiResult<()> {
     let (pending, content) = aleph_core::validate::validate_pending_value(message)
         .map_err(|e| ApiError::Unprocessable(e.to_string()))
-        .and_then(|(p, c)| c.map(|c| (p, c.content)).ok_or_else(|| ApiError::Unprocessable("inline content required".into())))?;
+        .and_then(|(p, c)| {
+            c.map(|c| (p, c.content)).ok_or_else(|| ApiError::Unprocessable("inline content required".into()))
+        })?;
     let free = state.pipeline.config().limits.max_unauthenticated_upload as u64;
     let verdict = state
         .pipeline
         .db()
-        .dry_run(move |tx| match crate::payment::check_and_record(tx, crate::pipeline::now(), &pending, &content, free) {
-            Ok(_) => Ok(Ok(())),
-            Err(crate::payment::PaymentError::Processing(e)) => Ok(Err(e)),
-            Err(crate::payment::PaymentError::Storage(e)) => Err(e),
+        .dry_run(move |tx| {
+            match crate::payment::check_and_record(tx, crate::pipeline::now(), &pending, &content, free) {
+                Ok(_) => Ok(Ok(())),
+                Err(crate::payment::PaymentError::Processing(e)) => Ok(Err(e)),
+                Err(crate::payment::PaymentError::Storage(e)) => Err(e),
+            }
         })
         .await?;
     verdict.map_err(|e| ApiError::PaymentRequired(e.to_string()))

@@ -50,6 +50,8 @@ pub(crate) fn matches(q: &MessageQuery, m: &Value) -> bool {
         && in_list(&q.channels, m.get("channel").and_then(Value::as_str).map(str::to_owned))
         && in_list(&q.hashes, Some(s("item_hash").to_owned()))
         && in_list(&q.payment_types, Some(payment))
+        // Live messages have just been processed.
+        && in_list(&q.statuses, Some("processed".to_owned()))
         && (q.tags.is_empty() || tags.iter().any(|t| q.tags.contains(t)))
         && (q.start_date <= 0.0 || time >= q.start_date)
         && (q.end_date <= 0.0 || time < q.end_date)

@@ -45,8 +45,8 @@ pub struct MessageQuery {
     pub hashes: Vec<String>,
     /// Payment types.
     pub payment_types: Vec<String>,
-    /// Only `processed` (true) instead of `processed` and `removing`.
-    pub processed_only: bool,
+    /// `status IN` (empty: every listed message, i.e. `processed` and `removing`).
+    pub statuses: Vec<String>,
     /// `time >= start` (0 = off).
     pub start_date: f64,
     /// `time < end` (0 = off).
@@ -144,8 +144,12 @@ fn build_where(q: &MessageQuery) -> Where {
             q.tags.iter().map(|t| SqlValue::Text(t.clone())),
         );
     }
-    if q.processed_only {
-        w.push("NOT EXISTS (SELECT 1 FROM message_status s WHERE s.item_hash = m.item_hash AND s.status = 'removing')", []);
+    if !q.statuses.is_empty() {
+        let marks = vec!["?"; q.statuses.len()].join(",");
+        w.push(
+            format!("EXISTS (SELECT 1 FROM message_status s WHERE s.item_hash = m.item_hash AND s.status IN ({marks}))"),
+            q.statuses.iter().map(|s| SqlValue::Text(s.clone())),
+        );
     }
     if q.start_date > 0.0 {
         w.push("m.time >= ?", [SqlValue::Real(q.start_date)]);

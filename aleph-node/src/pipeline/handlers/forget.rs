@@ -169,7 +169,7 @@ pub(crate) fn forget_one(
     tx.execute("UPDATE message_status SET status = 'forgotten' WHERE item_hash = ?1", [target])?;
     if item_type != "inline" {
         tx.execute("DELETE FROM file_pins WHERE item_hash = ?1 AND kind = 'content'", [target])?;
-        grace_if_unpinned(tx, ctx, target)?;
+        super::store::grace_if_unpinned(tx, ctx, target)?;
     }
     let content: Value = serde_json::from_str(&content).unwrap_or(Value::Null);
     match message_type.as_str() {
@@ -216,18 +216,6 @@ pub(crate) fn forget_one(
             }
         }
         _ => {}
-    }
-    Ok(())
-}
-
-fn grace_if_unpinned(tx: &Transaction<'_>, ctx: &Ctx, file_hash: &str) -> HResult<()> {
-    let pins: i64 =
-        tx.query_row("SELECT COUNT(*) FROM file_pins WHERE file_hash = ?1", [file_hash], |r| r.get(0))?;
-    if pins == 0 {
-        tx.execute(
-            "INSERT INTO file_pins (file_hash, kind, created, delete_by) VALUES (?1, 'grace_period', ?2, ?3)",
-            params![file_hash, ctx.now, ctx.now + ctx.grace_secs],
-        )?;
     }
     Ok(())
 }

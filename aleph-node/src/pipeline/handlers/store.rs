@@ -74,15 +74,36 @@ pub(super) fn apply(tx: &Transaction<'_>, m: &PendingMessage, content: &Decoded)
 /// Removes a STORE's pin; a file left without pins gets a grace period before collection.
 pub(crate) fn unpin(tx: &Transaction<'_>, ctx: &Ctx, item_hash: &str, file_hash: &str) -> HResult<()> {
     tx.execute("DELETE FROM file_pins WHERE item_hash = ?1 AND kind = 'message'", [item_hash])?;
-    // Re-point tags at the newest remaining STORE of the same file tag, or drop them.
+    // Re-point the tags this STORE held at the newest remaining STORE of the same tag, or drop
+    // them.
     let tags: Vec<String> = {
         let mut stmt = tx.prepare_cached("SELECT tag FROM file_tags WHERE item_hash = ?1")?;
         let rows = stmt.query_map([item_hash], |r| r.get(0))?.collect::<Result<Vec<_>, _>>()?;
         rows
     };
     for tag in tags {
-        tx.execute("DELETE FROM file_tags WHERE tag = ?1", [&tag])?;
+        let newest: Option<(String, String, String, f64)> = tx
+            .query_row(
+                "SELECT owner, file_hash, item_hash, created FROM file_pins
+                 WHERE kind = 'message' AND (item_hash = ?1 OR ref = ?1 OR owner || '/' || ref = ?1)
+                 ORDER BY created DESC, item_hash DESC LIMIT 1",
+                [&tag],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        match newest {
+            Some((owner, file, item, created)) => tx.execute(
+                "UPDATE file_tags SET owner = ?2, file_hash = ?3, item_hash = ?4, last_updated = ?5 WHERE tag = ?1",
+                params![tag, owner, file, item, created],
+            )?,
+            None => tx.execute("DELETE FROM file_tags WHERE tag = ?1", [&tag])?,
+        };
     }
+    grace_if_unpinned(tx, ctx, file_hash)
+}
+
+/// Gives a file that nothing pins any more a grace period before collection.
+pub(crate) fn grace_if_unpinned(tx: &Transaction<'_>, ctx: &Ctx, file_hash: &str) -> HResult<()> {
     let pins: i64 =
         tx.query_row("SELECT COUNT(*) FROM file_pins WHERE file_hash = ?1", [file_hash], |r| r.get(0))?;
     if pins == 0 {

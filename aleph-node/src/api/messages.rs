@@ -55,7 +55,8 @@ pub(crate) async fn submit(State(state): State<AppState>, body: axum::body::Byte
 
 /// Submits one message and answers as the reference does for `POST /api/v0/messages`.
 pub(crate) async fn submit_message(state: &AppState, message: Value, sync: bool) -> ApiResult<Response> {
-    let mut events = state.pipeline.subscribe();
+    // Subscribe before submitting, so a fast outcome is not missed.
+    let mut events = sync.then(|| state.pipeline.subscribe());
     let (pending, intake) = state.pipeline.submit(message.clone(), Origin::Api).await?;
     let hash = pending.item_hash.to_string();
     match intake {
@@ -64,9 +65,9 @@ pub(crate) async fn submit_message(state: &AppState, message: Value, sync: bool)
         Intake::Queued => {}
     }
     state.broadcast(&message).await;
-    if !sync {
+    let Some(events) = events.as_mut() else {
         return Ok(submit_response(StatusCode::ACCEPTED, "pending"));
-    }
+    };
     let timeout = Duration::from_secs_f64(state.pipeline.config().processing.sync_timeout_secs);
     let wait = async {
         loop {

@@ -100,7 +100,8 @@ pub(crate) fn message_query(params: &Params) -> Result<(MessageQuery, ContentFor
     check_hashes(&content_hashes, "contentHashes")?;
     let statuses = list(params, "msgStatuses");
     for s in &statuses {
-        if !matches!(s.as_str(), "processed" | "removing" | "pending" | "rejected" | "forgotten" | "removed") {
+        if !matches!(s.as_str(), "processed" | "removing" | "pending" | "rejected" | "forgotten" | "removed")
+        {
             return Err(ApiError::Unprocessable(format!("invalid message status {s:?}")));
         }
     }

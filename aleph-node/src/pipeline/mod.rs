@@ -293,13 +293,12 @@ pub(crate) fn record_rejection(
         None | Some(MessageStatus::Rejected) | Some(MessageStatus::Pending) => {}
         Some(_) => return Ok(()),
     }
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO message_status (item_hash, status, reception_time) VALUES (?1, 'rejected', ?2)
          ON CONFLICT (item_hash) DO UPDATE SET status = 'rejected'",
-        params![item_hash, reception_time],
-    )?;
-    tx.execute(
-        "INSERT OR REPLACE INTO rejected_messages (item_hash, message, error_code, details) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![item_hash, reception_time])?;
+    tx.prepare_cached("INSERT OR REPLACE INTO rejected_messages (item_hash, message, error_code, details) VALUES (?1, ?2, ?3, ?4)")?.execute(
         params![item_hash, raw.to_string(), error.code(), error.details().to_string()],
     )?;
     Ok(())
@@ -332,16 +331,15 @@ fn intake_one(tx: &rusqlite::Transaction<'_>, now: f64, row: IntakeRow) -> Resul
         return Ok(Intake::Rejected(error));
     }
     let next_attempt = if time.is_finite() { time.min(now) } else { now };
-    tx.execute(
-        "INSERT OR IGNORE INTO pending_messages (item_hash, sender, signature, message, origin, reception_time, next_attempt)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    tx.prepare_cached("INSERT OR IGNORE INTO pending_messages (item_hash, sender, signature, message, origin, reception_time, next_attempt)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?.execute(
         params![item_hash, sender, signature, json, origin, now, next_attempt],
     )?;
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO message_status (item_hash, status, reception_time) VALUES (?1, 'pending', ?2)
          ON CONFLICT (item_hash) DO UPDATE SET status = 'pending', reception_time = excluded.reception_time",
-        params![item_hash, now],
-    )?;
-    tx.execute("DELETE FROM rejected_messages WHERE item_hash = ?1", [item_hash])?;
+    )?
+    .execute(params![item_hash, now])?;
+    tx.prepare_cached("DELETE FROM rejected_messages WHERE item_hash = ?1")?.execute([item_hash])?;
     Ok(Intake::Queued)
 }

@@ -97,7 +97,7 @@ pub(crate) async fn process_due(p: &Pipeline) -> Result<usize, StorageError> {
         .db()
         .write(move |tx| {
             for id in broken {
-                tx.execute("DELETE FROM pending_messages WHERE id = ?1", [id])?;
+                tx.prepare_cached("DELETE FROM pending_messages WHERE id = ?1")?.execute([id])?;
             }
             let ctx = handlers::Ctx::new(tx, pipeline.config())?;
             let mut events = Vec::with_capacity(items.len());
@@ -127,7 +127,7 @@ fn process_one(
         .query_row("SELECT signature FROM messages WHERE item_hash = ?1", [hash], |r| r.get(0))
         .optional()?;
     if let Some(existing) = existing {
-        tx.execute("DELETE FROM pending_messages WHERE id = ?1", [item.id])?;
+        tx.prepare_cached("DELETE FROM pending_messages WHERE id = ?1")?.execute([item.id])?;
         if existing != item.message.signature {
             tracing::debug!(item_hash = hash, "dropped a copy with a different signature");
         }
@@ -145,18 +145,20 @@ fn process_one(
         match &item.content {
             Err(e) => Err(e.clone()),
             Ok(decoded) => {
-                tx.execute_batch("SAVEPOINT message")?;
+                tx.prepare_cached("SAVEPOINT message")?.execute([])?;
                 match handlers::check_and_apply(tx, ctx, item, decoded) {
                     Ok(list_json) => {
-                        tx.execute_batch("RELEASE message")?;
+                        tx.prepare_cached("RELEASE message")?.execute([])?;
                         Ok(list_json)
                     }
                     Err(handlers::HandlerError::Processing(e)) => {
-                        tx.execute_batch("ROLLBACK TO message; RELEASE message")?;
+                        tx.prepare_cached("ROLLBACK TO message")?.execute([])?;
+                        tx.prepare_cached("RELEASE message")?.execute([])?;
                         Err(e)
                     }
                     Err(handlers::HandlerError::Storage(e)) => {
-                        tx.execute_batch("ROLLBACK TO message; RELEASE message")?;
+                        tx.prepare_cached("ROLLBACK TO message")?.execute([])?;
+                        tx.prepare_cached("RELEASE message")?.execute([])?;
                         return Err(e);
                     }
                 }
@@ -165,26 +167,26 @@ fn process_one(
     };
     match verdict {
         Ok(message) => {
-            tx.execute("DELETE FROM pending_messages WHERE id = ?1", [item.id])?;
-            tx.execute(
+            tx.prepare_cached("DELETE FROM pending_messages WHERE id = ?1")?.execute([item.id])?;
+            tx.prepare_cached(
                 "INSERT INTO message_status (item_hash, status, reception_time) VALUES (?1, 'processed', ?2)
                  ON CONFLICT (item_hash) DO UPDATE SET status = 'processed'",
-                params![hash, item.reception_time],
-            )?;
+            )?
+            .execute(params![hash, item.reception_time])?;
             Ok(Some(Event::Processed { item_hash: hash.to_owned(), message: std::sync::Arc::new(message) }))
         }
         Err(e)
             if e.kind() == aleph_core::validate::ErrorKind::Retry && item.retries + 1 < ctx.max_retries =>
         {
             let backoff = (2f64.powi(item.retries as i32 + 1)).min(ctx.max_backoff);
-            tx.execute(
+            tx.prepare_cached(
                 "UPDATE pending_messages SET retries = retries + 1, next_attempt = ?2 WHERE id = ?1",
-                params![item.id, now() + p.jitter() * backoff],
-            )?;
+            )?
+            .execute(params![item.id, now() + p.jitter() * backoff])?;
             Ok(Some(Event::Retry { item_hash: hash.to_owned() }))
         }
         Err(e) => {
-            tx.execute("DELETE FROM pending_messages WHERE id = ?1", [item.id])?;
+            tx.prepare_cached("DELETE FROM pending_messages WHERE id = ?1")?.execute([item.id])?;
             record_rejection(tx, hash, &item.raw, &e, item.reception_time)?;
             Ok(Some(Event::Rejected { item_hash: hash.to_owned(), code: e.code() }))
         }

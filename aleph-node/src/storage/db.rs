@@ -36,6 +36,8 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     conn.pragma_update(None, "cache_size", -32_000)?;
     conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    // The pipeline and the API use a few dozen statements; keep them all prepared.
+    conn.set_prepared_statement_cache_capacity(256);
     Ok(())
 }
 

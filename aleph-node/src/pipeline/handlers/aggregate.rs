@@ -21,8 +21,7 @@ pub(crate) fn key_of(content: &Value) -> String {
 pub(super) fn apply(tx: &Transaction<'_>, m: &PendingMessage, content: &Decoded) -> HResult<()> {
     let key = key_of(&content.raw);
     let body = content.raw.get("content").cloned().unwrap_or(Value::Object(Map::new()));
-    tx.execute(
-        "INSERT OR REPLACE INTO aggregate_elements (item_hash, owner, key, content, creation) VALUES (?1, ?2, ?3, ?4, ?5)",
+    tx.prepare_cached("INSERT OR REPLACE INTO aggregate_elements (item_hash, owner, key, content, creation) VALUES (?1, ?2, ?3, ?4, ?5)")?.execute(
         params![m.item_hash.as_str(), content.owner(), key, body.to_string(), content.time()],
     )?;
     recompute(tx, content.owner(), &key)
@@ -45,7 +44,8 @@ pub(crate) fn recompute(tx: &Transaction<'_>, owner: &str, key: &str) -> HResult
         .collect::<Result<Vec<_>, _>>()?;
     drop(stmt);
     let (Some(first), Some(last)) = (elements.first(), elements.last()) else {
-        tx.execute("DELETE FROM aggregates WHERE owner = ?1 AND key = ?2", params![owner, key])?;
+        tx.prepare_cached("DELETE FROM aggregates WHERE owner = ?1 AND key = ?2")?
+            .execute(params![owner, key])?;
         return Ok(());
     };
     let mut merged = Map::new();
@@ -56,12 +56,11 @@ pub(crate) fn recompute(tx: &Transaction<'_>, owner: &str, key: &str) -> HResult
             }
         }
     }
-    tx.execute(
-        "INSERT INTO aggregates (owner, key, content, creation, last_updated, original_item_hash, last_update_item_hash)
+    tx.prepare_cached("INSERT INTO aggregates (owner, key, content, creation, last_updated, original_item_hash, last_update_item_hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT (owner, key) DO UPDATE SET content = excluded.content, creation = excluded.creation,
             last_updated = excluded.last_updated, original_item_hash = excluded.original_item_hash,
-            last_update_item_hash = excluded.last_update_item_hash",
+            last_update_item_hash = excluded.last_update_item_hash")?.execute(
         params![owner, key, Value::Object(merged).to_string(), first.2, last.2, first.0, last.0],
     )?;
     Ok(())

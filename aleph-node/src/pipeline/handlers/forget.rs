@@ -65,11 +65,11 @@ pub(super) fn check(tx: &Transaction<'_>, m: &PendingMessage, content: &Decoded)
         }
         if target_type == MessageType::Store.as_str() {
             if let Some(vm_hash) = used_by_vm(tx, &target)? {
-                let file_hash: String = tx.query_row(
-                    "SELECT COALESCE(content_item_hash, '') FROM messages WHERE item_hash = ?1",
-                    [&target],
-                    |r| r.get(0),
-                )?;
+                let file_hash: String = tx
+                    .prepare_cached(
+                        "SELECT COALESCE(content_item_hash, '') FROM messages WHERE item_hash = ?1",
+                    )?
+                    .query_row([&target], |r| r.get(0))?;
                 return Err(ProcessingError::ForgetNotAllowed { file_hash, vm_hash }.into());
             }
         }
@@ -129,27 +129,26 @@ pub(crate) fn forget_one(
         if !list.iter().any(|h| h == forget_hash) {
             list.push(forget_hash.to_owned());
         }
-        tx.execute(
-            "UPDATE forgotten_messages SET forgotten_by = ?2 WHERE item_hash = ?1",
-            params![target, json!(list).to_string()],
-        )?;
+        tx.prepare_cached("UPDATE forgotten_messages SET forgotten_by = ?2 WHERE item_hash = ?1")?
+            .execute(params![target, json!(list).to_string()])?;
         return Ok(());
     }
-    let exists =
-        tx.query_row("SELECT 1 FROM messages WHERE item_hash = ?1", [target], |_| Ok(())).optional()?;
+    let exists = tx
+        .prepare_cached("SELECT 1 FROM messages WHERE item_hash = ?1")?
+        .query_row([target], |_| Ok(()))
+        .optional()?;
     if exists.is_none() {
         return Ok(());
     }
     // The envelope metadata stays; content, confirmations and costs go.
-    tx.execute(
-        "INSERT INTO forgotten_messages (item_hash, type, chain, sender, signature, item_type, time, channel, owner,
+    tx.prepare_cached("INSERT INTO forgotten_messages (item_hash, type, chain, sender, signature, item_type, time, channel, owner,
                                          payment_type, size, forgotten_at, forgotten_by, reason)
          SELECT m.item_hash, m.type, m.chain, m.sender, m.signature, m.item_type, m.time, m.channel, m.owner,
                 COALESCE(m.payment_type, 'hold'),
                 CASE WHEN m.type = 'STORE' THEN COALESCE((SELECT size FROM files WHERE hash = m.content_item_hash), m.size)
                      ELSE m.size END,
                 ?2, ?3, ?4
-         FROM messages m WHERE m.item_hash = ?1",
+         FROM messages m WHERE m.item_hash = ?1")?.execute(
         params![target, forgotten_at, json!([forget_hash]).to_string(), reason],
     )?;
     let (message_type, item_type, owner, content, file_hash): (
@@ -158,17 +157,19 @@ pub(crate) fn forget_one(
         String,
         String,
         Option<String>,
-    ) = tx.query_row(
-        "SELECT type, item_type, owner, content, content_item_hash FROM messages WHERE item_hash = ?1",
-        [target],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-    )?;
-    tx.execute("DELETE FROM messages WHERE item_hash = ?1", [target])?;
-    tx.execute("DELETE FROM confirmations WHERE item_hash = ?1", [target])?;
-    tx.execute("DELETE FROM account_costs WHERE item_hash = ?1", [target])?;
-    tx.execute("UPDATE message_status SET status = 'forgotten' WHERE item_hash = ?1", [target])?;
+    ) = tx
+        .prepare_cached(
+            "SELECT type, item_type, owner, content, content_item_hash FROM messages WHERE item_hash = ?1",
+        )?
+        .query_row([target], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
+    tx.prepare_cached("DELETE FROM messages WHERE item_hash = ?1")?.execute([target])?;
+    tx.prepare_cached("DELETE FROM confirmations WHERE item_hash = ?1")?.execute([target])?;
+    tx.prepare_cached("DELETE FROM account_costs WHERE item_hash = ?1")?.execute([target])?;
+    tx.prepare_cached("UPDATE message_status SET status = 'forgotten' WHERE item_hash = ?1")?
+        .execute([target])?;
     if item_type != "inline" {
-        tx.execute("DELETE FROM file_pins WHERE item_hash = ?1 AND kind = 'content'", [target])?;
+        tx.prepare_cached("DELETE FROM file_pins WHERE item_hash = ?1 AND kind = 'content'")?
+            .execute([target])?;
         super::store::grace_if_unpinned(tx, ctx, target)?;
     }
     let content: Value = serde_json::from_str(&content).unwrap_or(Value::Null);
@@ -178,7 +179,7 @@ pub(crate) fn forget_one(
                 .query_row("SELECT amends FROM posts WHERE item_hash = ?1", [target], |r| r.get(0))
                 .optional()?
                 .flatten();
-            tx.execute("DELETE FROM posts WHERE item_hash = ?1", [target])?;
+            tx.prepare_cached("DELETE FROM posts WHERE item_hash = ?1")?.execute([target])?;
             match amends {
                 Some(original) => super::post::recompute_latest_amend(tx, &original)?,
                 None => {
@@ -195,7 +196,7 @@ pub(crate) fn forget_one(
             }
         }
         "AGGREGATE" => {
-            tx.execute("DELETE FROM aggregate_elements WHERE item_hash = ?1", [target])?;
+            tx.prepare_cached("DELETE FROM aggregate_elements WHERE item_hash = ?1")?.execute([target])?;
             super::aggregate::recompute(tx, &owner, &super::aggregate::key_of(&content))?;
         }
         "STORE" => {
@@ -204,8 +205,8 @@ pub(crate) fn forget_one(
             }
         }
         "PROGRAM" | "INSTANCE" | "V-PROGRAM" => {
-            tx.execute("DELETE FROM vms WHERE item_hash = ?1", [target])?;
-            tx.execute("DELETE FROM vm_volumes WHERE vm_hash = ?1", [target])?;
+            tx.prepare_cached("DELETE FROM vms WHERE item_hash = ?1")?.execute([target])?;
+            tx.prepare_cached("DELETE FROM vm_volumes WHERE vm_hash = ?1")?.execute([target])?;
             let replacing: Vec<String> = {
                 let mut stmt = tx.prepare_cached("SELECT item_hash FROM vms WHERE replaces = ?1")?;
                 let rows = stmt.query_map([target], |r| r.get(0))?.collect::<Result<Vec<_>, _>>()?;

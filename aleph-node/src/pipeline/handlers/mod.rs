@@ -176,11 +176,10 @@ fn insert_message(tx: &Transaction<'_>, ctx: &Ctx, item: &Item, content: &Decode
         Some(Value::Object(o)) => o.get("item_hash").and_then(Value::as_str).map(str::to_owned),
         _ => None,
     };
-    tx.execute(
-        "INSERT INTO messages (item_hash, seq, type, chain, sender, signature, item_type, item_content, content, time,
+    tx.prepare_cached("INSERT INTO messages (item_hash, seq, type, chain, sender, signature, item_type, item_content, content, time,
                                channel, size, owner, content_type, content_ref, content_key, content_item_hash,
                                payment_type, tags)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)")?.execute(
         params![
             m.item_hash.as_str(),
             ctx.take_seq(),
@@ -205,8 +204,7 @@ fn insert_message(tx: &Transaction<'_>, ctx: &Ctx, item: &Item, content: &Decode
     )?;
     if m.item_type != aleph_core::ItemType::Inline {
         // The content file of a non-inline message is kept while the message is.
-        tx.execute(
-            "INSERT INTO file_pins (file_hash, kind, owner, item_hash, created) VALUES (?1, 'content', ?2, ?1, ?3)",
+        tx.prepare_cached("INSERT INTO file_pins (file_hash, kind, owner, item_hash, created) VALUES (?1, 'content', ?2, ?1, ?3)")?.execute(
             params![m.item_hash.as_str(), content.owner(), ctx.now],
         )?;
     }

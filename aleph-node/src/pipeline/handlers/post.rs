@@ -42,9 +42,8 @@ pub(super) fn apply(tx: &Transaction<'_>, ctx: &Ctx, m: &PendingMessage, content
     let is_amend = post_type == "amend";
     let reference = ref_of(&content.raw);
     let time = content.time();
-    tx.execute(
-        "INSERT OR REPLACE INTO posts (item_hash, owner, type, ref, amends, channel, creation, content, latest_amend, last_updated)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL, ?7)",
+    tx.prepare_cached("INSERT OR REPLACE INTO posts (item_hash, owner, type, ref, amends, channel, creation, content, latest_amend, last_updated)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL, ?7)")?.execute(
         params![
             m.item_hash.as_str(),
             content.owner(),
@@ -77,14 +76,16 @@ pub(crate) fn recompute_latest_amend(tx: &Transaction<'_>, original: &str) -> HR
         )
         .optional()?;
     match latest {
-        Some((hash, time)) => tx.execute(
-            "UPDATE posts SET latest_amend = ?2, last_updated = MAX(creation, ?3) WHERE item_hash = ?1",
-            params![original, hash, time],
-        )?,
-        None => tx.execute(
-            "UPDATE posts SET latest_amend = NULL, last_updated = creation WHERE item_hash = ?1",
-            [original],
-        )?,
+        Some((hash, time)) => tx
+            .prepare_cached(
+                "UPDATE posts SET latest_amend = ?2, last_updated = MAX(creation, ?3) WHERE item_hash = ?1",
+            )?
+            .execute(params![original, hash, time])?,
+        None => tx
+            .prepare_cached(
+                "UPDATE posts SET latest_amend = NULL, last_updated = creation WHERE item_hash = ?1",
+            )?
+            .execute([original])?,
     };
     Ok(())
 }
@@ -108,9 +109,8 @@ fn special_post(tx: &Transaction<'_>, ctx: &Ctx, m: &PendingMessage, content: &D
                         Value::String(s) => s.clone(),
                         _ => continue,
                     };
-                    tx.execute(
-                        "INSERT INTO balances (address, chain, dapp, balance, height) VALUES (?1, ?2, ?3, ?4, ?5)
-                         ON CONFLICT (address, chain, dapp) DO UPDATE SET balance = excluded.balance, height = excluded.height",
+                    tx.prepare_cached("INSERT INTO balances (address, chain, dapp, balance, height) VALUES (?1, ?2, ?3, ?4, ?5)
+                         ON CONFLICT (address, chain, dapp) DO UPDATE SET balance = excluded.balance, height = excluded.height")?.execute(
                         params![address, chain, dapp, amount, height],
                     )?;
                 }
@@ -168,10 +168,9 @@ fn insert_credit(
     origin: &str,
 ) -> HResult<()> {
     let s = |k: &str| entry.get(k).and_then(Value::as_str).map(str::to_owned);
-    tx.execute(
-        "INSERT INTO credit_history (address, amount, price, bonus_amount, tx_hash, token, chain, provider, origin, origin_ref,
+    tx.prepare_cached("INSERT INTO credit_history (address, amount, price, bonus_amount, tx_hash, token, chain, provider, origin, origin_ref,
                                      payment_method, credit_ref, credit_index, expiration_date, message_timestamp)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)")?.execute(
         params![
             address,
             amount,

@@ -19,8 +19,11 @@ pub(crate) fn tag_of(item_hash: &str, owner: &str, reference: Option<&str>) -> S
 
 pub(super) fn check(tx: &Transaction<'_>, _ctx: &Ctx, m: &PendingMessage, content: &Decoded) -> HResult<()> {
     let file_hash = content.str_field("item_hash").unwrap_or_default();
-    let known: bool =
-        tx.query_row("SELECT 1 FROM files WHERE hash = ?1", [file_hash], |_| Ok(true)).optional()?.is_some();
+    let known: bool = tx
+        .prepare_cached("SELECT 1 FROM files WHERE hash = ?1")?
+        .query_row([file_hash], |_| Ok(true))
+        .optional()?
+        .is_some();
     if !known {
         return Err(ProcessingError::file_unavailable(file_hash, None).into());
     }
@@ -41,8 +44,10 @@ pub(super) fn check(tx: &Transaction<'_>, _ctx: &Ctx, m: &PendingMessage, conten
     }
     if reference.is_some() {
         let tag = tag_of(m.item_hash.as_str(), content.owner(), reference);
-        let owner: Option<String> =
-            tx.query_row("SELECT owner FROM file_tags WHERE tag = ?1", [&tag], |r| r.get(0)).optional()?;
+        let owner: Option<String> = tx
+            .prepare_cached("SELECT owner FROM file_tags WHERE tag = ?1")?
+            .query_row([&tag], |r| r.get(0))
+            .optional()?;
         if let Some(owner) = owner {
             aleph_core::permissions::check_file_tag_owner(&owner, content.owner(), m.item_hash.as_str())?;
         }
@@ -54,26 +59,27 @@ pub(super) fn apply(tx: &Transaction<'_>, m: &PendingMessage, content: &Decoded)
     let file_hash = content.str_field("item_hash").unwrap_or_default();
     let reference = content.str_field("ref");
     let time = content.time();
-    tx.execute(
-        "INSERT INTO file_pins (file_hash, kind, owner, item_hash, ref, created) VALUES (?1, 'message', ?2, ?3, ?4, ?5)",
+    tx.prepare_cached("INSERT INTO file_pins (file_hash, kind, owner, item_hash, ref, created) VALUES (?1, 'message', ?2, ?3, ?4, ?5)")?.execute(
         params![file_hash, content.owner(), m.item_hash.as_str(), reference, time],
     )?;
     // The file is owned now: its upload grace period no longer matters.
-    tx.execute("DELETE FROM file_pins WHERE file_hash = ?1 AND kind = 'grace_period'", [file_hash])?;
+    tx.prepare_cached("DELETE FROM file_pins WHERE file_hash = ?1 AND kind = 'grace_period'")?
+        .execute([file_hash])?;
     let tag = tag_of(m.item_hash.as_str(), content.owner(), reference);
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO file_tags (tag, owner, file_hash, item_hash, last_updated) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (tag) DO UPDATE SET file_hash = excluded.file_hash, item_hash = excluded.item_hash,
             last_updated = excluded.last_updated
          WHERE excluded.last_updated > file_tags.last_updated",
-        params![tag, content.owner(), file_hash, m.item_hash.as_str(), time],
-    )?;
+    )?
+    .execute(params![tag, content.owner(), file_hash, m.item_hash.as_str(), time])?;
     Ok(())
 }
 
 /// Removes a STORE's pin; a file left without pins gets a grace period before collection.
 pub(crate) fn unpin(tx: &Transaction<'_>, ctx: &Ctx, item_hash: &str, file_hash: &str) -> HResult<()> {
-    tx.execute("DELETE FROM file_pins WHERE item_hash = ?1 AND kind = 'message'", [item_hash])?;
+    tx.prepare_cached("DELETE FROM file_pins WHERE item_hash = ?1 AND kind = 'message'")?
+        .execute([item_hash])?;
     // Re-point the tags this STORE held at the newest remaining STORE of the same tag, or drop
     // them.
     let tags: Vec<String> = {
@@ -92,11 +98,10 @@ pub(crate) fn unpin(tx: &Transaction<'_>, ctx: &Ctx, item_hash: &str, file_hash:
             )
             .optional()?;
         match newest {
-            Some((owner, file, item, created)) => tx.execute(
-                "UPDATE file_tags SET owner = ?2, file_hash = ?3, item_hash = ?4, last_updated = ?5 WHERE tag = ?1",
+            Some((owner, file, item, created)) => tx.prepare_cached("UPDATE file_tags SET owner = ?2, file_hash = ?3, item_hash = ?4, last_updated = ?5 WHERE tag = ?1")?.execute(
                 params![tag, owner, file, item, created],
             )?,
-            None => tx.execute("DELETE FROM file_tags WHERE tag = ?1", [&tag])?,
+            None => tx.prepare_cached("DELETE FROM file_tags WHERE tag = ?1")?.execute( [&tag])?,
         };
     }
     grace_if_unpinned(tx, ctx, file_hash)
@@ -104,13 +109,14 @@ pub(crate) fn unpin(tx: &Transaction<'_>, ctx: &Ctx, item_hash: &str, file_hash:
 
 /// Gives a file that nothing pins any more a grace period before collection.
 pub(crate) fn grace_if_unpinned(tx: &Transaction<'_>, ctx: &Ctx, file_hash: &str) -> HResult<()> {
-    let pins: i64 =
-        tx.query_row("SELECT COUNT(*) FROM file_pins WHERE file_hash = ?1", [file_hash], |r| r.get(0))?;
+    let pins: i64 = tx
+        .prepare_cached("SELECT COUNT(*) FROM file_pins WHERE file_hash = ?1")?
+        .query_row([file_hash], |r| r.get(0))?;
     if pins == 0 {
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO file_pins (file_hash, kind, created, delete_by) VALUES (?1, 'grace_period', ?2, ?3)",
-            params![file_hash, ctx.now, ctx.now + ctx.grace_secs],
-        )?;
+        )?
+        .execute(params![file_hash, ctx.now, ctx.now + ctx.grace_secs])?;
     }
     Ok(())
 }

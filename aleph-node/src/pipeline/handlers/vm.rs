@@ -53,7 +53,8 @@ fn volume_refs(message_type: MessageType, content: &Value) -> Vec<VolumeRef> {
 /// hash).
 fn resolve(tx: &Transaction<'_>, v: &VolumeRef) -> HResult<Option<(String, i64)>> {
     let file_hash: Option<String> = if v.use_latest {
-        tx.query_row("SELECT file_hash FROM file_tags WHERE tag = ?1", [&v.reference], |r| r.get(0))
+        tx.prepare_cached("SELECT file_hash FROM file_tags WHERE tag = ?1")?
+            .query_row([&v.reference], |r| r.get(0))
             .optional()?
     } else {
         None
@@ -69,10 +70,9 @@ fn resolve(tx: &Transaction<'_>, v: &VolumeRef) -> HResult<Option<(String, i64)>
             .optional()?,
     };
     let Some(file_hash) = file_hash else { return Ok(None) };
-    let size =
-        tx.query_row("SELECT COALESCE((SELECT size FROM files WHERE hash = ?1), 0)", [&file_hash], |r| {
-            r.get(0)
-        })?;
+    let size = tx
+        .prepare_cached("SELECT COALESCE((SELECT size FROM files WHERE hash = ?1), 0)")?
+        .query_row([&file_hash], |r| r.get(0))?;
     Ok(Some((file_hash, size)))
 }
 
@@ -124,24 +124,22 @@ pub(super) fn apply(tx: &Transaction<'_>, m: &PendingMessage, content: &Decoded)
     let kind = if m.message_type == MessageType::Instance { "instance" } else { "program" };
     let persistent = m.message_type == MessageType::Instance
         || c.get("on").and_then(|o| o.get("persistent")).and_then(Value::as_bool).unwrap_or(false);
-    tx.execute(
+    tx.prepare_cached(
         "INSERT OR REPLACE INTO vms (item_hash, owner, type, allow_amend, replaces, persistent, created)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            m.item_hash.as_str(),
-            content.owner(),
-            kind,
-            c.get("allow_amend").and_then(Value::as_bool).unwrap_or(false),
-            content.str_field("replaces"),
-            persistent,
-            content.time(),
-        ],
-    )?;
+    )?
+    .execute(params![
+        m.item_hash.as_str(),
+        content.owner(),
+        kind,
+        c.get("allow_amend").and_then(Value::as_bool).unwrap_or(false),
+        content.str_field("replaces"),
+        persistent,
+        content.time(),
+    ])?;
     for v in volume_refs(m.message_type, c) {
-        tx.execute(
-            "INSERT INTO vm_volumes (vm_hash, ref, use_latest) VALUES (?1, ?2, ?3)",
-            params![m.item_hash.as_str(), v.reference, v.use_latest],
-        )?;
+        tx.prepare_cached("INSERT INTO vm_volumes (vm_hash, ref, use_latest) VALUES (?1, ?2, ?3)")?
+            .execute(params![m.item_hash.as_str(), v.reference, v.use_latest])?;
     }
     Ok(())
 }

@@ -6,6 +6,7 @@ pub mod api;
 pub mod config;
 pub mod dev;
 mod node;
+pub mod p2p;
 pub(crate) mod payment;
 pub mod pipeline;
 pub mod storage;

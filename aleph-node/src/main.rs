@@ -3,14 +3,17 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use aleph_node::p2p::{IdentityConfig, P2pConfig};
 use aleph_node::{Node, NodeConfig};
 use anyhow::Context;
-use clap::Parser;
+use clap::{Parser, Subcommand};
 
 /// Runs an Aleph.im node (CCN) with embedded storage.
 #[derive(Debug, Parser)]
 #[command(version, about, long_about = None, after_help = "Examples:\n  aleph-node                       # local dev node on 127.0.0.1:4024\n  aleph-node --listen 0.0.0.0:4024 --data-dir /var/lib/aleph --no-dev\n  aleph-node --config node.toml")]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Cmd>,
     /// TOML configuration file (flags override it).
     #[arg(long, short = 'c', env = "ALEPH_NODE_CONFIG")]
     config: Option<PathBuf>,
@@ -29,6 +32,44 @@ struct Args {
     /// Largest JSON request body in bytes.
     #[arg(long)]
     max_body_bytes: Option<usize>,
+    /// Join the P2P network (gossip, content fetch from peers, catch-up sync).
+    #[arg(long)]
+    p2p: bool,
+    /// Multiaddr the P2P layer listens on.
+    #[arg(long, default_value = "/ip4/0.0.0.0/tcp/4025")]
+    p2p_listen: String,
+    /// Bootstrap peer multiaddr (repeatable; replaces the live network's).
+    #[arg(long = "bootstrap")]
+    bootstrap: Vec<String>,
+    /// RSA key in PKCS#8 DER (keeps an existing Qm… peer id); default: an Ed25519 key kept in
+    /// the data directory.
+    #[arg(long)]
+    p2p_key: Option<PathBuf>,
+    /// Gossip topic for messages (private networks change it).
+    #[arg(long, default_value = aleph_node::p2p::DEFAULT_MESSAGE_TOPIC)]
+    topic: String,
+    /// Gossip topic for peer announcements.
+    #[arg(long, default_value = aleph_node::p2p::DEFAULT_ALIVE_TOPIC)]
+    alive_topic: String,
+    /// HTTP API URL announced to peers (default: the listening address).
+    #[arg(long)]
+    public_http: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Starts a local network of N nodes on loopback (own data dirs and ports); Ctrl-C stops all.
+    Devnet {
+        /// How many nodes.
+        #[arg(long, default_value_t = 3)]
+        nodes: usize,
+        /// Where the nodes' data directories go (default: a temporary directory, removed at exit).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// API port of the first node; the others follow (default: any free ports).
+        #[arg(long)]
+        base_port: Option<u16>,
+    },
 }
 
 #[tokio::main]
@@ -40,6 +81,9 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let args = Args::parse();
+    if let Some(Cmd::Devnet { nodes, data_dir, base_port }) = args.command {
+        return devnet(nodes, data_dir, base_port).await;
+    }
     let mut config = match &args.config {
         Some(path) => NodeConfig::from_file(path)?,
         None => NodeConfig::default(),
@@ -59,16 +103,83 @@ async fn main() -> anyhow::Result<()> {
     if let Some(n) = args.max_body_bytes {
         config.limits.max_body_bytes = n;
     }
-    let node = Node::builder(config.clone()).launch().await.context("starting the node")?;
+    let mut builder = Node::builder(config.clone());
+    if args.p2p {
+        let mut bootstrap = args.bootstrap.clone();
+        if bootstrap.is_empty() {
+            bootstrap = P2pConfig::default().bootstrap;
+        }
+        builder = builder.p2p(P2pConfig {
+            listen: args.p2p_listen.clone(),
+            bootstrap,
+            message_topic: args.topic.clone(),
+            alive_topic: args.alive_topic.clone(),
+            identity: args.p2p_key.clone().map_or(IdentityConfig::Ed25519, IdentityConfig::RsaPkcs8Der),
+            public_http: args.public_http.clone(),
+            ..P2pConfig::default()
+        });
+    }
+    let node = builder.launch().await.context("starting the node")?;
     if let Some(accounts) = node.dev_accounts() {
         println!("{}", accounts.table());
         println!("Accounts also written to {}", config.data_dir.join("dev-accounts.json").display());
     }
     println!("aleph-node listening on {}", node.url());
+    if let Some(p2p) = node.p2p() {
+        println!("peer id {}", p2p.local_peer_id());
+        for addr in p2p.listen_addrs() {
+            println!("P2P listening on {addr}");
+        }
+    }
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = node.failed() => {}
     }
     node.shutdown().await;
     Ok(())
+}
+
+/// `aleph-node devnet --nodes N`: N networked nodes on loopback, the first one the others'
+/// bootstrap peer, until Ctrl-C.
+async fn devnet(n: usize, data_dir: Option<PathBuf>, base_port: Option<u16>) -> anyhow::Result<()> {
+    anyhow::ensure!((1..=64).contains(&n), "--nodes must be between 1 and 64");
+    let (root, _temp) = match data_dir {
+        Some(dir) => (dir, None),
+        None => {
+            let t = std::env::temp_dir().join(format!("aleph-devnet-{}", std::process::id()));
+            (t.clone(), Some(TempDir(t)))
+        }
+    };
+    let mut nodes = Vec::with_capacity(n);
+    let mut bootstrap: Vec<String> = Vec::new();
+    for i in 0..n {
+        let mut config = NodeConfig::ephemeral(root.join(format!("node{i}")));
+        if let Some(port) = base_port {
+            let port = port.checked_add(i as u16).context("port out of range")?;
+            config.listen = SocketAddr::from(([127, 0, 0, 1], port));
+        }
+        let p2p = P2pConfig { bootstrap: bootstrap.clone(), ..P2pConfig::local() };
+        let node = Node::builder(config).p2p(p2p).launch().await.with_context(|| format!("starting node {i}"))?;
+        let handle = node.p2p().context("P2P layer")?;
+        if i == 0 {
+            bootstrap = handle.listen_addrs().iter().map(ToString::to_string).collect();
+        }
+        println!("node {i}: API {}  peer id {}", node.url(), handle.local_peer_id());
+        nodes.push(node);
+    }
+    println!("devnet of {n} nodes running (data in {}); Ctrl-C to stop", root.display());
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    for node in nodes {
+        node.shutdown().await;
+    }
+    Ok(())
+}
+
+/// A directory removed when dropped.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }

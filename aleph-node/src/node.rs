@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use crate::api::{self, AppState, Broadcaster};
 use crate::config::NodeConfig;
 use crate::dev::DevAccounts;
+use crate::p2p::{P2pConfig, P2pError, P2pHandle};
 use crate::pipeline::Pipeline;
 use crate::storage::{Db, FileStore, FsFileStore, StorageError};
 use crate::tasks::TaskManager;
@@ -29,6 +30,9 @@ pub enum NodeError {
         /// Why.
         source: std::io::Error,
     },
+    /// The P2P layer could not start.
+    #[error(transparent)]
+    P2p(#[from] P2pError),
     /// The data directory could not be prepared.
     #[error("data directory {path}: {source}")]
     DataDir {
@@ -47,7 +51,7 @@ impl Node {
     /// A builder for a node with `config`; components not set take their defaults (SQLite and a
     /// file store under the data directory, no P2P).
     pub fn builder(config: NodeConfig) -> NodeBuilder {
-        NodeBuilder { config, files: None, broadcaster: None }
+        NodeBuilder { config, files: None, broadcaster: None, p2p: None }
     }
 }
 
@@ -57,9 +61,17 @@ pub struct NodeBuilder {
     config: NodeConfig,
     files: Option<Arc<dyn FileStore>>,
     broadcaster: Option<Arc<dyn Broadcaster>>,
+    p2p: Option<P2pConfig>,
 }
 
 impl NodeBuilder {
+    /// Networks the node: gossip, peer table, content fetch from peers and catch-up sync (see
+    /// [`crate::p2p`]). The P2P handle becomes the broadcaster unless one was set explicitly.
+    pub fn p2p(mut self, config: P2pConfig) -> Self {
+        self.p2p = Some(config);
+        self
+    }
+
     /// Uses `store` for file bytes instead of the on-disk default.
     pub fn file_store(mut self, store: impl FileStore) -> Self {
         self.files = Some(Arc::new(store));
@@ -101,8 +113,25 @@ impl NodeBuilder {
             .map_err(|source| NodeError::Bind { addr: config.listen, source })?;
         let local_addr =
             listener.local_addr().map_err(|source| NodeError::Bind { addr: config.listen, source })?;
-        let state =
-            AppState { pipeline: pipeline.clone(), broadcaster: self.broadcaster, version: crate::VERSION };
+        let p2p = match self.p2p {
+            Some(mut p2p_config) => {
+                if p2p_config.public_http.is_none() {
+                    let mut addr = local_addr;
+                    if addr.ip().is_unspecified() {
+                        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+                    }
+                    p2p_config.public_http = Some(format!("http://{addr}"));
+                }
+                Some(crate::p2p::spawn(p2p_config, pipeline.clone(), tasks.token()).await?)
+            }
+            None => None,
+        };
+        let broadcaster = match (self.broadcaster, &p2p) {
+            (Some(b), _) => Some(b),
+            (None, Some(h)) => Some(Arc::new(h.clone()) as Arc<dyn Broadcaster>),
+            (None, None) => None,
+        };
+        let state = AppState { pipeline: pipeline.clone(), broadcaster, version: crate::VERSION };
         let app = api::router(state);
         let http_stop = CancellationToken::new();
         let stop = http_stop.clone();
@@ -115,7 +144,7 @@ impl NodeBuilder {
             }
         });
         tracing::info!(%local_addr, "aleph-node API listening");
-        Ok(NodeHandle { local_addr, http_stop, server, tasks, db, pipeline, dev_accounts })
+        Ok(NodeHandle { local_addr, http_stop, server, tasks, db, pipeline, dev_accounts, p2p })
     }
 }
 
@@ -130,9 +159,15 @@ pub struct NodeHandle {
     db: Db,
     pipeline: Pipeline,
     dev_accounts: Option<DevAccounts>,
+    p2p: Option<P2pHandle>,
 }
 
 impl NodeHandle {
+    /// The P2P layer, when the node is networked.
+    pub fn p2p(&self) -> Option<&P2pHandle> {
+        self.p2p.as_ref()
+    }
+
     /// The address the API listens on.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
@@ -158,12 +193,16 @@ impl NodeHandle {
         self.tasks.failed().cancelled().await
     }
 
-    /// Stops the node in order: the API stops accepting and drains in-flight requests, then the
-    /// pipeline tasks stop, then the database is checkpointed.
+    /// Stops the node in order: the API stops accepting and drains in-flight requests, the P2P
+    /// layer closes its connections, then the pipeline tasks stop, then the database is
+    /// checkpointed.
     pub async fn shutdown(self) {
         self.http_stop.cancel();
         if let Err(e) = self.server.await {
             tracing::error!(error = %e, "HTTP server task panicked");
+        }
+        if let Some(p2p) = &self.p2p {
+            p2p.shutdown().await;
         }
         self.tasks.shutdown().await;
         if let Err(e) = self.db.checkpoint() {

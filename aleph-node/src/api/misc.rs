@@ -12,15 +12,17 @@ pub(crate) async fn version(State(state): State<AppState>) -> Json<Value> {
 }
 
 /// `GET /api/v0/info/public.json`: the node's P2P addresses (none for a standalone node).
-pub(crate) async fn public_info(State(_state): State<AppState>) -> Json<Value> {
-    Json(json!({"node_multi_addresses": []}))
+pub(crate) async fn public_info(State(state): State<AppState>) -> Json<Value> {
+    let addrs = state.broadcaster.as_ref().map(|b| b.multiaddrs()).unwrap_or_default();
+    Json(json!({"node_multi_addresses": addrs}))
 }
 
 async fn counters(state: &AppState) -> super::error::ApiResult<Vec<(&'static str, i64)>> {
+    let peers = state.broadcaster.as_ref().map_or(0, |b| b.peer_count() as i64);
     Ok(state
         .pipeline
         .db()
-        .read(|c| {
+        .read(move |c| {
             let q = |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0));
             Ok(vec![
                 ("sync_messages_total", q("SELECT COUNT(*) FROM messages")?),
@@ -32,7 +34,7 @@ async fn counters(state: &AppState) -> super::error::ApiResult<Vec<(&'static str
                     q("SELECT COUNT(DISTINCT file_hash) FROM file_pins WHERE kind != 'grace_period'")?,
                 ),
                 ("sync_files_total", q("SELECT COUNT(*) FROM files")?),
-                ("status_peers_total", 0),
+                ("status_peers_total", peers),
             ])
         })
         .await?)

@@ -38,6 +38,16 @@ pub(crate) fn iso_offset(t: f64) -> Value {
 pub trait Broadcaster: Send + Sync + std::fmt::Debug + 'static {
     /// Publishes a message's pending envelope to peers.
     fn publish(&self, message: &Value);
+
+    /// The node's P2P multiaddrs, as `/api/v0/info/public.json` lists them.
+    fn multiaddrs(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// How many peers are connected.
+    fn peer_count(&self) -> usize {
+        0
+    }
 }
 
 /// What every handler can reach.

@@ -2,7 +2,7 @@
 //! processor verifies, checks and applies pending messages in batches, one transaction per batch.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use aleph_core::message::{EnvelopeError, MessageStatus, PendingMessage};
@@ -65,6 +65,14 @@ pub enum SubmitError {
     ShuttingDown,
 }
 
+/// Fetches content this node lacks (non-inline message content, STORE files) from elsewhere —
+/// the P2P layer asks its HTTP peers. Implementations return only bytes they have checked
+/// against `hash` (sha256 or CID).
+pub trait ContentFetcher: Send + Sync + std::fmt::Debug + 'static {
+    /// The verified bytes stored under `hash` somewhere else, if they can be had.
+    fn fetch<'a>(&'a self, hash: &'a str) -> crate::storage::BoxFuture<'a, Option<bytes::Bytes>>;
+}
+
 /// The current time in float seconds.
 pub fn now() -> f64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
@@ -74,8 +82,18 @@ struct IntakeJob {
     message: PendingMessage,
     raw: Value,
     origin: Origin,
-    rejection: Option<ProcessingError>,
+    verdict: IntakeVerdict,
     reply: oneshot::Sender<Result<Intake, StorageError>>,
+}
+
+/// What the submitting task found before handing a message to the intake writer.
+enum IntakeVerdict {
+    /// Fails the intake checks: recorded as rejected.
+    Rejected(ProcessingError),
+    /// Inline content decoded and signature verified: judged in the intake transaction.
+    Ready { content: handlers::Decoded, signature: Result<(), String> },
+    /// Content stored elsewhere: queued for the processor, which fetches it.
+    Queue,
 }
 
 /// The pipeline handle: cheap to clone, shared by the API and the P2P layer.
@@ -98,6 +116,7 @@ pub(crate) struct Inner {
     intake: mpsc::Sender<IntakeJob>,
     wake: Notify,
     rng: AtomicU64,
+    fetcher: OnceLock<Arc<dyn ContentFetcher>>,
 }
 
 impl Pipeline {
@@ -121,6 +140,7 @@ impl Pipeline {
                 intake: intake_tx,
                 wake: Notify::new(),
                 rng: AtomicU64::new(seed),
+                fetcher: OnceLock::new(),
             }),
         };
         let writer = pipeline.clone();
@@ -150,6 +170,16 @@ impl Pipeline {
         &self.inner.config
     }
 
+    /// Installs where missing content is fetched from (once; later calls are ignored).
+    pub fn set_content_fetcher(&self, fetcher: Arc<dyn ContentFetcher>) {
+        let _ = self.inner.fetcher.set(fetcher);
+    }
+
+    /// Where missing content is fetched from, if anywhere.
+    pub(crate) fn content_fetcher(&self) -> Option<&Arc<dyn ContentFetcher>> {
+        self.inner.fetcher.get()
+    }
+
     /// Subscribes to processing outcomes (subscribe before submitting to never miss one).
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.inner.events.subscribe()
@@ -159,11 +189,20 @@ impl Pipeline {
     /// rules, validates inline content, and records it durably before returning.
     pub async fn submit(&self, raw: Value, origin: Origin) -> Result<(PendingMessage, Intake), SubmitError> {
         let message = PendingMessage::from_value(&raw)?;
-        let rejection = aleph_core::validate::validate_pending(&message).err();
+        // The checks and the signature verification run here, on the submitting task, so that
+        // they spread over every core; the intake writer only records and applies.
+        let verdict = match aleph_core::validate::validate_pending(&message) {
+            Err(e) => IntakeVerdict::Rejected(e),
+            Ok(Some(decoded)) => IntakeVerdict::Ready {
+                content: decoded.into(),
+                signature: aleph_core::verify_signature(&message.signed_fields()).map_err(|e| e.to_string()),
+            },
+            Ok(None) => IntakeVerdict::Queue,
+        };
         let (reply, rx) = oneshot::channel();
         self.inner
             .intake
-            .send(IntakeJob { message: message.clone(), raw, origin, rejection, reply })
+            .send(IntakeJob { message: message.clone(), raw, origin, verdict, reply })
             .await
             .map_err(|_| SubmitError::ShuttingDown)?;
         let intake = rx.await.map_err(|_| SubmitError::ShuttingDown)??;
@@ -186,43 +225,39 @@ impl Pipeline {
                 n = rx.recv_many(&mut jobs, 256) => if n == 0 { break },
             }
             let batch: Vec<IntakeJob> = std::mem::take(&mut jobs);
-            let rows: Vec<IntakeRow> = batch
-                .iter()
-                .map(|j| IntakeRow {
-                    item_hash: j.message.item_hash.to_string(),
-                    sender: j.message.sender.clone(),
-                    signature: j.message.signature.clone().unwrap_or_default(),
-                    json: serde_json::to_string(&j.message).unwrap_or_default(),
-                    origin: j.origin.as_str(),
-                    time: j.message.time,
-                    rejection: j.rejection.clone(),
-                    raw: j.raw.clone(),
-                })
-                .collect();
+            let mut replies = Vec::with_capacity(batch.len());
+            let mut rows = Vec::with_capacity(batch.len());
+            for job in batch {
+                replies.push(job.reply);
+                rows.push((job.message, job.raw, job.origin, job.verdict));
+            }
+            let pipeline = self.clone();
             let result = self
                 .inner
                 .db
                 .write(move |tx| {
-                    let now = now();
-                    rows.into_iter().map(|row| intake_one(tx, now, row)).collect::<Result<Vec<_>, _>>()
+                    let ctx = handlers::Ctx::new(tx, pipeline.config())?;
+                    let mut outcomes = Vec::with_capacity(rows.len());
+                    let mut events = Vec::new();
+                    for (message, raw, origin, verdict) in rows {
+                        outcomes.push(intake_one(tx, &ctx, &pipeline, message, raw, origin, verdict, &mut events)?);
+                    }
+                    Ok((outcomes, events))
                 })
                 .await;
             match result {
-                Ok(outcomes) => {
-                    for (job, outcome) in batch.into_iter().zip(outcomes) {
-                        if let Intake::Rejected(e) = &outcome {
-                            let _ = self.inner.events.send(Event::Rejected {
-                                item_hash: job.message.item_hash.to_string(),
-                                code: e.code(),
-                            });
-                        }
-                        let _ = job.reply.send(Ok(outcome));
+                Ok((outcomes, events)) => {
+                    for event in events {
+                        self.emit(event);
+                    }
+                    for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                        let _ = reply.send(Ok(outcome));
                     }
                 }
                 Err(e) => {
                     let msg = e.to_string();
-                    for job in batch {
-                        let _ = job.reply.send(Err(StorageError::Task(msg.clone())));
+                    for reply in replies {
+                        let _ = reply.send(Err(StorageError::Task(msg.clone())));
                     }
                 }
             }
@@ -304,42 +339,90 @@ pub(crate) fn record_rejection(
     Ok(())
 }
 
-/// One submission, as the intake writer records it.
-struct IntakeRow {
-    item_hash: String,
-    sender: String,
-    signature: String,
-    /// The pending envelope as JSON.
-    json: String,
-    origin: &'static str,
-    time: f64,
-    rejection: Option<ProcessingError>,
-    /// The message as received.
-    raw: Value,
-}
-
-fn intake_one(tx: &rusqlite::Transaction<'_>, now: f64, row: IntakeRow) -> Result<Intake, StorageError> {
-    let IntakeRow { item_hash, sender, signature, json, origin, time, rejection, raw } = row;
-    let item_hash = item_hash.as_str();
-    let status = status_of(tx, item_hash)?;
-    match status {
-        None | Some(MessageStatus::Rejected) => {}
-        Some(known) => return Ok(Intake::Known(known)),
-    }
-    if let Some(error) = rejection {
-        record_rejection(tx, item_hash, &raw, &error, now)?;
-        return Ok(Intake::Rejected(error));
-    }
-    let next_attempt = if time.is_finite() { time.min(now) } else { now };
-    tx.prepare_cached("INSERT OR IGNORE INTO pending_messages (item_hash, sender, signature, message, origin, reception_time, next_attempt)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?.execute(
-        params![item_hash, sender, signature, json, origin, now, next_attempt],
-    )?;
+/// Records a message as pending (for the processor), with its status.
+pub(crate) fn insert_pending(
+    tx: &rusqlite::Transaction<'_>,
+    message: &PendingMessage,
+    origin: &str,
+    reception_time: f64,
+    next_attempt: f64,
+    retries: u32,
+) -> Result<(), StorageError> {
+    let item_hash = message.item_hash.as_str();
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO pending_messages
+             (item_hash, sender, signature, message, origin, reception_time, next_attempt, retries)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        item_hash,
+        message.sender,
+        message.signature.as_deref().unwrap_or(""),
+        serde_json::to_string(message)?,
+        origin,
+        reception_time,
+        next_attempt,
+        retries
+    ])?;
     tx.prepare_cached(
         "INSERT INTO message_status (item_hash, status, reception_time) VALUES (?1, 'pending', ?2)
          ON CONFLICT (item_hash) DO UPDATE SET status = 'pending', reception_time = excluded.reception_time",
     )?
-    .execute(params![item_hash, now])?;
-    tx.prepare_cached("DELETE FROM rejected_messages WHERE item_hash = ?1")?.execute([item_hash])?;
-    Ok(Intake::Queued)
+    .execute(params![item_hash, reception_time])?;
+    Ok(())
+}
+
+/// Intake of one message inside the writer's transaction: the duplicate rule, then a recorded
+/// rejection, a message judged on the spot (inline content), or a pending row.
+#[allow(clippy::too_many_arguments)]
+fn intake_one(
+    tx: &rusqlite::Transaction<'_>,
+    ctx: &handlers::Ctx,
+    pipeline: &Pipeline,
+    message: PendingMessage,
+    raw: Value,
+    origin: Origin,
+    verdict: IntakeVerdict,
+    events: &mut Vec<Event>,
+) -> Result<Intake, StorageError> {
+    let item_hash = message.item_hash.to_string();
+    match status_of(tx, &item_hash)? {
+        None | Some(MessageStatus::Rejected) => {}
+        Some(known) => return Ok(Intake::Known(known)),
+    }
+    let was_rejected =
+        tx.prepare_cached("DELETE FROM rejected_messages WHERE item_hash = ?1")?.execute([&item_hash])? > 0;
+    match verdict {
+        IntakeVerdict::Rejected(error) => {
+            record_rejection(tx, &item_hash, &raw, &error, ctx.now)?;
+            events.push(Event::Rejected { item_hash, code: error.code() });
+            Ok(Intake::Rejected(error))
+        }
+        IntakeVerdict::Queue => {
+            let time = message.time;
+            let next_attempt = if time.is_finite() { time.min(ctx.now) } else { ctx.now };
+            insert_pending(tx, &message, origin.as_str(), ctx.now, next_attempt, 0)?;
+            Ok(Intake::Queued)
+        }
+        IntakeVerdict::Ready { content, signature } => {
+            if was_rejected {
+                // A resubmission of a rejected message starts from a clean status.
+                tx.prepare_cached("DELETE FROM message_status WHERE item_hash = ?1")?.execute([&item_hash])?;
+            }
+            let item = process::Item {
+                id: None,
+                origin: origin.as_str(),
+                message,
+                raw,
+                reception_time: ctx.now,
+                retries: 0,
+                content: Ok(content),
+                signature,
+            };
+            if let Some(event) = process::process_one(tx, ctx, pipeline, &item)? {
+                events.push(event);
+            }
+            Ok(Intake::Queued)
+        }
+    }
 }

@@ -13,9 +13,13 @@ use super::handlers::{self, Decoded};
 use super::{now, record_rejection, Event, Pipeline};
 use crate::storage::StorageError;
 
-/// One pending message, decoded and ready to be judged.
+/// One message, decoded and ready to be judged.
 pub(crate) struct Item {
-    pub(crate) id: i64,
+    /// Its row in `pending_messages`, when it has one (inline messages are judged straight from
+    /// intake, in the transaction that records them).
+    pub(crate) id: Option<i64>,
+    /// Where it came from (`api`, `p2p`), recorded if it has to wait for a retry.
+    pub(crate) origin: &'static str,
     pub(crate) message: PendingMessage,
     pub(crate) raw: Value,
     pub(crate) reception_time: f64,
@@ -31,13 +35,70 @@ async fn fetch_content(p: &Pipeline, message: &PendingMessage) -> Result<Decoded
     let key = message.item_hash.as_str();
     let bytes = match p.files().get(key).await {
         Ok(Some(b)) => b,
-        Ok(None) => return Err(ProcessingError::content_unavailable(key)),
+        Ok(None) => match fetch_missing(p, key).await {
+            Some(b) => b,
+            None => return Err(ProcessingError::content_unavailable(key)),
+        },
         Err(e) => return Err(ProcessingError::internal(e.to_string())),
     };
     if message.item_type == ItemType::Storage && aleph_core::ItemHash::sha256(&bytes) != message.item_hash {
         return Err(ProcessingError::invalid_format("stored content does not hash to item_hash"));
     }
     handlers::decode_content(message, Some(&bytes))
+}
+
+/// Asks the content fetcher (the P2P layer's HTTP peers) for bytes this node lacks and keeps
+/// them in the file store; the fetcher has checked them against `hash`.
+async fn fetch_missing(p: &Pipeline, hash: &str) -> Option<bytes::Bytes> {
+    let bytes = p.content_fetcher()?.fetch(hash).await?;
+    if let Err(e) = p.files().put(hash, bytes.clone()).await {
+        tracing::warn!(hash, error = %e, "fetched content could not be stored");
+        return None;
+    }
+    Some(bytes)
+}
+
+/// A STORE's file, when this node does not have it: fetched from peers and recorded with an
+/// upload grace pin (the STORE pins it for good when applied).
+async fn ensure_store_file(p: &Pipeline, message: &PendingMessage, decoded: &Decoded) {
+    if message.message_type != aleph_core::MessageType::Store || p.content_fetcher().is_none() {
+        return;
+    }
+    let Some(file_hash) = decoded.str_field("item_hash").map(str::to_owned) else { return };
+    let h = file_hash.clone();
+    let known = p
+        .db()
+        .read(move |c| Ok(c.query_row("SELECT 1 FROM files WHERE hash = ?1", [h], |_| Ok(())).optional()?.is_some()))
+        .await
+        .unwrap_or(true);
+    if known {
+        return;
+    }
+    let bytes = match p.files().get(&file_hash).await {
+        Ok(Some(b)) => b,
+        Ok(None) => match fetch_missing(p, &file_hash).await {
+            Some(b) => b,
+            None => return,
+        },
+        Err(_) => return,
+    };
+    let size = bytes.len() as i64;
+    let grace = p.config().processing.file_grace_period_secs;
+    let recorded = p
+        .db()
+        .write(move |tx| {
+            tx.execute("INSERT OR IGNORE INTO files (hash, size, type) VALUES (?1, ?2, 'file')", params![file_hash, size])?;
+            let t = now();
+            tx.execute(
+                "INSERT INTO file_pins (file_hash, kind, created, delete_by) VALUES (?1, 'grace_period', ?2, ?3)",
+                params![file_hash, t, t + grace],
+            )?;
+            Ok(())
+        })
+        .await;
+    if let Err(e) = recorded {
+        tracing::warn!(error = %e, "fetched file could not be recorded");
+    }
 }
 
 /// How long until the next pending message is due.
@@ -77,7 +138,19 @@ pub(crate) async fn process_due(p: &Pipeline) -> Result<usize, StorageError> {
         match PendingMessage::from_value(&raw) {
             Ok(message) => {
                 let content = fetch_content(p, &message).await;
-                items.push(Item { id, message, raw, reception_time, retries, content, signature: Ok(()) });
+                if let Ok(decoded) = &content {
+                    ensure_store_file(p, &message, decoded).await;
+                }
+                items.push(Item {
+                    id: Some(id),
+                    origin: "pending",
+                    message,
+                    raw,
+                    reception_time,
+                    retries,
+                    content,
+                    signature: Ok(()),
+                });
             }
             Err(_) => broken.push(id),
         }
@@ -115,7 +188,16 @@ pub(crate) async fn process_due(p: &Pipeline) -> Result<usize, StorageError> {
     Ok(n)
 }
 
-fn process_one(
+fn delete_pending(tx: &Transaction<'_>, item: &Item) -> Result<(), StorageError> {
+    if let Some(id) = item.id {
+        tx.prepare_cached("DELETE FROM pending_messages WHERE id = ?1")?.execute([id])?;
+    }
+    Ok(())
+}
+
+/// Judges one message and records the outcome: processed, rejected, or rescheduled (a message
+/// without a pending row gets one).
+pub(crate) fn process_one(
     tx: &Transaction<'_>,
     ctx: &handlers::Ctx,
     p: &Pipeline,
@@ -124,17 +206,19 @@ fn process_one(
     let hash = item.message.item_hash.as_str();
     // A copy of a message already processed: the signature must be the same string.
     let existing: Option<Option<String>> = tx
-        .query_row("SELECT signature FROM messages WHERE item_hash = ?1", [hash], |r| r.get(0))
+        .prepare_cached("SELECT signature FROM messages WHERE item_hash = ?1")?
+        .query_row([hash], |r| r.get(0))
         .optional()?;
     if let Some(existing) = existing {
-        tx.prepare_cached("DELETE FROM pending_messages WHERE id = ?1")?.execute([item.id])?;
+        delete_pending(tx, item)?;
         if existing != item.message.signature {
             tracing::debug!(item_hash = hash, "dropped a copy with a different signature");
         }
         return Ok(None);
     }
     let forgotten: bool = tx
-        .query_row("SELECT 1 FROM forgotten_messages WHERE item_hash = ?1", [hash], |_| Ok(true))
+        .prepare_cached("SELECT 1 FROM forgotten_messages WHERE item_hash = ?1")?
+        .query_row([hash], |_| Ok(true))
         .optional()?
         .is_some();
     let verdict = if forgotten {
@@ -167,7 +251,7 @@ fn process_one(
     };
     match verdict {
         Ok(message) => {
-            tx.prepare_cached("DELETE FROM pending_messages WHERE id = ?1")?.execute([item.id])?;
+            delete_pending(tx, item)?;
             tx.prepare_cached(
                 "INSERT INTO message_status (item_hash, status, reception_time) VALUES (?1, 'processed', ?2)
                  ON CONFLICT (item_hash) DO UPDATE SET status = 'processed'",
@@ -179,14 +263,20 @@ fn process_one(
             if e.kind() == aleph_core::validate::ErrorKind::Retry && item.retries + 1 < ctx.max_retries =>
         {
             let backoff = (2f64.powi(item.retries as i32 + 1)).min(ctx.max_backoff);
-            tx.prepare_cached(
-                "UPDATE pending_messages SET retries = retries + 1, next_attempt = ?2 WHERE id = ?1",
-            )?
-            .execute(params![item.id, now() + p.jitter() * backoff])?;
+            let next_attempt = now() + p.jitter() * backoff;
+            match item.id {
+                Some(id) => {
+                    tx.prepare_cached(
+                        "UPDATE pending_messages SET retries = retries + 1, next_attempt = ?2 WHERE id = ?1",
+                    )?
+                    .execute(params![id, next_attempt])?;
+                }
+                None => super::insert_pending(tx, &item.message, item.origin, item.reception_time, next_attempt, 1)?,
+            }
             Ok(Some(Event::Retry { item_hash: hash.to_owned() }))
         }
         Err(e) => {
-            tx.prepare_cached("DELETE FROM pending_messages WHERE id = ?1")?.execute([item.id])?;
+            delete_pending(tx, item)?;
             record_rejection(tx, hash, &item.raw, &e, item.reception_time)?;
             Ok(Some(Event::Rejected { item_hash: hash.to_owned(), code: e.code() }))
         }

@@ -1,0 +1,136 @@
+//! The small endpoints (version, node info, metrics, OpenAPI, channels, per-address views) and a
+//! sweep over every operation the OpenAPI document lists: each is routed to a handler.
+
+use aleph_core::{MessageType, Signer};
+use axum::http::StatusCode;
+use serde_json::{json, Value};
+
+use crate::common::*;
+
+#[tokio::test]
+async fn version_info_and_metrics() {
+    let node = TestNode::start().await;
+    for path in ["/api/v0/version", "/version"] {
+        assert_eq!(node.get_ok(path).await, json!({"version": aleph_node::VERSION}));
+    }
+    assert_eq!(node.get_ok("/api/v0/info/public.json").await, json!({"node_multi_addresses": []}));
+    let before = node.get_ok("/metrics.json").await;
+    node.submit_ok(&post(&node.eth(0), "note", json!({}))).await;
+    let mut unsigned = post(&node.eth(0), "note", json!({"n": 2}));
+    unsigned.signature = None;
+    node.submit(&unsigned, true).await;
+    let after = node.get_ok("/metrics.json").await;
+    assert_eq!(
+        after["sync_messages_total"].as_i64().unwrap(),
+        before["sync_messages_total"].as_i64().unwrap() + 1
+    );
+    assert_eq!(
+        after["sync_rejected_messages_total"].as_i64().unwrap(),
+        before["sync_rejected_messages_total"].as_i64().unwrap() + 1
+    );
+    assert_eq!(after["version"], aleph_node::VERSION);
+    let (status, text) = node.get("/metrics").await;
+    assert_eq!(status, StatusCode::OK);
+    let text = text.as_str().expect("Prometheus text").to_owned();
+    assert!(text.contains("aleph_node_sync_messages_total "), "{text}");
+    for line in text.lines() {
+        let value = line.rsplit(' ').next().unwrap();
+        assert!(value.parse::<f64>().is_ok(), "every sample has a number: {line}");
+    }
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn channels_post_types_and_address_stats() {
+    let node = TestNode::start().await;
+    let (a, b) = (node.eth(0), node.sol(0));
+    node.submit_ok(&sign_on(&a, MessageType::Post, json!({"type": "blog", "content": {}}), "CH-A")).await;
+    node.submit_ok(&sign_on(&a, MessageType::Post, json!({"type": "chat", "content": {}}), "CH-B")).await;
+    node.submit_ok(&sign_on(&a, MessageType::Aggregate, json!({"key": "k", "content": {}}), "CH-A")).await;
+    node.submit_ok(&sign_on(&b, MessageType::Post, json!({"type": "blog", "content": {}}), "CH-C")).await;
+
+    assert_eq!(
+        node.get_ok("/api/v0/channels/list.json").await,
+        json!({"channels": ["CH-A", "CH-B", "CH-C"]})
+    );
+    let pt = node.get_ok(&format!("/api/v0/addresses/{}/post_types", a.address())).await;
+    assert_eq!(pt, json!({"address": a.address(), "post_types": ["blog", "chat"]}));
+    let ch = node.get_ok(&format!("/api/v0/addresses/{}/channels", b.address())).await;
+    assert_eq!(ch, json!({"address": b.address(), "channels": ["CH-C"]}));
+
+    let stats = |n: i64, post: i64, aggregate: i64| json!({"messages": n, "post": post, "aggregate": aggregate, "store": 0, "forget": 0, "program": 0, "instance": 0});
+    let v0 = node.get_ok(&format!("/api/v0/addresses/stats.json?addresses[]={}", a.address())).await;
+    assert_eq!(v0, json!({"data": {a.address(): stats(3, 2, 1)}}));
+    let both =
+        node.get_ok(&format!("/api/v0/addresses/stats.json?addresses={},{}", a.address(), b.address())).await;
+    assert_eq!(both["data"].as_object().unwrap().len(), 2);
+    let v1 = node.get_ok("/api/v1/addresses/stats.json").await;
+    assert_eq!(v1["pagination_item"], "addresses");
+    assert_eq!(v1["pagination_total"], 2);
+    assert_eq!(v1["data"][a.address()], stats(3, 2, 1));
+    assert_eq!(v1["data"][b.address()], stats(1, 1, 0));
+    // Substring filter (case-insensitive) and sorting.
+    let needle = a.address()[2..10].to_lowercase();
+    let filtered = node.get_ok(&format!("/api/v1/addresses/stats.json?addressContains={needle}")).await;
+    assert_eq!(keys(&filtered["data"]), [a.address().to_owned()]);
+    let sorted = node.get_ok("/api/v1/addresses/stats.json?sortBy=aggregate&sortOrder=1&pagination=1").await;
+    assert_eq!(keys(&sorted["data"]), [b.address().to_owned()], "{sorted}");
+    node.stop().await;
+}
+
+/// Fills an OpenAPI path template with values that exist on the node.
+fn fill(template: &str, values: &[(&str, String)]) -> String {
+    let mut path = template.to_owned();
+    for (name, value) in values {
+        path = path.replace(&format!("{{{name}}}"), value);
+    }
+    path
+}
+
+#[tokio::test]
+async fn every_documented_operation_is_routed() {
+    let node = TestNode::start().await;
+    let owner = node.eth(0);
+    let bytes = b"sweep".to_vec();
+    node.http.post(format!("{}/api/v0/storage/add_file", node.url)).body(bytes.clone()).send().await.unwrap();
+    let s = store(&owner, &sha256_hex(&bytes));
+    node.submit_ok(&s).await;
+    let values = [
+        ("item_hash", s.item_hash.to_string()),
+        ("hash", sha256_hex(&bytes)),
+        ("address", owner.address().to_owned()),
+        ("page", "1".to_owned()),
+        ("ref", s.item_hash.to_string()),
+    ];
+    let doc = node.get_ok("/api/openapi.json").await;
+    let paths = doc["paths"].as_object().expect("paths");
+    assert!(paths.len() > 30, "{}", paths.len());
+    for (template, ops) in paths {
+        for (method, _) in ops.as_object().unwrap() {
+            let path = fill(template, &values);
+            assert!(!path.contains('{'), "unfilled {template}");
+            if path.starts_with("/api/ws0/") {
+                continue;
+            }
+            let url = format!("{}{path}", node.url);
+            let request = match method.as_str() {
+                "get" => node.http.get(url),
+                "post" => node.http.post(url).json(&json!({})),
+                other => panic!("unexpected method {other}"),
+            };
+            let resp = request.send().await.unwrap();
+            let status = resp.status();
+            let body = resp.text().await.unwrap();
+            assert_ne!(status, 405, "{method} {template} is not routed for this method");
+            assert!(
+                status != 404 || !body.is_empty(),
+                "{method} {template}: the router's own 404 (no route)"
+            );
+            assert!(status.as_u16() < 500, "{method} {template}: {status} {body}");
+            if status == 200 && body.starts_with('{') {
+                let _: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{template}: {e}"));
+            }
+        }
+    }
+    node.stop().await;
+}

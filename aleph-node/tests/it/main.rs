@@ -1,0 +1,19 @@
+//! Integration tests of the node: the HTTP API through the router and over the network, the
+//! pipeline's processing rules and error codes, a crash test of the real binary, and the official
+//! Python SDK driving a node.
+
+mod aggregates;
+mod common;
+mod crash;
+mod endpoints;
+mod forget;
+mod messages;
+mod p2p;
+mod payment;
+mod posts;
+mod python_interop;
+mod router;
+mod storage;
+mod submit;
+mod vm;
+mod ws;

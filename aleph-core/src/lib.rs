@@ -15,8 +15,8 @@ pub mod verify;
 
 pub use chain::{Chain, ChainFamily};
 pub use content::{
-    AggregateContent, AggregateKey, Content, ContentError, ForgetContent, InstanceContent, PostContent, ProgramContent,
-    StoreContent, VProgramContent,
+    AggregateContent, AggregateKey, Content, ContentError, ForgetContent, InstanceContent, PostContent,
+    ProgramContent, StoreContent, VProgramContent,
 };
 pub use item_hash::ItemHash;
 pub use message::{

@@ -87,7 +87,8 @@ impl<'a> MessageFacts<'a> {
 
     /// Whether this writes the `security` aggregate of `address`.
     fn writes_security(&self) -> bool {
-        self.message_type == MessageType::Aggregate && self.aggregate_key.is_some_and(AggregateKey::is_security)
+        self.message_type == MessageType::Aggregate
+            && self.aggregate_key.is_some_and(AggregateKey::is_security)
     }
 }
 
@@ -174,7 +175,9 @@ pub enum PermissionError {
 impl From<PermissionError> for ProcessingError {
     fn from(e: PermissionError) -> Self {
         match e {
-            PermissionError::ForgetTargetIsForget { target } => ProcessingError::ForgetForget { target_hash: target },
+            PermissionError::ForgetTargetIsForget { target } => {
+                ProcessingError::ForgetForget { target_hash: target }
+            }
             other => ProcessingError::permission_denied(other.to_string()),
         }
     }
@@ -200,9 +203,13 @@ pub fn is_authorized(
         return Ok(Grant::Owner);
     }
     let Some(security) = security else {
-        return Err(PermissionError::NoSecurityAggregate { sender: sender.to_owned(), owner: owner.to_owned() });
+        return Err(PermissionError::NoSecurityAggregate {
+            sender: sender.to_owned(),
+            owner: owner.to_owned(),
+        });
     };
-    let malformed = |reason: String| PermissionError::MalformedSecurityAggregate { owner: owner.to_owned(), reason };
+    let malformed =
+        |reason: String| PermissionError::MalformedSecurityAggregate { owner: owner.to_owned(), reason };
     let content = security.as_object().ok_or_else(|| malformed("its content is not an object".into()))?;
     let entries = match content.get("authorizations") {
         None => &[][..],
@@ -211,7 +218,8 @@ pub fn is_authorized(
     };
     let sender_lower = sender.to_lowercase();
     for (i, entry) in entries.iter().enumerate() {
-        let entry = entry.as_object().ok_or_else(|| malformed(format!("authorization {i} is not an object")))?;
+        let entry =
+            entry.as_object().ok_or_else(|| malformed(format!("authorization {i} is not an object")))?;
         let address = match entry.get("address") {
             None => "",
             Some(Value::String(a)) => a,
@@ -220,7 +228,9 @@ pub fn is_authorized(
         if address.to_lowercase() != sender_lower {
             continue;
         }
-        if entry.get("chain").is_some_and(truthy) && entry.get("chain") != Some(&Value::from(scope.chain.as_str())) {
+        if entry.get("chain").is_some_and(truthy)
+            && entry.get("chain") != Some(&Value::from(scope.chain.as_str()))
+        {
             continue;
         }
         let filter = |key: &str| -> Result<Option<&Vec<Value>>, PermissionError> {
@@ -411,7 +421,10 @@ mod tests {
         assert!(!allowed(&f, json!([])));
         assert!(!allowed(&f, json!([{"address": "0xsomeoneelse"}])));
         assert!(!allowed(&f, json!([{}])));
-        assert_eq!(check_message(&f, Some(&security(json!([{"address": DELEGATE}])))), Ok(Grant::Delegate { entry: 0 }));
+        assert_eq!(
+            check_message(&f, Some(&security(json!([{"address": DELEGATE}])))),
+            Ok(Grant::Delegate { entry: 0 })
+        );
         // The entry's address matches case-insensitively.
         assert!(allowed(&f, json!([{"address": DELEGATE.to_lowercase()}])));
         assert!(allowed(&f, json!([{"address": DELEGATE.to_uppercase()}])));
@@ -511,7 +524,10 @@ mod tests {
         assert!(check_message(&f, Some(&security(entries))).is_ok());
         // Malformed aggregate shapes.
         for bad in [json!({"authorizations": {}}), json!({"authorizations": null}), json!([])] {
-            assert!(matches!(check_message(&f, Some(&bad)), Err(PermissionError::MalformedSecurityAggregate { .. })));
+            assert!(matches!(
+                check_message(&f, Some(&bad)),
+                Err(PermissionError::MalformedSecurityAggregate { .. })
+            ));
         }
     }
 
@@ -521,10 +537,15 @@ mod tests {
         let mut f = facts(MessageType::Aggregate, None);
         f.aggregate_key = Some(&key);
         // Even with an unrestricted authorization, or one naming the key explicitly.
-        for entries in [json!([{"address": DELEGATE}]), json!([{"address": DELEGATE, "aggregate_keys": ["security"]}])] {
+        for entries in
+            [json!([{"address": DELEGATE}]), json!([{"address": DELEGATE, "aggregate_keys": ["security"]}])]
+        {
             assert_eq!(
                 check_message(&f, Some(&security(entries))),
-                Err(PermissionError::SecurityAggregateByDelegate { sender: DELEGATE.into(), owner: OWNER.into() })
+                Err(PermissionError::SecurityAggregateByDelegate {
+                    sender: DELEGATE.into(),
+                    owner: OWNER.into()
+                })
             );
         }
         // The owner can.
@@ -554,11 +575,17 @@ mod tests {
         // An original the delegate could not have created.
         let mut other_channel = original;
         other_channel.channel = Some("PRIVATE");
-        assert!(matches!(check_amend(&amend, &other_channel, Some(&sec)), Err(PermissionError::NotAuthorized { .. })));
+        assert!(matches!(
+            check_amend(&amend, &other_channel, Some(&sec)),
+            Err(PermissionError::NotAuthorized { .. })
+        ));
         // A delegate amending for another owner.
         let mut foreign = original;
         foreign.address = "0x0000000000000000000000000000000000000001";
-        assert!(matches!(check_amend(&amend, &foreign, Some(&sec)), Err(PermissionError::AmendOwnerMismatch { .. })));
+        assert!(matches!(
+            check_amend(&amend, &foreign, Some(&sec)),
+            Err(PermissionError::AmendOwnerMismatch { .. })
+        ));
         // The owner amending its own post.
         let mut own = amend;
         own.sender = OWNER;
@@ -568,7 +595,10 @@ mod tests {
         let mut own_lower = own;
         own_lower.address = &lower;
         own_lower.sender = &lower;
-        assert!(matches!(check_amend(&own_lower, &original, None), Err(PermissionError::AmendOwnerMismatch { .. })));
+        assert!(matches!(
+            check_amend(&own_lower, &original, None),
+            Err(PermissionError::AmendOwnerMismatch { .. })
+        ));
     }
 
     #[test]
@@ -603,7 +633,11 @@ mod tests {
         let e = check_replaces_owner(DELEGATE, "h", OWNER).unwrap_err();
         assert_eq!(
             e,
-            PermissionError::ReplacesOtherOwner { owner: DELEGATE.into(), target: "h".into(), target_owner: OWNER.into() }
+            PermissionError::ReplacesOtherOwner {
+                owner: DELEGATE.into(),
+                target: "h".into(),
+                target_owner: OWNER.into()
+            }
         );
         assert_eq!(ProcessingError::from(e).code(), 2);
     }
@@ -617,7 +651,8 @@ mod tests {
     #[test]
     fn facts_from_a_message() {
         let item_content = format!(r#"{{"address":"{OWNER}","time":1,"key":"security","content":{{}}}}"#);
-        let m = crate::message::UnsignedMessage::inline(MessageType::Aggregate, item_content.clone(), 1.0, None);
+        let m =
+            crate::message::UnsignedMessage::inline(MessageType::Aggregate, item_content.clone(), 1.0, None);
         let m = PendingMessage {
             sender: DELEGATE.into(),
             chain: Chain::Eth,
@@ -629,7 +664,8 @@ mod tests {
             time: m.time,
             channel: m.channel,
         };
-        let content = Content::parse(MessageType::Aggregate, &serde_json::from_str(&item_content).unwrap()).unwrap();
+        let content =
+            Content::parse(MessageType::Aggregate, &serde_json::from_str(&item_content).unwrap()).unwrap();
         let f = MessageFacts::new(&m, &content);
         assert_eq!((f.sender, f.address, f.channel), (DELEGATE, OWNER, None));
         assert!(matches!(

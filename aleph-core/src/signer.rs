@@ -51,7 +51,12 @@ pub trait Signer {
     fn sign(&self, message: UnsignedMessage) -> Result<PendingMessage, SignError> {
         let chain = self.chain();
         let sender = self.address().to_owned();
-        let buffer = verification_buffer(chain.as_str(), &sender, message.message_type.as_str(), message.item_hash.as_str());
+        let buffer = verification_buffer(
+            chain.as_str(),
+            &sender,
+            message.message_type.as_str(),
+            message.item_hash.as_str(),
+        );
         let signature = self.sign_payload(&SigningPayload { buffer: &buffer, time: message.time })?;
         Ok(PendingMessage {
             sender,

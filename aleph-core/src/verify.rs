@@ -42,7 +42,8 @@ pub enum VerifyError {
 
 /// Verifies the signature of one message with the network's rule for its chain label.
 pub fn verify_signature(fields: &SignedFields<'_>) -> Result<(), VerifyError> {
-    let chain: Chain = fields.chain.parse().map_err(|_| VerifyError::UnknownChain(fields.chain.to_owned()))?;
+    let chain: Chain =
+        fields.chain.parse().map_err(|_| VerifyError::UnknownChain(fields.chain.to_owned()))?;
     if fields.signature.is_empty() {
         return Err(VerifyError::MissingSignature);
     }

@@ -127,7 +127,10 @@ pub fn verify(fields: &SignedFields<'_>) -> Result<(), VerifyError> {
     if fields.sender.as_bytes().eq_ignore_ascii_case(&expected) {
         Ok(())
     } else {
-        Err(VerifyError::WrongSigner { sender: fields.sender.to_owned(), signer: to_checksum_address(&signer) })
+        Err(VerifyError::WrongSigner {
+            sender: fields.sender.to_owned(),
+            signer: to_checksum_address(&signer),
+        })
     }
 }
 
@@ -165,8 +168,8 @@ impl EthereumSigner {
     /// A signer from a BIP39 mnemonic, at `m/44'/60'/0'/0/{index}` (the first account of wallets
     /// such as MetaMask for index 0), with an optional BIP39 passphrase.
     pub fn from_mnemonic(phrase: &str, passphrase: &str, index: u32) -> Result<Self, SignError> {
-        let mnemonic =
-            bip39::Mnemonic::parse_normalized(phrase).map_err(|e| SignError::InvalidMnemonic(e.to_string()))?;
+        let mnemonic = bip39::Mnemonic::parse_normalized(phrase)
+            .map_err(|e| SignError::InvalidMnemonic(e.to_string()))?;
         let seed = mnemonic.to_seed_normalized(passphrase);
         let secret = bip32_derive(&seed, &[44 | HARDENED, 60 | HARDENED, HARDENED, 0, index])?;
         Self::from_bytes(&secret)
@@ -289,9 +292,7 @@ mod tests {
     #[test]
     fn sign_then_verify_and_tamper() {
         let s = EthereumSigner::from_hex(ANVIL_KEY).unwrap();
-        let msg = s
-            .sign(UnsignedMessage::inline(MessageType::Post, "{\"a\":1}".into(), 1.5, None))
-            .unwrap();
+        let msg = s.sign(UnsignedMessage::inline(MessageType::Post, "{\"a\":1}".into(), 1.5, None)).unwrap();
         crate::verify::verify_signature(&msg.signed_fields()).unwrap();
         let mut other = msg.clone();
         other.message_type = MessageType::Aggregate;

@@ -6,24 +6,24 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-#[cfg(feature = "evm")]
-pub mod ethereum;
-#[cfg(feature = "solana")]
-pub mod solana;
-#[cfg(feature = "tezos")]
-pub mod tezos;
-#[cfg(feature = "nuls")]
-pub mod nuls;
-#[cfg(feature = "cosmos")]
-pub mod cosmos;
-#[cfg(feature = "substrate")]
-pub mod substrate;
 #[cfg(feature = "avalanche")]
 pub mod avalanche;
+#[cfg(feature = "cosmos")]
+pub mod cosmos;
+#[cfg(feature = "evm")]
+pub mod ethereum;
+#[cfg(feature = "nuls")]
+pub mod nuls;
 #[cfg(any(feature = "nuls", feature = "cosmos", feature = "substrate", feature = "avalanche"))]
 mod pycompat;
 #[cfg(any(feature = "nuls", feature = "cosmos", feature = "avalanche"))]
 mod secp256k1;
+#[cfg(feature = "solana")]
+pub mod solana;
+#[cfg(feature = "substrate")]
+pub mod substrate;
+#[cfg(feature = "tezos")]
+pub mod tezos;
 
 /// A chain label as it appears in a message's `chain` field.
 ///

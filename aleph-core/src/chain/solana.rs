@@ -1,7 +1,6 @@
 //! Solana and Eclipse: ed25519 over the raw buffer, base58 addresses, and a signature field that
 //! is a JSON document inside a string.
 
-use curve25519_dalek::edwards::CompressedEdwardsY;
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde_json::Value;
 use solana_keypair::Keypair;
@@ -27,7 +26,11 @@ impl std::fmt::Debug for SolanaSigner {
 
 impl Clone for SolanaSigner {
     fn clone(&self) -> Self {
-        SolanaSigner { keypair: self.keypair.insecure_clone(), address: self.address.clone(), chain: self.chain }
+        SolanaSigner {
+            keypair: self.keypair.insecure_clone(),
+            address: self.address.clone(),
+            chain: self.chain,
+        }
     }
 }
 
@@ -60,17 +63,21 @@ impl SolanaSigner {
 
     /// A signer from the base58 text of a 64-byte keypair (Phantom's export) or a 32-byte seed.
     pub fn from_base58(text: &str) -> Result<Self, SignError> {
-        let bytes =
-            bs58::decode(text.trim()).into_vec().map_err(|e| SignError::InvalidKey(format!("base58: {e}")))?;
+        let bytes = bs58::decode(text.trim())
+            .into_vec()
+            .map_err(|e| SignError::InvalidKey(format!("base58: {e}")))?;
         Self::from_bytes(&bytes)
     }
 
     /// A signer from the contents of a solana-keygen keypair file (a JSON array of 64 numbers).
     pub fn from_keypair_json(text: &str) -> Result<Self, SignError> {
-        let bytes: Vec<u8> =
-            serde_json::from_str(text.trim()).map_err(|e| SignError::InvalidKey(format!("keypair file: {e}")))?;
+        let bytes: Vec<u8> = serde_json::from_str(text.trim())
+            .map_err(|e| SignError::InvalidKey(format!("keypair file: {e}")))?;
         if bytes.len() != 64 {
-            return Err(SignError::InvalidKey(format!("keypair file holds {} bytes, expected 64", bytes.len())));
+            return Err(SignError::InvalidKey(format!(
+                "keypair file holds {} bytes, expected 64",
+                bytes.len()
+            )));
         }
         Self::from_bytes(&bytes)
     }
@@ -119,8 +126,34 @@ impl Signer for SolanaSigner {
 
 /// A decoded Solana signature field, with the checks that need no curve arithmetic done.
 struct Decoded {
-    key: VerifyingKey,
+    key: [u8; 32],
     signature: Signature,
+}
+
+/// The y coordinates (canonical little-endian, sign bit clear) of the eight points of order
+/// dividing 8: a point is of small order exactly when its y is one of these.
+fn torsion_ys() -> &'static [[u8; 32]; 8] {
+    static YS: std::sync::OnceLock<[[u8; 32]; 8]> = std::sync::OnceLock::new();
+    YS.get_or_init(|| {
+        curve25519_dalek::constants::EIGHT_TORSION.map(|p| {
+            let mut y = p.compress().to_bytes();
+            y[31] &= 0x7f;
+            y
+        })
+    })
+}
+
+/// Whether an encoding names a point of small order, without decompressing it (as libsodium's
+/// blacklist does): its y, reduced modulo p, is the y of a torsion point.
+fn has_small_order_encoding(bytes: &[u8]) -> bool {
+    let Ok(mut y) = <[u8; 32]>::try_from(bytes) else { return false };
+    y[31] &= 0x7f;
+    if !is_canonical_point_encoding(&y) {
+        // y ≥ p: only the 19 values p..2²⁵⁵−1, so y − p fits in the low byte.
+        y = [0u8; 32];
+        y[0] = bytes[0].wrapping_sub(0xed);
+    }
+    torsion_ys().contains(&y)
 }
 
 /// Decodes and pre-checks one signature: JSON object with `signature` and `publicKey`, optional
@@ -129,7 +162,9 @@ struct Decoded {
 fn decode(fields: &SignedFields<'_>) -> Result<Decoded, VerifyError> {
     let value: Value = serde_json::from_str(fields.signature)
         .map_err(|_| VerifyError::Malformed("signature is not a JSON document".to_owned()))?;
-    let obj = value.as_object().ok_or_else(|| VerifyError::Malformed("signature is not a JSON object".to_owned()))?;
+    let obj = value
+        .as_object()
+        .ok_or_else(|| VerifyError::Malformed("signature is not a JSON object".to_owned()))?;
     if let Some(version) = obj.get("version") {
         if version.as_f64() != Some(1.0) {
             return Err(VerifyError::Malformed(format!("unsupported signature version {version}")));
@@ -143,7 +178,10 @@ fn decode(fields: &SignedFields<'_>) -> Result<Decoded, VerifyError> {
     let public_key = field("publicKey")?;
     let sig_b58 = field("signature")?;
     if public_key != fields.sender {
-        return Err(VerifyError::WrongSigner { sender: fields.sender.to_owned(), signer: public_key.to_owned() });
+        return Err(VerifyError::WrongSigner {
+            sender: fields.sender.to_owned(),
+            signer: public_key.to_owned(),
+        });
     }
     let mut key_bytes = [0u8; 32];
     let n = bs58::decode(public_key)
@@ -156,16 +194,13 @@ fn decode(fields: &SignedFields<'_>) -> Result<Decoded, VerifyError> {
     if n != 32 || m != 64 {
         return Err(VerifyError::Malformed("wrong key or signature length".to_owned()));
     }
-    if !is_canonical_point_encoding(&key_bytes) {
+    if !is_canonical_point_encoding(&key_bytes)
+        || has_small_order_encoding(&key_bytes)
+        || has_small_order_encoding(&sig_bytes[..32])
+    {
         return Err(VerifyError::Invalid);
     }
-    let key = VerifyingKey::from_bytes(&key_bytes).map_err(|_| VerifyError::Invalid)?;
-    let signature = Signature::from_bytes(&sig_bytes);
-    let r = CompressedEdwardsY(sig_bytes[..32].try_into().map_err(|_| VerifyError::Invalid)?);
-    match r.decompress() {
-        Some(point) if !point.is_small_order() && !key.is_weak() => Ok(Decoded { key, signature }),
-        _ => Err(VerifyError::Invalid),
-    }
+    Ok(Decoded { key: key_bytes, signature: Signature::from_bytes(&sig_bytes) })
 }
 
 /// Whether 32 bytes encode a field element below 2²⁵⁵ − 19 (libsodium rejects other encodings).
@@ -183,7 +218,8 @@ fn is_canonical_point_encoding(bytes: &[u8; 32]) -> bool {
 /// or R, canonical key encoding).
 pub fn verify(fields: &SignedFields<'_>) -> Result<(), VerifyError> {
     let d = decode(fields)?;
-    d.key.verify_strict(&fields.buffer(), &d.signature).map_err(|_| VerifyError::Invalid)
+    let key = VerifyingKey::from_bytes(&d.key).map_err(|_| VerifyError::Invalid)?;
+    key.verify_strict(&fields.buffer(), &d.signature).map_err(|_| VerifyError::Invalid)
 }
 
 /// Verifies a chunk of messages of any chains: Solana/Eclipse ones that pass the strict
@@ -195,18 +231,31 @@ pub(crate) fn verify_chunk(chunk: &[SignedFields<'_>]) -> Vec<Result<(), VerifyE
     let mut buffers = Vec::new();
     let mut keys = Vec::new();
     let mut sigs = Vec::new();
+    let mut key_cache = std::collections::HashMap::new();
     for (i, fields) in chunk.iter().enumerate() {
         let is_svm = fields.chain.parse::<Chain>().map(|c| c.family() == ChainFamily::Svm).unwrap_or(false);
         if !is_svm || fields.signature.is_empty() {
             results[i] = Some(verify_signature(fields));
             continue;
         }
-        match decode(fields) {
-            Ok(d) => {
+        // Keys repeat (one sender signs many messages): decompress each once per chunk.
+        let decoded = decode(fields).and_then(|d| {
+            let key = match key_cache.get(&d.key) {
+                Some(k) => *k,
+                None => {
+                    let k = VerifyingKey::from_bytes(&d.key).map_err(|_| VerifyError::Invalid)?;
+                    key_cache.insert(d.key, k);
+                    k
+                }
+            };
+            Ok((key, d.signature))
+        });
+        match decoded {
+            Ok((key, signature)) => {
                 batch_idx.push(i);
                 buffers.push(fields.buffer());
-                keys.push(d.key);
-                sigs.push(d.signature);
+                keys.push(key);
+                sigs.push(signature);
             }
             Err(e) => results[i] = Some(Err(e)),
         }
@@ -260,7 +309,8 @@ mod tests {
         let s = signer();
         let good: Vec<_> = (0..5)
             .map(|i| {
-                s.sign(UnsignedMessage::inline(MessageType::Post, format!("{{\"n\":{i}}}"), 1.0, None)).unwrap()
+                s.sign(UnsignedMessage::inline(MessageType::Post, format!("{{\"n\":{i}}}"), 1.0, None))
+                    .unwrap()
             })
             .collect();
         let mut bad = good[2].clone();
@@ -271,6 +321,38 @@ mod tests {
         assert_eq!(verdicts[..5], vec![Ok(()); 5][..]);
         assert_eq!(verdicts[5], Err(VerifyError::Invalid));
         assert_eq!(verify(&fields[5]), Err(VerifyError::Invalid));
+    }
+
+    #[test]
+    fn small_order_encodings_match_decompression() {
+        // Every torsion point, with either sign bit and as its non-canonical y + p form where one
+        // exists, is recognised; ordinary points and random bytes agree with decompression.
+        for t in curve25519_dalek::constants::EIGHT_TORSION {
+            let enc = t.compress().to_bytes();
+            assert!(has_small_order_encoding(&enc));
+            let mut flipped = enc;
+            flipped[31] ^= 0x80;
+            assert!(has_small_order_encoding(&flipped));
+        }
+        let mut p_plus_1 = [0xffu8; 32];
+        p_plus_1[0] = 0xee;
+        p_plus_1[31] = 0x7f;
+        assert!(has_small_order_encoding(&p_plus_1));
+        let mut x = 0x1234_5678_9abc_def0u64;
+        for _ in 0..2000 {
+            let mut b = [0u8; 32];
+            for chunk in b.chunks_mut(8) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                chunk.copy_from_slice(&x.to_le_bytes());
+            }
+            if let Some(p) = curve25519_dalek::edwards::CompressedEdwardsY(b).decompress() {
+                assert_eq!(has_small_order_encoding(&b), p.is_small_order(), "{}", hex::encode(b));
+            }
+        }
+        let key = bs58::decode(signer().address()).into_vec().unwrap();
+        assert!(!has_small_order_encoding(&key));
     }
 
     #[test]

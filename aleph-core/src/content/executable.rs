@@ -104,7 +104,8 @@ pub struct FunctionEnvironment {
 
 impl FunctionEnvironment {
     /// The keys of the model (for the union resolution of PROGRAM environments).
-    pub(super) const FIELDS: &'static [&'static str] = &["reproducible", "internet", "aleph_api", "shared_cache"];
+    pub(super) const FIELDS: &'static [&'static str] =
+        &["reproducible", "internet", "aleph_api", "shared_cache"];
 
     pub(super) fn parse(v: &Value, path: &str) -> R<Self> {
         let mut o = Obj::new(v, path, Extra::Ignore)?;
@@ -158,10 +159,17 @@ impl Serialize for InstanceEnvironment {
 
 impl InstanceEnvironment {
     /// Serializes the model's fields; `force_hypervisor` writes `hypervisor` even when `None`.
-    pub(super) fn serialize_fields<S: Serializer>(&self, s: S, force_hypervisor: bool) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize_fields<S: Serializer>(
+        &self,
+        s: S,
+        force_hypervisor: bool,
+    ) -> Result<S::Ok, S::Error> {
         let with_hypervisor = force_hypervisor || !skip_none(&self.hypervisor);
         let with_te = !skip_none(&self.trusted_execution);
-        let mut st = s.serialize_struct("InstanceEnvironment", 4 + usize::from(with_hypervisor) + usize::from(with_te))?;
+        let mut st = s.serialize_struct(
+            "InstanceEnvironment",
+            4 + usize::from(with_hypervisor) + usize::from(with_te),
+        )?;
         st.serialize_field("internet", &self.internet)?;
         st.serialize_field("aleph_api", &self.aleph_api)?;
         if with_hypervisor {
@@ -436,7 +444,10 @@ fn variables(v: &Value, p: &str) -> R<BTreeMap<String, String>> {
     for (k, val) in &map {
         let path = super::reader::join(p, k);
         if k.chars().count() > MAX_VARIABLE_KEY_LENGTH {
-            return Err(invalid(&path, format!("variable names are at most {MAX_VARIABLE_KEY_LENGTH} characters")));
+            return Err(invalid(
+                &path,
+                format!("variable names are at most {MAX_VARIABLE_KEY_LENGTH} characters"),
+            ));
         }
         out.insert(k.clone(), string_max(MAX_VARIABLE_VALUE_LENGTH)(val, &path)?);
     }

@@ -5,9 +5,11 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::executable::{ExecFields, HostRequirements, HypervisorType, InstanceEnvironment, MachineResources};
+use super::executable::{
+    ExecFields, HostRequirements, HypervisorType, InstanceEnvironment, MachineResources,
+};
 use super::payment::{Payment, PaymentType};
-use super::reader::{invalid, list, string, strict_int_in, wire, Extra, Obj, R};
+use super::reader::{invalid, list, strict_int_in, string, wire, Extra, Obj, R};
 use super::volume::{MachineVolume, ParentVolume, VolumePersistence, MAX_PERSISTENT_SIZE_MIB};
 use super::{skip_none, ContentError};
 
@@ -108,7 +110,10 @@ impl InstanceContent {
         let has_node_hash = req.node_hash().is_some();
         let paid_over_time = self.payment.as_ref().is_some_and(|p| p.is_stream() || p.is_credit());
         if paid_over_time && !has_node_hash {
-            return Err(invalid("requirements", "node hash assignment is needed for PAYG or Credit payments"));
+            return Err(invalid(
+                "requirements",
+                "node hash assignment is needed for PAYG or Credit payments",
+            ));
         }
         if !req.gpus().is_empty() {
             if !has_node_hash {
@@ -126,7 +131,10 @@ impl InstanceContent {
                 ));
             }
             if !paid_over_time && self.environment.trusted_execution.is_none() {
-                return Err(invalid("requirements", "only PAYG/CoCo/Credit instances can have a terms_and_conditions"));
+                return Err(invalid(
+                    "requirements",
+                    "only PAYG/CoCo/Credit instances can have a terms_and_conditions",
+                ));
             }
         }
         Ok(())

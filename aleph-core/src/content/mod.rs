@@ -128,7 +128,8 @@ pub use volume::{
     MAX_EPHEMERAL_SIZE_MIB, MAX_PERSISTENT_SIZE_MIB,
 };
 pub use vprogram::{
-    Measurement, VProgramContent, VProgramEnvironment, VProgramRuntime, Verification, VerifiedVolume, Workload,
+    Measurement, VProgramContent, VProgramEnvironment, VProgramRuntime, Verification, VerifiedVolume,
+    Workload,
 };
 
 use crate::message::MessageType;
@@ -370,7 +371,6 @@ impl Content {
         render_with_nulls(self)
     }
 }
-
 
 #[cfg(test)]
 mod tests;

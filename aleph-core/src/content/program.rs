@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::executable::{ExecFields, FunctionEnvironment, HostRequirements, InstanceEnvironment, MachineResources};
+use super::executable::{
+    ExecFields, FunctionEnvironment, HostRequirements, InstanceEnvironment, MachineResources,
+};
 use super::payment::{Payment, PaymentType};
 use super::reader::{boolean, invalid, item_hash, list, literal, string, wire, Extra, Obj, R};
 use super::volume::MachineVolume;
@@ -125,7 +127,9 @@ impl ProgramEnvironment {
     fn parse(v: &Value, path: &str) -> R<Self> {
         let function = FunctionEnvironment::parse(v, path);
         let instance = InstanceEnvironment::parse(v, path);
-        let set = |fields: &[&str]| v.as_object().map_or(0, |m| fields.iter().filter(|f| m.contains_key(**f)).count());
+        let set = |fields: &[&str]| {
+            v.as_object().map_or(0, |m| fields.iter().filter(|f| m.contains_key(**f)).count())
+        };
         match (function, instance) {
             (Ok(f), Ok(i)) => {
                 if set(InstanceEnvironment::FIELDS) > set(FunctionEnvironment::FIELDS) {

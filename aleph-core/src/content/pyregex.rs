@@ -584,7 +584,9 @@ impl Parser {
                     }
                 }
                 match self.peek() {
-                    Some(')') if off.is_empty() => Err("global flags not at the start of the expression".into()),
+                    Some(')') if off.is_empty() => {
+                        Err("global flags not at the start of the expression".into())
+                    }
                     Some(':') => {
                         self.i += 1;
                         check_flags(&on, &off)?;
@@ -619,7 +621,8 @@ fn check_flags(on: &str, off: &str) -> Result<(), String> {
 /// Python's `str.isidentifier`, approximated: a letter or `_`, then letters, digits or `_`.
 fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
-    chars.next().is_some_and(|c| c == '_' || c.is_alphabetic()) && chars.all(|c| c == '_' || c.is_alphanumeric())
+    chars.next().is_some_and(|c| c == '_' || c.is_alphabetic())
+        && chars.all(|c| c == '_' || c.is_alphanumeric())
 }
 
 #[cfg(test)]

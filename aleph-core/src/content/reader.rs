@@ -81,7 +81,11 @@ impl<'a> Obj<'a> {
     }
 
     /// An `Optional[...] = None` field: absent and null are `None`.
-    pub(super) fn optional<T>(&mut self, key: &'static str, f: impl FnOnce(&'a Value, &str) -> R<T>) -> R<Option<T>> {
+    pub(super) fn optional<T>(
+        &mut self,
+        key: &'static str,
+        f: impl FnOnce(&'a Value, &str) -> R<T>,
+    ) -> R<Option<T>> {
         match self.take(key) {
             (None | Some(Value::Null), _) => Ok(None),
             (Some(v), p) => f(v, &p).map(Some),
@@ -272,7 +276,8 @@ pub(super) fn number_lax(v: &Value, p: &str) -> R<f64> {
         Value::Bool(b) => Ok(f64::from(u8::from(*b))),
         Value::String(s) => {
             let cleaned: String = s.trim().chars().filter(|&c| c != '_').collect();
-            let valid_underscores = !s.contains("__") && !s.trim().starts_with('_') && !s.trim().ends_with('_');
+            let valid_underscores =
+                !s.contains("__") && !s.trim().starts_with('_') && !s.trim().ends_with('_');
             match cleaned.parse::<f64>() {
                 Ok(f) if f.is_finite() && valid_underscores => Ok(f),
                 _ => Err(wrong(p, "a number")),
@@ -299,7 +304,10 @@ pub(super) fn object_max(max: usize) -> impl Fn(&Value, &str) -> R<Map<String, V
 }
 
 /// A JSON array of at most `max` items (when given), each read with `f`.
-pub(super) fn list<T>(max: Option<usize>, f: impl Fn(&Value, &str) -> R<T>) -> impl Fn(&Value, &str) -> R<Vec<T>> {
+pub(super) fn list<T>(
+    max: Option<usize>,
+    f: impl Fn(&Value, &str) -> R<T>,
+) -> impl Fn(&Value, &str) -> R<Vec<T>> {
     move |v, p| {
         let items = v.as_array().ok_or_else(|| wrong(p, "a list"))?;
         if let Some(max) = max {

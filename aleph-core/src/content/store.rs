@@ -52,7 +52,10 @@ impl StoreContent {
         o.finish()?;
         if let Some(p) = &payment {
             if !matches!(p.payment_type, PaymentType::Hold | PaymentType::Credit) {
-                return Err(invalid("payment", "only 'hold' and 'credit' payment types are supported for store messages"));
+                return Err(invalid(
+                    "payment",
+                    "only 'hold' and 'credit' payment types are supported for store messages",
+                ));
             }
         }
         if hash.item_type() != item_type {
@@ -61,7 +64,17 @@ impl StoreContent {
                 format!("item hash '{hash}' is not of the expected type ('{item_type}')"),
             ));
         }
-        Ok(StoreContent { address, time, item_type, item_hash: hash, size, content_type, reference, metadata, payment })
+        Ok(StoreContent {
+            address,
+            time,
+            item_type,
+            item_hash: hash,
+            size,
+            content_type,
+            reference,
+            metadata,
+            payment,
+        })
     }
 
     /// The effective payment type (`hold` when absent).

@@ -58,7 +58,10 @@ fn post_accepts_real_shapes() {
     assert_eq!(p.content, Some(json!({"body":"Hello World"})));
     assert!(!p.is_amend());
     // Content of any JSON type, or none; integer time.
-    ok(MessageType::Post, json!({"type":"Toolshed","address":"5D9eKr","content":"Did the fox jump?","time":1670865119}));
+    ok(
+        MessageType::Post,
+        json!({"type":"Toolshed","address":"5D9eKr","content":"Did the fox jump?","time":1670865119}),
+    );
     ok(MessageType::Post, json!({"address":"0xaC03","time":1648215810.245091,"type":"POST"}));
     ok(MessageType::Post, with(post(), "content", json!(null)));
     ok(MessageType::Post, with(post(), "ref", json!("any free-form text")));
@@ -66,18 +69,33 @@ fn post_accepts_real_shapes() {
 
 #[test]
 fn post_rejections() {
-    assert_eq!(err(MessageType::Post, without(post(), "type")), ContentError::Missing { path: "type".into() });
-    assert_eq!(err(MessageType::Post, without(post(), "address")), ContentError::Missing { path: "address".into() });
-    assert_eq!(err(MessageType::Post, without(post(), "time")), ContentError::Missing { path: "time".into() });
+    assert_eq!(
+        err(MessageType::Post, without(post(), "type")),
+        ContentError::Missing { path: "type".into() }
+    );
+    assert_eq!(
+        err(MessageType::Post, without(post(), "address")),
+        ContentError::Missing { path: "address".into() }
+    );
+    assert_eq!(
+        err(MessageType::Post, without(post(), "time")),
+        ContentError::Missing { path: "time".into() }
+    );
     // extra = forbid
-    assert_eq!(err(MessageType::Post, with(post(), "tags", json!([]))), ContentError::Unexpected { path: "tags".into() });
+    assert_eq!(
+        err(MessageType::Post, with(post(), "tags", json!([]))),
+        ContentError::Unexpected { path: "tags".into() }
+    );
     assert_eq!(err_path(MessageType::Post, with(post(), "type", json!(1))), "type");
     assert_eq!(err_path(MessageType::Post, with(post(), "address", json!(null))), "address");
     assert_eq!(err_path(MessageType::Post, with(post(), "ref", json!(12))), "ref");
     // A legacy document without the base fields (one of the vectors) is not valid today.
     err(MessageType::Post, json!({"body":"Top 10 cutest Kodiak bears"}));
     // Not an object at all.
-    assert_eq!(err(MessageType::Post, json!([1])), ContentError::WrongType { path: "".into(), expected: "an object" });
+    assert_eq!(
+        err(MessageType::Post, json!([1])),
+        ContentError::WrongType { path: "".into(), expected: "an object" }
+    );
     assert_eq!(err(MessageType::Post, json!([1])).to_string(), "content: expected an object");
 }
 
@@ -95,7 +113,9 @@ fn post_amend_needs_a_ref() {
         assert_eq!(err_path(MessageType::Post, v), "type");
     }
     // A non-hash ref passes the schema but names no original.
-    let Content::Post(p) = ok(MessageType::Post, with(amend.clone(), "ref", json!("abc"))) else { unreachable!() };
+    let Content::Post(p) = ok(MessageType::Post, with(amend.clone(), "ref", json!("abc"))) else {
+        unreachable!()
+    };
     assert_eq!(p.amend_target(), None);
     assert_eq!(p.ref_target(), Some("abc"));
 }
@@ -165,20 +185,27 @@ fn aggregate_schema() {
     assert_eq!(a.key, AggregateKey::Name("0xce844d79binance".into()));
     assert!(!a.key.is_security());
     ok(MessageType::Aggregate, with(aggregate(), "content", json!({})));
-    let Content::Aggregate(a) = ok(MessageType::Aggregate, with(aggregate(), "key", json!({"name":"security"})))
+    let Content::Aggregate(a) =
+        ok(MessageType::Aggregate, with(aggregate(), "key", json!({"name":"security"})))
     else {
         unreachable!()
     };
     assert_eq!(a.key.storage_key(), "name='security'");
     assert!(!a.key.is_security());
     assert_eq!(a.key.as_plain(), None);
-    assert_eq!(err_path(MessageType::Aggregate, with(aggregate(), "key", json!({"name":"k","x":1}))), "key.x");
+    assert_eq!(
+        err_path(MessageType::Aggregate, with(aggregate(), "key", json!({"name":"k","x":1}))),
+        "key.x"
+    );
     assert_eq!(err_path(MessageType::Aggregate, with(aggregate(), "key", json!({}))), "key.name");
     assert_eq!(err_path(MessageType::Aggregate, with(aggregate(), "key", json!(5))), "key");
     for content in [json!([]), json!("x"), json!(1), json!(null)] {
         assert_eq!(err_path(MessageType::Aggregate, with(aggregate(), "content", content)), "content");
     }
-    assert_eq!(err(MessageType::Aggregate, without(aggregate(), "content")), ContentError::Missing { path: "content".into() });
+    assert_eq!(
+        err(MessageType::Aggregate, without(aggregate(), "content")),
+        ContentError::Missing { path: "content".into() }
+    );
     assert_eq!(err_path(MessageType::Aggregate, with(aggregate(), "extra", json!(1))), "extra");
     let security = ok(MessageType::Aggregate, with(aggregate(), "key", json!("security")));
     let Content::Aggregate(a) = security else { unreachable!() };
@@ -203,7 +230,10 @@ fn store_schema() {
     assert_eq!(s.payment_type(), PaymentType::Hold);
     assert!(!s.ref_is_hash());
     let msg: crate::ItemHash = H.parse().unwrap();
-    assert_eq!(s.file_tag(&msg), "0xe0aaF578B287de16852dbc54Ae34a263FF2F4b9E/0xd8058efe0198ae9dd7d563e1b4938dcbc86a1f81:14");
+    assert_eq!(
+        s.file_tag(&msg),
+        "0xe0aaF578B287de16852dbc54Ae34a263FF2F4b9E/0xd8058efe0198ae9dd7d563e1b4938dcbc86a1f81:14"
+    );
     let Content::Store(s) = ok(MessageType::Store, with(store(), "ref", json!(H))) else { unreachable!() };
     assert!(s.ref_is_hash());
     assert_eq!(s.file_tag(&msg), H);
@@ -211,9 +241,10 @@ fn store_schema() {
     assert_eq!(s.file_tag(&msg), H);
 
     // extra = ignore: legacy NFT-style extras are accepted and dropped.
-    let Content::Store(s) =
-        ok(MessageType::Store, with(with(store(), "name", json!("Amphibian Outlaws #1301")), "mime_type", json!("a/b")))
-    else {
+    let Content::Store(s) = ok(
+        MessageType::Store,
+        with(with(store(), "name", json!("Amphibian Outlaws #1301")), "mime_type", json!("a/b")),
+    ) else {
         unreachable!()
     };
     assert!(!s.to_model_json().contains("mime_type"));
@@ -222,7 +253,8 @@ fn store_schema() {
         MessageType::Store,
         json!({"address":"0xEbf3","time":1646123806,"item_type":"storage","item_hash":H,"size":0,"content_type":""}),
     );
-    let Content::Store(s) = ok(MessageType::Store, with(store(), "payment", json!({"chain":"ETH","type":"credit"})))
+    let Content::Store(s) =
+        ok(MessageType::Store, with(store(), "payment", json!({"chain":"ETH","type":"credit"})))
     else {
         unreachable!()
     };
@@ -238,15 +270,30 @@ fn store_rejections() {
     assert_eq!(err_path(MessageType::Store, inline), "item_type");
     assert_eq!(err_path(MessageType::Store, with(store(), "item_type", json!("IPFS"))), "item_type");
     // ItemHash-typed: uppercase hex or bafk CIDs are not item hashes.
-    assert_eq!(err_path(MessageType::Store, with(store(), "item_hash", json!(H.to_uppercase()))), "item_hash");
-    assert_eq!(err_path(MessageType::Store, with(store(), "payment", json!({"type":"superfluid"}))), "payment");
-    assert_eq!(err_path(MessageType::Store, with(store(), "payment", json!({"type":"hold","chain":"XX"}))), "payment.chain");
-    assert_eq!(err_path(MessageType::Store, with(store(), "payment", json!({"chain":"ETH"}))), "payment.type");
+    assert_eq!(
+        err_path(MessageType::Store, with(store(), "item_hash", json!(H.to_uppercase()))),
+        "item_hash"
+    );
+    assert_eq!(
+        err_path(MessageType::Store, with(store(), "payment", json!({"type":"superfluid"}))),
+        "payment"
+    );
+    assert_eq!(
+        err_path(MessageType::Store, with(store(), "payment", json!({"type":"hold","chain":"XX"}))),
+        "payment.chain"
+    );
+    assert_eq!(
+        err_path(MessageType::Store, with(store(), "payment", json!({"chain":"ETH"}))),
+        "payment.type"
+    );
     assert_eq!(err_path(MessageType::Store, with(store(), "size", json!(1.5))), "size");
     assert_eq!(err_path(MessageType::Store, with(store(), "metadata", json!([]))), "metadata");
     // The base content still forbids… nothing here: STORE ignores unknown keys, but the base
     // fields are required.
-    assert_eq!(err(MessageType::Store, without(store(), "address")), ContentError::Missing { path: "address".into() });
+    assert_eq!(
+        err(MessageType::Store, without(store(), "address")),
+        ContentError::Missing { path: "address".into() }
+    );
 }
 
 #[test]
@@ -273,23 +320,40 @@ fn forget_schema() {
     let Content::Forget(f) = ok(MessageType::Forget, real) else { unreachable!() };
     assert_eq!(f.hashes.len(), 1);
     assert!(f.aggregates.is_empty());
-    assert_eq!(f.to_model_json(), format!(r#"{{"address":"0xB68B","time":1762515432.413,"hashes":["{H}"],"aggregates":[],"reason":"None"}}"#));
+    assert_eq!(
+        f.to_model_json(),
+        format!(
+            r#"{{"address":"0xB68B","time":1762515432.413,"hashes":["{H}"],"aggregates":[],"reason":"None"}}"#
+        )
+    );
     // hashes is required even when empty.
-    let Content::Forget(f) = ok(MessageType::Forget, json!({"address":"a","time":1,"hashes":[]})) else { unreachable!() };
+    let Content::Forget(f) = ok(MessageType::Forget, json!({"address":"a","time":1,"hashes":[]})) else {
+        unreachable!()
+    };
     assert!(f.is_empty());
     ok(MessageType::Forget, json!({"address":"a","time":1,"hashes":[],"aggregates":[CID]}));
-    assert_eq!(err(MessageType::Forget, json!({"address":"a","time":1,"aggregates":[H]})), ContentError::Missing {
-        path: "hashes".into()
-    });
+    assert_eq!(
+        err(MessageType::Forget, json!({"address":"a","time":1,"aggregates":[H]})),
+        ContentError::Missing { path: "hashes".into() }
+    );
     // Aggregate keys must be hash-shaped.
-    assert_eq!(err_path(MessageType::Forget, json!({"address":"a","time":1,"hashes":[],"aggregates":["security"]})), "aggregates.0");
-    assert_eq!(err_path(MessageType::Forget, json!({"address":"a","time":1,"hashes":[H, "nope"]})), "hashes.1");
+    assert_eq!(
+        err_path(MessageType::Forget, json!({"address":"a","time":1,"hashes":[],"aggregates":["security"]})),
+        "aggregates.0"
+    );
+    assert_eq!(
+        err_path(MessageType::Forget, json!({"address":"a","time":1,"hashes":[H, "nope"]})),
+        "hashes.1"
+    );
     let many: Vec<&str> = vec![H; 1001];
     assert_eq!(err_path(MessageType::Forget, json!({"address":"a","time":1,"hashes":many})), "hashes");
     let max: Vec<&str> = vec![H; 1000];
     ok(MessageType::Forget, json!({"address":"a","time":1,"hashes":max}));
     let long = "x".repeat(1001);
-    assert_eq!(err_path(MessageType::Forget, json!({"address":"a","time":1,"hashes":[],"reason":long})), "reason");
+    assert_eq!(
+        err_path(MessageType::Forget, json!({"address":"a","time":1,"hashes":[],"reason":long})),
+        "reason"
+    );
     assert_eq!(err_path(MessageType::Forget, json!({"address":"a","time":1,"hashes":[],"x":1})), "x");
 }
 
@@ -327,7 +391,8 @@ fn program_schema() {
 
     let binary = with(program(), "code", json!({"encoding":"squashfs","entrypoint":"python run.py","ref":H}));
     assert_eq!(prog(binary).code.inferred_interface(), Interface::Binary);
-    let explicit = with(program(), "code", json!({"encoding":"plain","entrypoint":"a:b","ref":H,"interface":"binary"}));
+    let explicit =
+        with(program(), "code", json!({"encoding":"plain","entrypoint":"a:b","ref":H,"interface":"binary"}));
     assert_eq!(prog(explicit).code.inferred_interface(), Interface::Binary);
     // Defaults: resources, code.use_latest false, runtime.use_latest true.
     let minimal = json!({"address":"a","time":1,"allow_amend":true,"environment":{},"resources":{},"type":"vm-function",
@@ -368,14 +433,20 @@ fn program_rejections() {
         (with(program(), "on", json!({"http":true,"zz":1})), "on.zz"),
         (with(program(), "runtime", json!({"ref":H})), "runtime.comment"),
         (with(program(), "code", json!({"encoding":"tar","entrypoint":"x","ref":H})), "code.encoding"),
-        (with(program(), "code", json!({"encoding":"zip","entrypoint":"x","ref":H,"interface":"wsgi"})), "code.interface"),
+        (
+            with(program(), "code", json!({"encoding":"zip","entrypoint":"x","ref":H,"interface":"wsgi"})),
+            "code.interface",
+        ),
         (with(program(), "metadata", json!([])), "metadata"),
         (with(program(), "resources", json!({"vcpus":0})), "resources.vcpus"),
         (with(program(), "resources", json!({"vcpus":257})), "resources.vcpus"),
         (with(program(), "resources", json!({"memory":1_048_577})), "resources.memory"),
         (with(program(), "resources", json!({"seconds":315_360_001})), "resources.seconds"),
         (with(program(), "resources", json!({"vcpus":2.5})), "resources.vcpus"),
-        (with(program(), "resources", json!({"published_ports":[{"port":0}]})), "resources.published_ports.0.port"),
+        (
+            with(program(), "resources", json!({"published_ports":[{"port":0}]})),
+            "resources.published_ports.0.port",
+        ),
         (with(program(), "replaces", json!("x".repeat(129))), "replaces"),
         (with(program(), "variables", json!({"A":1})), "variables.A"),
         (with(program(), "authorized_keys", json!(vec!["k"; 257])), "authorized_keys"),
@@ -419,14 +490,23 @@ fn program_environment_union() {
     assert!(matches!(env(json!({"hypervisor":null})), ProgramEnvironment::Instance(_)));
     // An invalid hypervisor is ignored by the function form.
     assert!(matches!(env(json!({"hypervisor":"xen"})), ProgramEnvironment::Function(_)));
-    assert!(matches!(env(json!({"hypervisor":"firecracker","trusted_execution":{"policy":1}})), ProgramEnvironment::Function(_)));
-    assert_eq!(err_path(MessageType::Program, with(program(), "environment", json!({"internet":2}))), "environment.internet");
+    assert!(matches!(
+        env(json!({"hypervisor":"firecracker","trusted_execution":{"policy":1}})),
+        ProgramEnvironment::Function(_)
+    ));
+    assert_eq!(
+        err_path(MessageType::Program, with(program(), "environment", json!({"internet":2}))),
+        "environment.internet"
+    );
 }
 
 #[test]
 fn volume_union_resolution_order() {
     let vol = |v: Value| prog(with(program(), "volumes", json!([v]))).volumes.remove(0);
-    assert!(matches!(vol(json!({"ref":H})), MachineVolume::Immutable(ImmutableVolume { use_latest: true, .. })));
+    assert!(matches!(
+        vol(json!({"ref":H})),
+        MachineVolume::Immutable(ImmutableVolume { use_latest: true, .. })
+    ));
     // Only size_mib (and comment/mount): ephemeral first.
     let MachineVolume::Ephemeral(e) = vol(json!({"size_mib":10,"mount":"/m"})) else { panic!() };
     assert!(e.ephemeral);
@@ -434,7 +514,10 @@ fn volume_union_resolution_order() {
     assert!(matches!(vol(json!({"size_mib":2000})), MachineVolume::Persistent(_)));
     let real = json!({"comment":"Working data","mount":"/var/lib/sqlite","persistence":"host","name":"database","size_mib":5});
     let MachineVolume::Persistent(p) = vol(real) else { panic!() };
-    assert_eq!((p.persistence, p.name.as_deref(), p.size_mib), (Some(VolumePersistence::Host), Some("database"), 5));
+    assert_eq!(
+        (p.persistence, p.name.as_deref(), p.size_mib),
+        (Some(VolumePersistence::Host), Some("database"), 5)
+    );
     assert!(matches!(vol(json!({"ephemeral":true,"size_mib":10})), MachineVolume::Ephemeral(_)));
     assert!(matches!(vol(json!({"parent":{"ref":H},"size_mib":10})), MachineVolume::Persistent(_)));
     assert!(matches!(vol(json!({"persistence":"store","size_mib":1_953_125})), MachineVolume::Persistent(_)));
@@ -453,7 +536,11 @@ fn volume_union_resolution_order() {
         json!({"name":"x".repeat(257),"size_mib":10}),
         json!("str"),
     ] {
-        assert_eq!(err_path(MessageType::Program, with(program(), "volumes", json!([bad.clone()]))), "volumes.0", "{bad}");
+        assert_eq!(
+            err_path(MessageType::Program, with(program(), "volumes", json!([bad.clone()]))),
+            "volumes.0",
+            "{bad}"
+        );
     }
     let e = err(MessageType::Program, with(program(), "volumes", json!([{"size_mib":"10"}])));
     assert!(e.to_string().contains("matches no volume kind"), "{e}");
@@ -498,14 +585,30 @@ fn instance_schema() {
     assert!(i.to_model_json().ends_with(r#""rootfs":{"parent":{"ref":"d281eb8a69ba1f4dda2d71aaf3ded06caa92edd690ef3d0632f41aa91167762c","use_latest":true},"persistence":"host","size_mib":2000,"forgotten_by":null}}"#));
 
     for (v, path) in [
-        (with(hold.clone(), "rootfs", json!({"parent":{"ref":H},"persistence":"host","size_mib":2000.0})), "rootfs.size_mib"),
-        (with(hold.clone(), "rootfs", json!({"parent":{"ref":H},"persistence":"host","size_mib":1_953_126})), "rootfs.size_mib"),
-        (with(hold.clone(), "rootfs", json!({"parent":{"ref":H},"persistence":"disk","size_mib":1})), "rootfs.persistence"),
+        (
+            with(hold.clone(), "rootfs", json!({"parent":{"ref":H},"persistence":"host","size_mib":2000.0})),
+            "rootfs.size_mib",
+        ),
+        (
+            with(
+                hold.clone(),
+                "rootfs",
+                json!({"parent":{"ref":H},"persistence":"host","size_mib":1_953_126}),
+            ),
+            "rootfs.size_mib",
+        ),
+        (
+            with(hold.clone(), "rootfs", json!({"parent":{"ref":H},"persistence":"disk","size_mib":1})),
+            "rootfs.persistence",
+        ),
         (with(hold.clone(), "rootfs", json!({"persistence":"host","size_mib":1})), "rootfs.parent"),
         (without(hold.clone(), "rootfs"), "rootfs"),
         (with(hold.clone(), "type", json!("vm-instance")), "type"),
         (with(hold.clone(), "environment", json!({"hypervisor":"xen"})), "environment.hypervisor"),
-        (with(hold.clone(), "environment", json!({"trusted_execution":{"policy":1}})), "environment.trusted_execution"),
+        (
+            with(hold.clone(), "environment", json!({"trusted_execution":{"policy":1}})),
+            "environment.trusted_execution",
+        ),
         (
             with(hold.clone(), "environment", json!({"hypervisor":"qemu","trusted_execution":{"x":1}})),
             "environment.trusted_execution.x",
@@ -522,14 +625,19 @@ fn instance_schema() {
     assert!(i.is_confidential());
     assert!(i.to_json().contains(r#""trusted_execution":{}"#));
     assert!(i.to_model_json().contains(r#""trusted_execution":{"firmware":null,"policy":1}"#));
-    let i = inst(with(hold, "environment", json!({"hypervisor":"qemu","trusted_execution":{"firmware":H,"policy":"5"}})));
+    let i = inst(with(
+        hold,
+        "environment",
+        json!({"hypervisor":"qemu","trusted_execution":{"firmware":H,"policy":"5"}}),
+    ));
     assert_eq!(i.environment.trusted_execution.map(|t| t.policy), Some(5));
 }
 
 #[test]
 fn instance_cross_field_rules() {
     let node = json!({"node":{"node_hash":H}});
-    let gpu = json!([{"vendor":"NVIDIA","device_name":"RTX 4090","device_class":"0300","device_id":"10de:2684"}]);
+    let gpu =
+        json!([{"vendor":"NVIDIA","device_name":"RTX 4090","device_class":"0300","device_id":"10de:2684"}]);
     let case = |payment: Option<Value>, requirements: Value, hypervisor: &str, tee: bool| {
         let mut v = with(instance(), "requirements", requirements);
         match payment {
@@ -617,7 +725,10 @@ fn vprogram_schema() {
         (with(vprogram(), "payment", json!({"type":"hold"})), "payment"),
         (without(vprogram(), "payment"), "payment"),
         (without(vprogram(), "workload"), "workload"),
-        (with(vprogram(), "verification", json!({"backend":"tdx","policy":1,"measurements":[]})), "verification.backend"),
+        (
+            with(vprogram(), "verification", json!({"backend":"tdx","policy":1,"measurements":[]})),
+            "verification.backend",
+        ),
         (with(vprogram(), "zz", json!(1)), "zz"),
     ] {
         assert_eq!(err_path(MessageType::VProgram, bad.clone()), path, "{bad}");

@@ -3,7 +3,9 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::reader::{boolean, invalid, item_hash, literal_true, string_max, strict_int_in, wire, Extra, Obj, R};
+use super::reader::{
+    boolean, invalid, item_hash, literal_true, strict_int_in, string_max, wire, Extra, Obj, R,
+};
 use super::skip_none;
 use crate::item_hash::ItemHash;
 

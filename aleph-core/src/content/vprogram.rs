@@ -124,7 +124,8 @@ pub struct Measurement {
 
 fn runtime(v: &Value, p: &str) -> R<VProgramRuntime> {
     let mut o = Obj::new(v, p, Extra::Ignore)?;
-    let r = VProgramRuntime { reference: o.required("ref", item_hash)?, comment: o.required("comment", string)? };
+    let r =
+        VProgramRuntime { reference: o.required("ref", item_hash)?, comment: o.required("comment", string)? };
     o.finish()?;
     Ok(r)
 }

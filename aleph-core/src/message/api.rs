@@ -83,14 +83,16 @@ impl Message {
 
     fn from_map(obj: &Map<String, Value>, rules: Strictness) -> Result<Self, EnvelopeError> {
         let parts = parse_parts(obj, rules)?;
-        let time = obj
-            .get("time")
-            .ok_or(EnvelopeError::Missing("time"))
-            .and_then(|v| parse_time_value(v).ok_or(EnvelopeError::WrongType { field: "time", expected: "a number or an ISO-8601 string" }))?;
+        let time = obj.get("time").ok_or(EnvelopeError::Missing("time")).and_then(|v| {
+            parse_time_value(v)
+                .ok_or(EnvelopeError::WrongType { field: "time", expected: "a number or an ISO-8601 string" })
+        })?;
         let confirmations: Vec<Confirmation> = match obj.get("confirmations") {
             None | Some(Value::Null) => Vec::new(),
-            Some(v) => serde_json::from_value(v.clone())
-                .map_err(|_| EnvelopeError::WrongType { field: "confirmations", expected: "a list of confirmations" })?,
+            Some(v) => serde_json::from_value(v.clone()).map_err(|_| EnvelopeError::WrongType {
+                field: "confirmations",
+                expected: "a list of confirmations",
+            })?,
         };
         Ok(Message {
             chain: parts.chain,

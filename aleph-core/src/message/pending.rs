@@ -133,7 +133,10 @@ impl Strictness {
 }
 
 /// Reads the envelope fields both forms share.
-pub(crate) fn parse_parts(obj: &Map<String, Value>, rules: Strictness) -> Result<EnvelopeParts, EnvelopeError> {
+pub(crate) fn parse_parts(
+    obj: &Map<String, Value>,
+    rules: Strictness,
+) -> Result<EnvelopeParts, EnvelopeError> {
     let chain: Chain = req_str(obj, "chain")?.parse()?;
     let sender = req_str(obj, "sender")?.to_owned();
     let message_type: MessageType = req_str(obj, "type")?.parse()?;
@@ -144,7 +147,10 @@ pub(crate) fn parse_parts(obj: &Map<String, Value>, rules: Strictness) -> Result
         Ok(hash) => hash,
         // Inline hashes are only ever compared with the content's sha256: a malformed one is a
         // mismatch, not a shape error.
-        Err(_) if declared_type == Some(ItemType::Inline) || (declared_type.is_none() && item_content.is_some()) => {
+        Err(_)
+            if declared_type == Some(ItemType::Inline)
+                || (declared_type.is_none() && item_content.is_some()) =>
+        {
             return Err(EnvelopeError::HashMismatch {
                 expected: item_hash_str.to_owned(),
                 actual: item_content.map(|c| ItemHash::sha256(c.as_bytes()).to_string()).unwrap_or_default(),
@@ -180,7 +186,10 @@ pub(crate) fn parse_parts(obj: &Map<String, Value>, rules: Strictness) -> Result
                 return Err(EnvelopeError::UnexpectedContent(other));
             }
             if item_hash.item_type() != other {
-                return Err(EnvelopeError::ItemTypeMismatch { item_type: other, reason: "the item_hash shape" });
+                return Err(EnvelopeError::ItemTypeMismatch {
+                    item_type: other,
+                    reason: "the item_hash shape",
+                });
             }
         }
     }
@@ -241,7 +250,6 @@ impl PendingMessage {
             time: self.time,
         }
     }
-
 }
 
 impl<'de> Deserialize<'de> for PendingMessage {

@@ -23,7 +23,12 @@ pub struct UnsignedMessage {
 
 impl UnsignedMessage {
     /// An inline message whose content is `item_content`, hashed here exactly as given.
-    pub fn inline(message_type: MessageType, item_content: String, time: f64, channel: Option<String>) -> Self {
+    pub fn inline(
+        message_type: MessageType,
+        item_content: String,
+        time: f64,
+        channel: Option<String>,
+    ) -> Self {
         UnsignedMessage {
             message_type,
             item_type: ItemType::Inline,
@@ -36,7 +41,19 @@ impl UnsignedMessage {
 
     /// A message whose content is stored out of band under `item_hash` (`storage` for sha256,
     /// `ipfs` for CIDs).
-    pub fn stored(message_type: MessageType, item_hash: ItemHash, time: f64, channel: Option<String>) -> Self {
-        UnsignedMessage { message_type, item_type: item_hash.item_type(), item_content: None, item_hash, time, channel }
+    pub fn stored(
+        message_type: MessageType,
+        item_hash: ItemHash,
+        time: f64,
+        channel: Option<String>,
+    ) -> Self {
+        UnsignedMessage {
+            message_type,
+            item_type: item_hash.item_type(),
+            item_content: None,
+            item_hash,
+            time,
+            channel,
+        }
     }
 }

@@ -66,6 +66,9 @@ mod tests {
     #[test]
     fn pyaleph_buffer_test_vector() {
         // pyaleph tests/chains/test_common.py: chain ETH, sender SENDER, type STORE, hash ITEM_HASH.
-        assert_eq!(verification_buffer("ETH", "SENDER", "STORE", "ITEM_HASH"), b"ETH\nSENDER\nSTORE\nITEM_HASH");
+        assert_eq!(
+            verification_buffer("ETH", "SENDER", "STORE", "ITEM_HASH"),
+            b"ETH\nSENDER\nSTORE\nITEM_HASH"
+        );
     }
 }

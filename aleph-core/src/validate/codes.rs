@@ -506,9 +506,8 @@ impl ProcessingError {
             },
             ErrorCode::ForgetNoTarget => P::ForgetNoTarget,
             ErrorCode::ForgetTargetNotFound => {
-                let find = |k: &str| {
-                    list.0.iter().find_map(|e| e.get(k).and_then(Value::as_str).map(str::to_owned))
-                };
+                let find =
+                    |k: &str| list.0.iter().find_map(|e| e.get(k).and_then(Value::as_str).map(str::to_owned));
                 P::ForgetTargetNotFound { target_hash: find("message"), aggregate_key: find("aggregate") }
             }
             ErrorCode::ForgetForget => P::ForgetForget { target_hash: text("message") },
@@ -535,7 +534,10 @@ mod tests {
         let codes: Vec<i32> = ErrorCode::ALL.iter().map(|c| c.code()).collect();
         assert_eq!(
             codes,
-            [-1, 0, 1, 2, 3, 4, 5, 6, 100, 101, 102, 200, 201, 202, 300, 301, 302, 303, 304, 500, 501, 502, 503, 504]
+            [
+                -1, 0, 1, 2, 3, 4, 5, 6, 100, 101, 102, 200, 201, 202, 300, 301, 302, 303, 304, 500, 501,
+                502, 503, 504
+            ]
         );
         for c in ErrorCode::ALL {
             assert_eq!(ErrorCode::from_i32(c.code()), Some(*c));
@@ -563,10 +565,7 @@ mod tests {
             account_balance: "10".into(),
         };
         assert_eq!(e.code(), 5);
-        assert_eq!(
-            e.details(),
-            json!({"errors": [{"required_balance": "2000.5", "account_balance": "10"}]})
-        );
+        assert_eq!(e.details(), json!({"errors": [{"required_balance": "2000.5", "account_balance": "10"}]}));
         let e = ProcessingError::CreditInsufficient {
             required_credits: "86400".into(),
             account_credits: "0".into(),
@@ -591,11 +590,13 @@ mod tests {
         assert_eq!(ProcessingError::ForgetNoTarget.details(), Value::Null);
         assert_eq!(ProcessingError::InvalidFormat(ErrorList::none()).details(), Value::Null);
         assert_eq!(
-            ProcessingError::ForgetTargetNotFound { target_hash: Some("h".into()), aggregate_key: None }.details(),
+            ProcessingError::ForgetTargetNotFound { target_hash: Some("h".into()), aggregate_key: None }
+                .details(),
             json!({"errors": [{"message": "h"}]})
         );
         assert_eq!(
-            ProcessingError::ForgetTargetNotFound { target_hash: None, aggregate_key: Some("k".into()) }.details(),
+            ProcessingError::ForgetTargetNotFound { target_hash: None, aggregate_key: Some("k".into()) }
+                .details(),
             json!({"errors": [{"aggregate": "k"}]})
         );
         assert_eq!(
@@ -613,12 +614,17 @@ mod tests {
         let samples = vec![
             ProcessingError::internal("boom"),
             ProcessingError::invalid_format("bad"),
-            ProcessingError::InvalidFormat(ErrorList(vec![json!({"loc": ["time"], "msg": "Field required"})])),
+            ProcessingError::InvalidFormat(ErrorList(vec![
+                json!({"loc": ["time"], "msg": "Field required"}),
+            ])),
             ProcessingError::invalid_signature("Invalid signature for x"),
             ProcessingError::permission_denied("no"),
             ProcessingError::content_unavailable("h"),
             ProcessingError::file_unavailable("h", Some("timeout")),
-            ProcessingError::BalanceInsufficient { required_balance: "1".into(), account_balance: "0".into() },
+            ProcessingError::BalanceInsufficient {
+                required_balance: "1".into(),
+                account_balance: "0".into(),
+            },
             ProcessingError::CreditInsufficient {
                 required_credits: "5".into(),
                 account_credits: "1".into(),
@@ -642,7 +648,10 @@ mod tests {
                 parent_size: 2,
             },
             ProcessingError::ForgetNoTarget,
-            ProcessingError::ForgetTargetNotFound { target_hash: Some("h".into()), aggregate_key: Some("k".into()) },
+            ProcessingError::ForgetTargetNotFound {
+                target_hash: Some("h".into()),
+                aggregate_key: Some("k".into()),
+            },
             ProcessingError::ForgetForget { target_hash: "h".into() },
             ProcessingError::ForgetNotAllowed { file_hash: "f".into(), vm_hash: "v".into() },
             ProcessingError::ForgottenDuplicate,
@@ -668,7 +677,10 @@ mod tests {
         );
         assert_eq!(
             ProcessingError::from_code(5, &Value::Null),
-            ProcessingError::BalanceInsufficient { required_balance: String::new(), account_balance: String::new() }
+            ProcessingError::BalanceInsufficient {
+                required_balance: String::new(),
+                account_balance: String::new()
+            }
         );
         assert_eq!(
             ProcessingError::from_code(503, &json!({"errors": ["weird"]})),

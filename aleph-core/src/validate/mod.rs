@@ -56,8 +56,8 @@ impl From<ContentError> for ProcessingError {
 /// NaN/Infinity, comments or trailing commas), and integers outside the 64-bit range refused.
 /// Duplicate keys keep the last value. The `\u0000` check is separate ([`check_escaped_nul`]).
 pub fn parse_content_json(text: &str) -> Result<Value, ProcessingError> {
-    let value: Value =
-        serde_json::from_str(text).map_err(|e| ProcessingError::invalid_format(format!("Can't decode JSON: {e}")))?;
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| ProcessingError::invalid_format(format!("Can't decode JSON: {e}")))?;
     check_integer_range(text)?;
     Ok(value)
 }
@@ -90,7 +90,10 @@ fn check_integer_range(text: &str) -> Result<(), ProcessingError> {
                     i += 1;
                 }
                 let token = &text[start..i];
-                if !token.contains(['.', 'e', 'E']) && token.parse::<i64>().is_err() && token.parse::<u64>().is_err() {
+                if !token.contains(['.', 'e', 'E'])
+                    && token.parse::<i64>().is_err()
+                    && token.parse::<u64>().is_err()
+                {
                     return Err(ProcessingError::invalid_format(format!(
                         "Can't decode JSON: integer {token} exceeds 64 bits"
                     )));
@@ -104,7 +107,10 @@ fn check_integer_range(text: &str) -> Result<(), ProcessingError> {
 
 /// Decodes and validates inline content (§3.6 with §2.2 step 4): the `\u0000` check, strict JSON,
 /// then the schema of `message_type`, with `address` and `time` required.
-pub fn decode_inline_content(message_type: MessageType, item_content: &str) -> Result<DecodedContent, ProcessingError> {
+pub fn decode_inline_content(
+    message_type: MessageType,
+    item_content: &str,
+) -> Result<DecodedContent, ProcessingError> {
     check_escaped_nul(item_content)?;
     let value = parse_content_json(item_content)?;
     let content = Content::parse(message_type, &value)?;
@@ -161,7 +167,9 @@ pub fn decode_message_content(
 ) -> Result<DecodedContent, ProcessingError> {
     match (message.item_type, &message.item_content, fetched) {
         (ItemType::Inline, Some(text), _) => decode_inline_content(message.message_type, text),
-        (ItemType::Inline, None, _) => Err(ProcessingError::invalid_format("inline message without item_content")),
+        (ItemType::Inline, None, _) => {
+            Err(ProcessingError::invalid_format("inline message without item_content"))
+        }
         (_, _, Some(raw)) => decode_stored_content(message.message_type, raw, &message.sender, message.time),
         (_, _, None) => Err(ProcessingError::content_unavailable(message.item_hash.as_str())),
     }
@@ -183,14 +191,18 @@ pub fn validate_pending(message: &PendingMessage) -> Result<Option<DecodedConten
 
 /// [`validate_pending`] for messages whose authenticity comes from a chain transaction
 /// (smart-contract events, §4.10): the signature may be absent.
-pub fn validate_pending_unsigned(message: &PendingMessage) -> Result<Option<DecodedContent>, ProcessingError> {
+pub fn validate_pending_unsigned(
+    message: &PendingMessage,
+) -> Result<Option<DecodedContent>, ProcessingError> {
     let inline = inline_schema_check(message)?;
     inline.map(|(text, decoded)| check_escaped_nul(text).map(|()| decoded)).transpose()
 }
 
 /// Parses a submitted envelope (§2.2) and runs [`validate_pending`] on it: every intake failure
 /// comes back as the [`ProcessingError`] the reference records.
-pub fn validate_pending_value(value: &Value) -> Result<(PendingMessage, Option<DecodedContent>), ProcessingError> {
+pub fn validate_pending_value(
+    value: &Value,
+) -> Result<(PendingMessage, Option<DecodedContent>), ProcessingError> {
     let message = PendingMessage::from_value(value)?;
     let content = validate_pending(&message)?;
     Ok((message, content))

@@ -80,8 +80,9 @@ fn inline_content_rejections_are_invalid_format() {
 
 #[test]
 fn schema_errors_name_the_field() {
-    let e = decode_inline_content(MessageType::Aggregate, r#"{"address":"a","time":1,"key":"k","content":[]}"#)
-        .unwrap_err();
+    let e =
+        decode_inline_content(MessageType::Aggregate, r#"{"address":"a","time":1,"key":"k","content":[]}"#)
+            .unwrap_err();
     assert_eq!(e, ProcessingError::invalid_format("content: expected an object"));
     assert_eq!(e.details(), json!({"errors": ["content: expected an object"]}));
 }
@@ -138,7 +139,10 @@ fn intake_order_of_checks() {
     // A missing or empty signature on valid content is code 1.
     let mut unsigned = pending(MessageType::Post, POST);
     unsigned.signature = None;
-    assert_eq!(validate_pending(&unsigned).unwrap_err(), ProcessingError::invalid_signature("Missing signature"));
+    assert_eq!(
+        validate_pending(&unsigned).unwrap_err(),
+        ProcessingError::invalid_signature("Missing signature")
+    );
     unsigned.signature = Some(String::new());
     assert_eq!(validate_pending(&unsigned).unwrap_err().code(), 1);
     // ... but not for chain-event messages.

@@ -16,8 +16,14 @@ pub(crate) fn sample_messages(signer: &dyn Signer) -> Vec<PendingMessage> {
     let address = signer.address();
     let time = 1_735_689_600.125;
     let contents = [
-        (MessageType::Post, json!({"address": address, "time": time, "type": "test", "content": {"body": "héllo ✓"}})),
-        (MessageType::Aggregate, json!({"address": address, "time": time, "key": "profile", "content": {"name": "rust"}})),
+        (
+            MessageType::Post,
+            json!({"address": address, "time": time, "type": "test", "content": {"body": "héllo ✓"}}),
+        ),
+        (
+            MessageType::Aggregate,
+            json!({"address": address, "time": time, "key": "profile", "content": {"name": "rust"}}),
+        ),
         (
             MessageType::Store,
             json!({"address": address, "time": time, "item_type": "storage",
@@ -32,7 +38,9 @@ pub(crate) fn sample_messages(signer: &dyn Signer) -> Vec<PendingMessage> {
     contents
         .into_iter()
         .map(|(t, c)| {
-            signer.sign(UnsignedMessage::inline(t, c.to_string(), time + 1.0, Some("RUST-INTEROP".into()))).expect("sign")
+            signer
+                .sign(UnsignedMessage::inline(t, c.to_string(), time + 1.0, Some("RUST-INTEROP".into())))
+                .expect("sign")
         })
         .collect()
 }
@@ -42,7 +50,8 @@ pub(crate) fn judge_with_python_sdk(messages: &[PendingMessage]) -> (Vec<Value>,
     let python = option_env!("ALEPH_PYTHON_BIN").unwrap_or("python3");
     let dir = std::env::temp_dir().join(format!("aleph-core-interop-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let file = dir.join(format!("messages-{}.json", messages.first().map_or("none", |m| m.item_hash.as_str())));
+    let file =
+        dir.join(format!("messages-{}.json", messages.first().map_or("none", |m| m.item_hash.as_str())));
     std::fs::write(&file, serde_json::to_vec(messages).expect("json")).expect("write");
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../python/verify_with_sdk.py");
     let out = Command::new(python).arg(script).arg(&file).output().expect("running the Python judge");
@@ -50,11 +59,7 @@ pub(crate) fn judge_with_python_sdk(messages: &[PendingMessage]) -> (Vec<Value>,
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad verdict line {l:?}: {e}")))
         .collect();
-    assert!(
-        out.status.code().is_some(),
-        "python judge crashed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.code().is_some(), "python judge crashed: {}", String::from_utf8_lossy(&out.stderr));
     (verdicts, out.status.success())
 }
 
@@ -68,23 +73,33 @@ pub(crate) fn assert_all_valid(messages: &[PendingMessage]) {
 }
 
 #[test]
-#[cfg_attr(not(aleph_python), ignore = "needs the official Python SDK: run scripts/test (or set ALEPH_PYTHON)")]
+#[cfg_attr(
+    not(aleph_python),
+    ignore = "needs the official Python SDK: run scripts/test (or set ALEPH_PYTHON)"
+)]
 fn ethereum_messages_pass_the_python_sdk() {
-    let signer = EthereumSigner::from_hex("7f0ecf9a7e483d109ee2c2569242d5eb6454e2233b3e74c77948bf89a015aec9").unwrap();
+    let signer =
+        EthereumSigner::from_hex("7f0ecf9a7e483d109ee2c2569242d5eb6454e2233b3e74c77948bf89a015aec9").unwrap();
     let mut messages = sample_messages(&signer);
     messages.extend(sample_messages(&signer.clone().with_chain(Chain::Base).unwrap()));
     assert_all_valid(&messages);
 }
 
 #[test]
-#[cfg_attr(not(aleph_python), ignore = "needs the official Python SDK: run scripts/test (or set ALEPH_PYTHON)")]
+#[cfg_attr(
+    not(aleph_python),
+    ignore = "needs the official Python SDK: run scripts/test (or set ALEPH_PYTHON)"
+)]
 fn solana_messages_pass_the_python_sdk() {
     let signer = SolanaSigner::from_seed(&[7u8; 32]);
     assert_all_valid(&sample_messages(&signer));
 }
 
 #[test]
-#[cfg_attr(not(aleph_python), ignore = "needs the official Python SDK: run scripts/test (or set ALEPH_PYTHON)")]
+#[cfg_attr(
+    not(aleph_python),
+    ignore = "needs the official Python SDK: run scripts/test (or set ALEPH_PYTHON)"
+)]
 fn tezos_messages_pass_the_python_sdk_on_every_curve_raw_and_micheline() {
     let mut messages = Vec::new();
     for (i, curve) in [TezosCurve::Ed25519, TezosCurve::Secp256k1, TezosCurve::P256].into_iter().enumerate() {
@@ -97,9 +112,13 @@ fn tezos_messages_pass_the_python_sdk_on_every_curve_raw_and_micheline() {
 }
 
 #[test]
-#[cfg_attr(not(aleph_python), ignore = "needs the official Python SDK: run scripts/test (or set ALEPH_PYTHON)")]
+#[cfg_attr(
+    not(aleph_python),
+    ignore = "needs the official Python SDK: run scripts/test (or set ALEPH_PYTHON)"
+)]
 fn the_python_judge_rejects_a_tampered_message() {
-    let signer = EthereumSigner::from_hex("7f0ecf9a7e483d109ee2c2569242d5eb6454e2233b3e74c77948bf89a015aec9").unwrap();
+    let signer =
+        EthereumSigner::from_hex("7f0ecf9a7e483d109ee2c2569242d5eb6454e2233b3e74c77948bf89a015aec9").unwrap();
     let mut messages = sample_messages(&signer);
     messages[0].sender = EthereumSigner::random().address().to_owned();
     let (verdicts, ok) = judge_with_python_sdk(&messages);

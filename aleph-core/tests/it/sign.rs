@@ -36,7 +36,10 @@ pub(crate) fn signer_for(chain: &str, key_hex: &str) -> Option<Box<dyn Signer>> 
 }
 
 #[test]
-#[cfg_attr(not(aleph_vectors), ignore = "the shared vectors (../shared/vectors or $ALEPH_VECTORS) are not present")]
+#[cfg_attr(
+    not(aleph_vectors),
+    ignore = "the shared vectors (../shared/vectors or $ALEPH_VECTORS) are not present"
+)]
 fn sdk_signatures_are_reproduced_byte_for_byte() {
     let sdk = load("sdk-generated.json");
     let mut checked = 0;
@@ -47,14 +50,20 @@ fn sdk_signatures_are_reproduced_byte_for_byte() {
         assert_eq!(signer.address(), original.sender, "{}", v["name"]);
         let ours = resign(signer.as_ref(), &original);
         assert_eq!(ours.signature, original.signature, "{}", v["name"]);
-        assert_eq!(serde_json::to_value(&ours).expect("json"), serde_json::to_value(&original).expect("json"));
+        assert_eq!(
+            serde_json::to_value(&ours).expect("json"),
+            serde_json::to_value(&original).expect("json")
+        );
         checked += 1;
     }
     assert!(checked >= 24, "checked {checked}");
 }
 
 #[test]
-#[cfg_attr(not(aleph_vectors), ignore = "the shared vectors (../shared/vectors or $ALEPH_VECTORS) are not present")]
+#[cfg_attr(
+    not(aleph_vectors),
+    ignore = "the shared vectors (../shared/vectors or $ALEPH_VECTORS) are not present"
+)]
 fn sdk_keys_derive_their_addresses() {
     let sdk = load("sdk-generated.json");
     for k in sdk["keys"].as_array().expect("keys") {

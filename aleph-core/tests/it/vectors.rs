@@ -34,8 +34,18 @@ pub(crate) fn all_vectors() -> Vec<Value> {
 }
 
 /// Keys a client's pending envelope has; anything else marks an API answer or a database row.
-const PENDING_KEYS: &[&str] =
-    &["sender", "chain", "signature", "type", "item_type", "item_content", "item_hash", "time", "channel", "content"];
+const PENDING_KEYS: &[&str] = &[
+    "sender",
+    "chain",
+    "signature",
+    "type",
+    "item_type",
+    "item_content",
+    "item_hash",
+    "time",
+    "channel",
+    "content",
+];
 
 struct Verdicts {
     envelope_ok: bool,
@@ -98,7 +108,10 @@ fn judge(v: &Value) -> (Verdicts, Option<String>) {
 }
 
 #[test]
-#[cfg_attr(not(aleph_vectors), ignore = "the shared vectors (../shared/vectors or $ALEPH_VECTORS) are not present")]
+#[cfg_attr(
+    not(aleph_vectors),
+    ignore = "the shared vectors (../shared/vectors or $ALEPH_VECTORS) are not present"
+)]
 fn every_vector_gets_its_expected_verdicts() {
     let vectors = all_vectors();
     assert!(vectors.len() >= 230, "expected the full vector set, found {}", vectors.len());
@@ -134,11 +147,20 @@ fn every_vector_gets_its_expected_verdicts() {
             failures.push(format!("{name}: {}", wrong.join("; ")));
         }
     }
-    assert!(failures.is_empty(), "{} of {} vectors disagree:\n{}", failures.len(), vectors.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} vectors disagree:\n{}",
+        failures.len(),
+        vectors.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
-#[cfg_attr(not(aleph_vectors), ignore = "the shared vectors (../shared/vectors or $ALEPH_VECTORS) are not present")]
+#[cfg_attr(
+    not(aleph_vectors),
+    ignore = "the shared vectors (../shared/vectors or $ALEPH_VECTORS) are not present"
+)]
 fn batch_verdicts_equal_single_verdicts() {
     let vectors = all_vectors();
     let owned: Vec<(String, String, String, String, String, f64)> = vectors

@@ -91,7 +91,7 @@ enum IntakeVerdict {
     /// Fails the intake checks: recorded as rejected.
     Rejected(ProcessingError),
     /// Inline content decoded and signature verified: judged in the intake transaction.
-    Ready { content: handlers::Decoded, signature: Result<(), String> },
+    Ready { content: Box<handlers::Decoded>, signature: Result<(), String> },
     /// Content stored elsewhere: queued for the processor, which fetches it.
     Queue,
 }
@@ -194,7 +194,7 @@ impl Pipeline {
         let verdict = match aleph_core::validate::validate_pending(&message) {
             Err(e) => IntakeVerdict::Rejected(e),
             Ok(Some(decoded)) => IntakeVerdict::Ready {
-                content: decoded.into(),
+                content: Box::new(decoded.into()),
                 signature: aleph_core::verify_signature(&message.signed_fields()).map_err(|e| e.to_string()),
             },
             Ok(None) => IntakeVerdict::Queue,
@@ -416,7 +416,7 @@ fn intake_one(
                 raw,
                 reception_time: ctx.now,
                 retries: 0,
-                content: Ok(content),
+                content: Ok(*content),
                 signature,
             };
             if let Some(event) = process::process_one(tx, ctx, pipeline, &item)? {

@@ -1,5 +1,6 @@
 //! Integration tests of aleph-core: one binary, one module per area.
 
 mod python_sdk;
+mod roundtrip;
 mod sign;
 mod vectors;

@@ -30,6 +30,9 @@ pub struct NodeConfig {
     pub limits: LimitsConfig,
     /// Processing.
     pub processing: ProcessingConfig,
+    /// The P2P layer (`[p2p]`); absent: a standalone node.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p2p: Option<crate::p2p::P2pConfig>,
 }
 
 /// Size limits of the API.
@@ -75,6 +78,7 @@ impl Default for NodeConfig {
             credit_senders: vec![DEFAULT_CREDIT_SENDER.to_owned()],
             limits: LimitsConfig::default(),
             processing: ProcessingConfig::default(),
+            p2p: None,
         }
     }
 }
@@ -157,5 +161,14 @@ mod tests {
         assert_eq!(partial.limits.max_body_bytes, 10);
         assert_eq!(partial.limits.max_upload, 100 << 20);
         assert!(toml::from_str::<NodeConfig>("bogus = 1").is_err());
+        let networked: NodeConfig = toml::from_str(
+            "[p2p]\nlisten = \"/ip4/127.0.0.1/tcp/4025\"\nbootstrap = []\nmessage_topic = \"PRIVATE\"\nidentity = { kind = \"rsa_pkcs8_der\", path = \"node-secret.pkcs8.der\" }\n",
+        )
+        .unwrap();
+        let p2p = networked.p2p.clone().unwrap();
+        assert_eq!(p2p.message_topic, "PRIVATE");
+        assert_eq!(p2p.alive_topic, "ALIVE");
+        assert!(matches!(p2p.identity, crate::p2p::IdentityConfig::RsaPkcs8Der(_)));
+        assert_eq!(toml::from_str::<NodeConfig>(&toml::to_string(&networked).unwrap()).unwrap(), networked);
     }
 }

@@ -104,6 +104,7 @@ async fn main() -> anyhow::Result<()> {
         config.limits.max_body_bytes = n;
     }
     let mut builder = Node::builder(config.clone());
+    // `--p2p` networks the node from flags; a `[p2p]` section in the file does it too.
     if args.p2p {
         let mut bootstrap = args.bootstrap.clone();
         if bootstrap.is_empty() {
@@ -159,7 +160,8 @@ async fn devnet(n: usize, data_dir: Option<PathBuf>, base_port: Option<u16>) -> 
             config.listen = SocketAddr::from(([127, 0, 0, 1], port));
         }
         let p2p = P2pConfig { bootstrap: bootstrap.clone(), ..P2pConfig::local() };
-        let node = Node::builder(config).p2p(p2p).launch().await.with_context(|| format!("starting node {i}"))?;
+        let node =
+            Node::builder(config).p2p(p2p).launch().await.with_context(|| format!("starting node {i}"))?;
         let handle = node.p2p().context("P2P layer")?;
         if i == 0 {
             bootstrap = handle.listen_addrs().iter().map(ToString::to_string).collect();

@@ -66,7 +66,8 @@ pub struct NodeBuilder {
 
 impl NodeBuilder {
     /// Networks the node: gossip, peer table, content fetch from peers and catch-up sync (see
-    /// [`crate::p2p`]). The P2P handle becomes the broadcaster unless one was set explicitly.
+    /// [`crate::p2p`]), overriding the configuration's `[p2p]` section. The P2P handle becomes
+    /// the broadcaster unless one was set explicitly.
     pub fn p2p(mut self, config: P2pConfig) -> Self {
         self.p2p = Some(config);
         self
@@ -113,7 +114,7 @@ impl NodeBuilder {
             .map_err(|source| NodeError::Bind { addr: config.listen, source })?;
         let local_addr =
             listener.local_addr().map_err(|source| NodeError::Bind { addr: config.listen, source })?;
-        let p2p = match self.p2p {
+        let p2p = match self.p2p.or_else(|| config.p2p.clone()) {
             Some(mut p2p_config) => {
                 if p2p_config.public_http.is_none() {
                     let mut addr = local_addr;

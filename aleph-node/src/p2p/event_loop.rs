@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance, MessageAuthenticity, TopicHash, ValidationMode};
+use libp2p::gossipsub::{
+    self, IdentTopic, MessageAcceptance, MessageAuthenticity, TopicHash, ValidationMode,
+};
 use libp2p::identity::Keypair;
 use libp2p::request_response::{self, ProtocolSupport, ResponseChannel};
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
@@ -30,11 +32,7 @@ pub(crate) struct Behaviour {
 /// What background tasks hand back to the loop.
 enum Internal {
     /// A gossip message was checked.
-    Validated {
-        id: gossipsub::MessageId,
-        source: PeerId,
-        result: Result<Value, GossipRejection>,
-    },
+    Validated { id: gossipsub::MessageId, source: PeerId, result: Result<Value, GossipRejection> },
     /// A sync answer is ready to send.
     Respond { channel: ResponseChannel<SyncResponse>, page: SyncResponse },
     /// A sync page from `peer` was applied.
@@ -115,8 +113,8 @@ impl EventLoop {
         let gs_config = gossipsub_config(heartbeat)?;
         let topics = [message_topic.hash(), alive_topic.hash()];
         let (params, thresholds) = score_params(&topics);
-        let mut gossipsub =
-            gossipsub::Behaviour::new(MessageAuthenticity::Signed(key.clone()), gs_config).map_err(transport_err)?;
+        let mut gossipsub = gossipsub::Behaviour::new(MessageAuthenticity::Signed(key.clone()), gs_config)
+            .map_err(transport_err)?;
         gossipsub.with_peer_score(params, thresholds).map_err(transport_err)?;
         gossipsub.subscribe(&message_topic).map_err(transport_err)?;
         gossipsub.subscribe(&alive_topic).map_err(transport_err)?;
@@ -198,11 +196,13 @@ impl EventLoop {
         self.dial_bootstrap();
         let config = self.shared.config.clone();
         let mut alive = tokio::time::interval_at(
-            tokio::time::Instant::now() + Duration::from_secs(2).min(Duration::from_secs_f64(config.alive_interval_secs.max(0.1))),
+            tokio::time::Instant::now()
+                + Duration::from_secs(2).min(Duration::from_secs_f64(config.alive_interval_secs.max(0.1))),
             Duration::from_secs_f64(config.alive_interval_secs.max(1.0)),
         );
         let reconnect_every = Duration::from_secs_f64(config.reconnect_secs.max(1.0));
-        let mut reconnect = tokio::time::interval_at(tokio::time::Instant::now() + reconnect_every, reconnect_every);
+        let mut reconnect =
+            tokio::time::interval_at(tokio::time::Instant::now() + reconnect_every, reconnect_every);
         loop {
             tokio::select! {
                 _ = self.stop.cancelled() => break,
@@ -251,7 +251,9 @@ impl EventLoop {
             .map(|peers| {
                 peers
                     .iter()
-                    .filter(|(id, i)| !i.connected && **id != self.shared.peer_id && now - i.last_seen < 86_400.0)
+                    .filter(|(id, i)| {
+                        !i.connected && **id != self.shared.peer_id && now - i.last_seen < 86_400.0
+                    })
                     .filter_map(|(_, i)| i.addresses.get("P2P").and_then(|a| a.parse().ok()))
                     .collect()
             })
@@ -270,9 +272,13 @@ impl EventLoop {
             announcements.push(("HTTP", http.clone()));
         }
         for (kind, address) in announcements {
-            let payload = json!({"address": address, "interests": null, "peer_type": kind, "version": crate::VERSION});
-            match self.swarm.behaviour_mut().gossipsub.publish(self.alive_topic.clone(), payload.to_string()) {
-                Ok(_) | Err(gossipsub::PublishError::Duplicate) | Err(gossipsub::PublishError::NoPeersSubscribedToTopic) => {}
+            let payload =
+                json!({"address": address, "interests": null, "peer_type": kind, "version": crate::VERSION});
+            match self.swarm.behaviour_mut().gossipsub.publish(self.alive_topic.clone(), payload.to_string())
+            {
+                Ok(_)
+                | Err(gossipsub::PublishError::Duplicate)
+                | Err(gossipsub::PublishError::NoPeersSubscribedToTopic) => {}
                 Err(e) => tracing::debug!(error = %e, "ALIVE not published"),
             }
         }
@@ -306,7 +312,10 @@ impl EventLoop {
 
     fn ask(&mut self, peer: PeerId, after_seq: i64) {
         let limit = self.shared.config.sync_page_size.max(1);
-        self.swarm.behaviour_mut().sync.send_request(&peer, SyncRequest { after_seq, limit, http: self.shared.config.public_http.clone() });
+        self.swarm.behaviour_mut().sync.send_request(
+            &peer,
+            SyncRequest { after_seq, limit, http: self.shared.config.public_http.clone() },
+        );
     }
 
     async fn on_command(&mut self, cmd: Command) {
@@ -339,7 +348,10 @@ impl EventLoop {
                     Ok(_) => MessageAcceptance::Accept,
                     Err(_) => MessageAcceptance::Reject,
                 };
-                self.swarm.behaviour_mut().gossipsub.report_message_validation_result(&id, &source, acceptance);
+                self.swarm
+                    .behaviour_mut()
+                    .gossipsub
+                    .report_message_validation_result(&id, &source, acceptance);
                 match result {
                     Ok(value) => {
                         self.shared.bump(|s| s.gossip_accepted += 1);
@@ -402,11 +414,9 @@ impl EventLoop {
                     self.start_sync(peer_id);
                 }
             }
-            SwarmEvent::ConnectionClosed { peer_id, num_established, .. } => {
-                if num_established == 0 {
-                    self.shared.with_peer(peer_id, |i| i.connected = false);
-                    self.syncing.remove(&peer_id);
-                }
+            SwarmEvent::ConnectionClosed { peer_id, num_established: 0, .. } => {
+                self.shared.with_peer(peer_id, |i| i.connected = false);
+                self.syncing.remove(&peer_id);
             }
             SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
                 tracing::debug!(peer = ?peer_id, error = %error, "outgoing connection failed");
@@ -487,10 +497,15 @@ impl EventLoop {
                     tokio::spawn(async move {
                         let (last_seq, more) = (response.last_seq, response.more);
                         let empty = response.messages.is_empty();
-                        if !empty {
-                            sync::apply_page(&pipeline, &shared, peer, response).await;
-                        }
-                        let _ = tx.send(Internal::PageApplied { peer, last_seq, more: more && !empty });
+                        // A page not fully recorded ends this round; the next one starts again
+                        // from the saved watermark.
+                        let recorded =
+                            empty || sync::apply_page(&pipeline, &shared, peer, response).await.is_some();
+                        let _ = tx.send(Internal::PageApplied {
+                            peer,
+                            last_seq,
+                            more: more && !empty && recorded,
+                        });
                     });
                 }
             },
@@ -533,10 +548,7 @@ mod tests {
     #[test]
     fn alive_payloads() {
         let ok = br#"{"address":"http://1.2.3.4:4024","interests":null,"peer_type":"HTTP","version":"0.5"}"#;
-        assert_eq!(
-            parse_alive(ok),
-            Some(("HTTP".into(), "http://1.2.3.4:4024".into(), Some("0.5".into())))
-        );
+        assert_eq!(parse_alive(ok), Some(("HTTP".into(), "http://1.2.3.4:4024".into(), Some("0.5".into()))));
         assert_eq!(parse_alive(br#"{"address":"x","peer_type":"FTP"}"#), None);
         assert_eq!(parse_alive(br#"{"address":"file:///etc","peer_type":"HTTP"}"#), None);
         assert_eq!(parse_alive(b"nope"), None);
@@ -549,7 +561,12 @@ mod tests {
         assert!(c.validate_messages());
         assert!(matches!(c.validation_mode(), ValidationMode::Strict));
         assert_eq!(c.duplicate_cache_time(), Duration::from_secs(1800));
-        let m = gossipsub::Message { source: None, data: b"hello".to_vec(), sequence_number: None, topic: TopicHash::from_raw("t") };
+        let m = gossipsub::Message {
+            source: None,
+            data: b"hello".to_vec(),
+            sequence_number: None,
+            topic: TopicHash::from_raw("t"),
+        };
         assert_eq!(c.message_id(&m), gossipsub::MessageId::from("9754003402134539932"));
     }
 }

@@ -325,8 +325,7 @@ pub async fn spawn(
     let (tx, rx) = mpsc::channel(16_384);
     let stop = token.child_token();
     let (ready_tx, ready_rx) = oneshot::channel();
-    let event_loop =
-        event_loop::EventLoop::new(key, shared.clone(), pipeline.clone(), rx, stop.clone())?;
+    let event_loop = event_loop::EventLoop::new(key, shared.clone(), pipeline.clone(), rx, stop.clone())?;
     let task = tokio::spawn(event_loop.run(listen, bootstrap, ready_tx));
     match ready_rx.await {
         Ok(Ok(())) => {}
@@ -342,7 +341,10 @@ pub async fn spawn(
 }
 
 fn parse_addr(text: &str) -> Result<Multiaddr, P2pError> {
-    text.parse().map_err(|e: libp2p::multiaddr::Error| P2pError::Multiaddr { addr: text.into(), reason: e.to_string() })
+    text.parse().map_err(|e: libp2p::multiaddr::Error| P2pError::Multiaddr {
+        addr: text.into(),
+        reason: e.to_string(),
+    })
 }
 
 impl P2pHandle {
@@ -432,4 +434,42 @@ impl Broadcaster for P2pHandle {
 /// Seconds since the Unix epoch.
 pub(crate) fn unix_now() -> f64 {
     crate::pipeline::now()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rsa_pkcs8_der_keys_keep_their_qm_peer_id() {
+        // A throwaway test key: `openssl genrsa 2048 | openssl pkcs8 -topk8 -outform DER -nocrypt`.
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/p2p/testdata/rsa-test-key.pkcs8.der");
+        let dir = tempfile_dir("rsa");
+        let key = load_identity(&IdentityConfig::RsaPkcs8Der(path.clone()), &dir).unwrap();
+        let id = key.public().to_peer_id().to_string();
+        assert!(id.starts_with("Qm"), "{id}");
+        let again = load_identity(&IdentityConfig::RsaPkcs8Der(path), &dir).unwrap();
+        assert_eq!(again.public().to_peer_id().to_string(), id);
+        let missing = load_identity(&IdentityConfig::RsaPkcs8Der(dir.join("absent.der")), &dir);
+        assert!(matches!(missing, Err(P2pError::KeyFile { .. })));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn ed25519_keys_are_generated_once_and_kept() {
+        let dir = tempfile_dir("ed");
+        let first = load_identity(&IdentityConfig::Ed25519, &dir).unwrap().public().to_peer_id();
+        let second = load_identity(&IdentityConfig::Ed25519, &dir).unwrap().public().to_peer_id();
+        assert_eq!(first, second);
+        assert!(first.to_string().starts_with("12D3Koo"));
+        std::fs::write(dir.join("p2p-ed25519.key"), b"garbage").unwrap();
+        assert!(matches!(load_identity(&IdentityConfig::Ed25519, &dir), Err(P2pError::Key { .. })));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    fn tempfile_dir(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("aleph-p2p-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
 }

@@ -138,8 +138,14 @@ pub(crate) async fn serve_page(p: &Pipeline, req: SyncRequest) -> SyncResponse {
 }
 
 /// Verifies and submits a page from `peer`, then advances its watermark. Returns how many
-/// envelopes were submitted.
-pub(crate) async fn apply_page(p: &Pipeline, shared: &Shared, peer: PeerId, page: SyncResponse) -> usize {
+/// envelopes were submitted, or `None` when some could not be recorded (the watermark then
+/// stays, and the page is asked again in the next round).
+pub(crate) async fn apply_page(
+    p: &Pipeline,
+    shared: &Shared,
+    peer: PeerId,
+    page: SyncResponse,
+) -> Option<usize> {
     let hashes: Vec<String> = page
         .messages
         .iter()
@@ -196,7 +202,7 @@ pub(crate) async fn apply_page(p: &Pipeline, shared: &Shared, peer: PeerId, page
     if failed > 0 {
         // Not recorded: do not advance past them.
         tracing::warn!(%peer, failed, "sync submissions failed; the page will be asked again");
-        return n - failed;
+        return None;
     }
     shared.bump(|s| {
         s.synced += n as u64;
@@ -210,5 +216,5 @@ pub(crate) async fn apply_page(p: &Pipeline, shared: &Shared, peer: PeerId, page
         tracing::warn!(%peer, error = %e, "sync watermark not saved");
     }
     shared.with_peer(peer, |i| i.synced_seq = i.synced_seq.max(page.last_seq));
-    n
+    Some(n)
 }

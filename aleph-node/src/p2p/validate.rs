@@ -47,13 +47,25 @@ pub(crate) fn percent_decode(data: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     std::borrow::Cow::Owned(out)
 }
 
-/// Checks a gossip payload as the node requires before processing or forwarding it:
-/// percent-decoded, JSON, a valid envelope whose inline content hashes to its item hash, the
-/// intake rules, and a valid signature. Returns the parsed envelope JSON.
+/// Checks a gossip payload as the node requires before processing or forwarding it: JSON
+/// (percent-decoded first when it is not JSON as it is — the legacy IPFS-pubsub encoding the
+/// reference undoes with `unquote`), a valid envelope whose inline content hashes to its item
+/// hash, the intake rules, and a valid signature. Returns the parsed envelope JSON.
+///
+/// A payload that is JSON as received is not percent-decoded: decoding it would corrupt inline
+/// content holding `%XX` text (its hash would no longer match) and punish an honest sender.
 pub fn validate_gossip(data: &[u8]) -> Result<(Value, PendingMessage), GossipRejection> {
-    let decoded = percent_decode(data);
-    let text = std::str::from_utf8(&decoded).map_err(|_| GossipRejection::NotUtf8)?;
-    let value: Value = serde_json::from_str(text).map_err(|e| GossipRejection::NotJson(e.to_string()))?;
+    let value: Value = match serde_json::from_slice(data) {
+        Ok(v) => v,
+        Err(raw_error) => {
+            let decoded = percent_decode(data);
+            if matches!(decoded, std::borrow::Cow::Borrowed(_)) && std::str::from_utf8(data).is_err() {
+                return Err(GossipRejection::NotUtf8);
+            }
+            let text = std::str::from_utf8(&decoded).map_err(|_| GossipRejection::NotUtf8)?;
+            serde_json::from_str(text).map_err(|_| GossipRejection::NotJson(raw_error.to_string()))?
+        }
+    };
     let message = validate_value(&value)?;
     Ok((value, message))
 }
@@ -78,6 +90,14 @@ mod tests {
         assert_eq!(&*percent_decode(b"100%"), b"100%");
         assert_eq!(&*percent_decode(b"%zz%4"), b"%zz%4");
         assert_eq!(&*percent_decode(b"%41"), b"A");
+    }
+
+    #[test]
+    fn percent_encoded_envelopes_are_decoded_and_json_is_taken_as_is() {
+        // Percent-encoded: decoded, then judged (here: not an envelope).
+        assert!(matches!(validate_gossip(b"%7B%7D").unwrap_err(), GossipRejection::Envelope(_)));
+        // JSON as received keeps its `%XX` text.
+        assert!(matches!(validate_gossip(br#"{"x":"%41"}"#).unwrap_err(), GossipRejection::Envelope(_)));
     }
 
     #[test]

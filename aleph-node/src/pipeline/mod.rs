@@ -240,7 +240,16 @@ impl Pipeline {
                     let mut outcomes = Vec::with_capacity(rows.len());
                     let mut events = Vec::new();
                     for (message, raw, origin, verdict) in rows {
-                        outcomes.push(intake_one(tx, &ctx, &pipeline, message, raw, origin, verdict, &mut events)?);
+                        outcomes.push(intake_one(
+                            tx,
+                            &ctx,
+                            &pipeline,
+                            message,
+                            raw,
+                            origin,
+                            verdict,
+                            &mut events,
+                        )?);
                     }
                     Ok((outcomes, events))
                 })
@@ -407,7 +416,8 @@ fn intake_one(
         IntakeVerdict::Ready { content, signature } => {
             if was_rejected {
                 // A resubmission of a rejected message starts from a clean status.
-                tx.prepare_cached("DELETE FROM message_status WHERE item_hash = ?1")?.execute([&item_hash])?;
+                tx.prepare_cached("DELETE FROM message_status WHERE item_hash = ?1")?
+                    .execute([&item_hash])?;
             }
             let item = process::Item {
                 id: None,

@@ -68,7 +68,9 @@ async fn ensure_store_file(p: &Pipeline, message: &PendingMessage, decoded: &Dec
     let h = file_hash.clone();
     let known = p
         .db()
-        .read(move |c| Ok(c.query_row("SELECT 1 FROM files WHERE hash = ?1", [h], |_| Ok(())).optional()?.is_some()))
+        .read(move |c| {
+            Ok(c.query_row("SELECT 1 FROM files WHERE hash = ?1", [h], |_| Ok(())).optional()?.is_some())
+        })
         .await
         .unwrap_or(true);
     if known {
@@ -271,7 +273,14 @@ pub(crate) fn process_one(
                     )?
                     .execute(params![id, next_attempt])?;
                 }
-                None => super::insert_pending(tx, &item.message, item.origin, item.reception_time, next_attempt, 1)?,
+                None => super::insert_pending(
+                    tx,
+                    &item.message,
+                    item.origin,
+                    item.reception_time,
+                    next_attempt,
+                    1,
+                )?,
             }
             Ok(Some(Event::Retry { item_hash: hash.to_owned() }))
         }

@@ -47,7 +47,8 @@ impl Peer {
 
     fn signer(&self) -> EthereumSigner {
         let accounts = self.handle.dev_accounts().expect("dev mode");
-        let key = &accounts.accounts.iter().find(|a| a.chain == "ETH").expect("an ETH account").private_key_hex;
+        let key =
+            &accounts.accounts.iter().find(|a| a.chain == "ETH").expect("an ETH account").private_key_hex;
         EthereumSigner::from_hex(key).expect("key")
     }
 
@@ -133,7 +134,9 @@ async fn a_message_posted_to_a_is_readable_on_c() {
     // Each node lists its multiaddrs.
     let (_, info) = a.get("/api/v0/info/public.json").await;
     let addrs = info["node_multi_addresses"].as_array().expect("a list");
-    assert!(addrs.iter().any(|x| x.as_str().is_some_and(|s| s.ends_with(&a.p2p().local_peer_id().to_string()))));
+    assert!(addrs
+        .iter()
+        .any(|x| x.as_str().is_some_and(|s| s.ends_with(&a.p2p().local_peer_id().to_string()))));
     for p in [a, b, c] {
         p.handle.shutdown().await;
     }
@@ -172,6 +175,44 @@ async fn a_store_file_uploaded_to_a_downloads_from_c() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn non_inline_content_is_fetched_from_peers_and_checked() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let (a, b, c) = three(root.path()).await;
+    let signer = a.signer();
+    for engine in ["storage", "ipfs"] {
+        let content = json!({"type": "stored", "time": aleph_node::pipeline::now(), "address": signer.address(),
+            "content": {"engine": engine}});
+        let resp = a
+            .http
+            .post(format!("{}/api/v0/{engine}/add_json", a.url))
+            .json(&content)
+            .send()
+            .await
+            .expect("add_json");
+        let (status, body) = read(resp).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let item_hash: aleph_core::ItemHash =
+            body["hash"].as_str().unwrap_or_default().parse().expect("a hash");
+        let m = signer
+            .sign(aleph_core::UnsignedMessage::stored(
+                aleph_core::MessageType::Post,
+                item_hash,
+                aleph_node::pipeline::now(),
+                Some(crate::common::CHANNEL.into()),
+            ))
+            .expect("sign");
+        a.submit(&m).await;
+        c.wait_processed(m.item_hash.as_str(), Duration::from_secs(20)).await;
+        let (_, one) = c.get(&format!("/api/v0/messages/{}", m.item_hash)).await;
+        assert_eq!(one["message"]["content"]["content"]["engine"], engine);
+    }
+    assert!(c.p2p().stats().content_fetched >= 2, "{:?}", c.p2p().stats());
+    for p in [a, b, c] {
+        p.handle.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_stopped_and_restarted_catches_up() {
     let root = tempfile::tempdir().expect("temp dir");
     let (a, b, c) = three(root.path()).await;
@@ -186,7 +227,11 @@ async fn a_node_stopped_and_restarted_catches_up() {
     let mut missed = Vec::new();
     for n in 0..30 {
         let m = post(&signer, "p2p-test", json!({"n": n}));
-        if n % 2 == 0 { a.submit(&m).await } else { b.submit(&m).await }
+        if n % 2 == 0 {
+            a.submit(&m).await
+        } else {
+            b.submit(&m).await
+        }
         missed.push(m.item_hash.to_string());
     }
     for h in &missed {
@@ -216,13 +261,19 @@ async fn invalid_messages_are_neither_stored_nor_forwarded_and_the_sender_is_pen
     let rogue_id = rogue.p2p().local_peer_id();
     let signer = rogue.signer();
     let good = post(&signer, "p2p-test", json!({"fine": true}));
-    let mut bad_signature = serde_json::to_value(post(&signer, "p2p-test", json!({"forged": 1}))).expect("json");
+    let mut bad_signature =
+        serde_json::to_value(post(&signer, "p2p-test", json!({"forged": 1}))).expect("json");
     let forged_hash = bad_signature["item_hash"].as_str().unwrap_or_default().to_owned();
     bad_signature["signature"] = json!(format!("0x{}", "11".repeat(65)));
     let mut bad_hash = serde_json::to_value(post(&signer, "p2p-test", json!({"tampered": 1}))).expect("json");
     let tampered_hash = bad_hash["item_hash"].as_str().unwrap_or_default().to_owned();
-    bad_hash["item_content"] = json!(bad_hash["item_content"].as_str().unwrap_or_default().replace("tampered", "tampereD"));
-    for payload in [b"not json at all".to_vec(), bad_signature.to_string().into_bytes(), bad_hash.to_string().into_bytes()] {
+    bad_hash["item_content"] =
+        json!(bad_hash["item_content"].as_str().unwrap_or_default().replace("tampered", "tampereD"));
+    for payload in [
+        b"not json at all".to_vec(),
+        bad_signature.to_string().into_bytes(),
+        bad_hash.to_string().into_bytes(),
+    ] {
         rogue.p2p().publish_raw("ALEPH-TEST", payload).expect("published");
     }
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -332,7 +383,13 @@ async fn propagation_latency() {
         }
         samples.sort();
         let p = |q: f64| samples[((samples.len() as f64 - 1.0) * q) as usize];
-        eprintln!("{n} nodes: {} deliveries, p50 {:?}, p95 {:?}, max {:?}", samples.len(), p(0.5), p(0.95), p(1.0));
+        eprintln!(
+            "{n} nodes: {} deliveries, p50 {:?}, p95 {:?}, max {:?}",
+            samples.len(),
+            p(0.5),
+            p(0.95),
+            p(1.0)
+        );
         for p in nodes {
             p.handle.shutdown().await;
         }
@@ -400,4 +457,36 @@ async fn catch_up_throughput() {
     for p in [a, b] {
         p.handle.shutdown().await;
     }
+}
+
+/// An old peer that speaks only mplex (no yamux) still connects.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_mplex_only_peer_connects() {
+    use futures_util::StreamExt;
+    use libp2p::swarm::SwarmEvent;
+    let root = tempfile::tempdir().expect("temp dir");
+    let node = launch(&root.path().join("n"), Vec::new()).await;
+    let mut client = libp2p::SwarmBuilder::with_new_identity()
+        .with_tokio()
+        .with_tcp(libp2p::tcp::Config::default(), libp2p::noise::Config::new, libp2p_mplex::Config::default)
+        .expect("transport")
+        .with_behaviour(|_| libp2p::swarm::dummy::Behaviour)
+        .expect("behaviour")
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(5)))
+        .build();
+    let addr: libp2p::Multiaddr = node.addrs()[0].parse().expect("multiaddr");
+    client.dial(addr).expect("dial");
+    let connected = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match client.select_next_some().await {
+                SwarmEvent::ConnectionEstablished { peer_id, .. } => return Ok(peer_id),
+                SwarmEvent::OutgoingConnectionError { error, .. } => return Err(error.to_string()),
+                _ => {}
+            }
+        }
+    })
+    .await
+    .expect("no answer");
+    assert_eq!(connected, Ok(node.p2p().local_peer_id()));
+    node.handle.shutdown().await;
 }

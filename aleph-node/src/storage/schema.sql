@@ -53,11 +53,17 @@ CREATE TABLE IF NOT EXISTS messages (
     tags TEXT                         -- JSON array, or NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS messages_seq ON messages (seq);
+-- Listing order is (time DESC, item_hash ASC): every listing index carries both, so a page is
+-- read straight from the index without sorting the matching rows.
+DROP INDEX IF EXISTS messages_sender_time;
+DROP INDEX IF EXISTS messages_owner_time;
+DROP INDEX IF EXISTS messages_type_time;
+DROP INDEX IF EXISTS messages_channel_time;
 CREATE INDEX IF NOT EXISTS messages_time ON messages (time DESC, item_hash);
-CREATE INDEX IF NOT EXISTS messages_sender_time ON messages (sender, time DESC);
-CREATE INDEX IF NOT EXISTS messages_owner_time ON messages (owner, time DESC);
-CREATE INDEX IF NOT EXISTS messages_type_time ON messages (type, time DESC);
-CREATE INDEX IF NOT EXISTS messages_channel_time ON messages (channel, time DESC);
+CREATE INDEX IF NOT EXISTS messages_sender_order ON messages (sender, time DESC, item_hash);
+CREATE INDEX IF NOT EXISTS messages_owner_order ON messages (owner, time DESC, item_hash);
+CREATE INDEX IF NOT EXISTS messages_type_order ON messages (type, time DESC, item_hash);
+CREATE INDEX IF NOT EXISTS messages_channel_order ON messages (channel, time DESC, item_hash);
 CREATE INDEX IF NOT EXISTS messages_ref ON messages (content_ref);
 CREATE INDEX IF NOT EXISTS messages_key ON messages (content_key);
 CREATE INDEX IF NOT EXISTS messages_content_item_hash ON messages (content_item_hash);

@@ -47,6 +47,12 @@ impl Db {
         let writer = Connection::open(path)?;
         configure(&writer)?;
         writer.execute_batch(include_str!("schema.sql"))?;
+        // Databases created before `sender_counts` existed: count once.
+        writer.execute_batch(
+            "INSERT INTO sender_counts (sender, type, n)
+             SELECT sender, type, COUNT(*) FROM messages
+             WHERE NOT EXISTS (SELECT 1 FROM sender_counts) GROUP BY sender, type",
+        )?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             let conn = Connection::open_with_flags(

@@ -215,11 +215,51 @@ pub fn list_messages(
     {
         offset + messages.len() as u64
     } else {
-        let w = build_where(q);
-        let sql = format!("SELECT COUNT(*) FROM messages m{}", w.sql());
-        conn.query_row(&sql, rusqlite::params_from_iter(w.params.iter()), |r| r.get::<_, i64>(0))? as u64
+        match counted_total(conn, q)? {
+            Some(n) => n,
+            None => {
+                let w = build_where(q);
+                let sql = format!("SELECT COUNT(*) FROM messages m{}", w.sql());
+                conn.query_row(&sql, rusqlite::params_from_iter(w.params.iter()), |r| r.get::<_, i64>(0))?
+                    as u64
+            }
+        }
     };
     Ok(MessagePage { messages, total: Some(total), next_cursor: None })
+}
+
+/// The total of a listing filtered only by senders (and types), read from `sender_counts`;
+/// `None` for any other filter.
+fn counted_total(conn: &Connection, q: &MessageQuery) -> Result<Option<u64>, StorageError> {
+    let only_senders = !q.addresses.is_empty()
+        && q.owners.is_empty()
+        && q.refs.is_empty()
+        && q.content_hashes.is_empty()
+        && q.content_keys.is_empty()
+        && q.content_types.is_empty()
+        && q.chains.is_empty()
+        && q.channels.is_empty()
+        && q.tags.is_empty()
+        && q.hashes.is_empty()
+        && q.payment_types.is_empty()
+        && (q.statuses.is_empty()
+            || (q.statuses.iter().any(|s| s == "processed")
+                && q.statuses.iter().any(|s| s == "removing")
+                && q.statuses.iter().all(|s| s == "processed" || s == "removing")))
+        && q.start_date <= 0.0
+        && q.end_date <= 0.0
+        && q.after_seq.is_none();
+    if !only_senders {
+        return Ok(None);
+    }
+    let mut w = Where::new();
+    w.any_of("sender", &q.addresses);
+    w.any_of("type", &q.types);
+    let sql = format!("SELECT COALESCE(SUM(n), 0) FROM sender_counts{}", w.sql());
+    Ok(Some(
+        conn.query_row(&sql, rusqlite::params_from_iter(w.params.iter()), |r| r.get::<_, i64>(0))?.max(0)
+            as u64,
+    ))
 }
 
 /// Encodes a keyset cursor (opaque to clients).

@@ -51,6 +51,10 @@ pub fn bench_fill(path: &std::path::Path, n: usize) -> Result<(), StorageError> 
             let mut st = tx.prepare_cached(
                 "INSERT INTO message_status (item_hash, status, reception_time) VALUES (?1, 'processed', ?2)",
             )?;
+            let mut counts = tx.prepare_cached(
+                "INSERT INTO sender_counts (sender, type, n) VALUES (?1, 'POST', 1)
+                 ON CONFLICT (sender, type) DO UPDATE SET n = n + 1",
+            )?;
             for i in done..upto {
                 let sender = format!("0xFILL{:036x}", (i % 8) * 7919);
                 let time = 1_600_000_000.0 + i as f64;
@@ -58,6 +62,7 @@ pub fn bench_fill(path: &std::path::Path, n: usize) -> Result<(), StorageError> 
                 let hash = aleph_core::ItemHash::sha256(content.as_bytes()).to_string();
                 stmt.execute(rusqlite::params![hash, base + 1 + (i - done) as i64, sender, content, time, content.len() as i64])?;
                 st.execute(rusqlite::params![hash, time])?;
+                counts.execute([&sender])?;
             }
             Ok(())
         })?;

@@ -69,6 +69,15 @@ CREATE INDEX IF NOT EXISTS messages_key ON messages (content_key);
 CREATE INDEX IF NOT EXISTS messages_content_item_hash ON messages (content_item_hash);
 CREATE INDEX IF NOT EXISTS messages_content_type ON messages (content_type);
 
+-- Message counts per (sender, type) over `messages`, kept by the pipeline: the totals of
+-- address-filtered listings and the address stats, without counting rows.
+CREATE TABLE IF NOT EXISTS sender_counts (
+    sender TEXT NOT NULL,
+    type TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (sender, type)
+);
+
 CREATE TABLE IF NOT EXISTS confirmations (
     item_hash TEXT NOT NULL,
     chain TEXT NOT NULL,

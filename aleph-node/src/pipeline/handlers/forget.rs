@@ -162,6 +162,10 @@ pub(crate) fn forget_one(
             "SELECT type, item_type, owner, content, content_item_hash FROM messages WHERE item_hash = ?1",
         )?
         .query_row([target], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
+    let sender: String = tx
+        .prepare_cached("SELECT sender FROM messages WHERE item_hash = ?1")?
+        .query_row([target], |r| r.get(0))?;
+    super::adjust_sender_count(tx, &sender, &message_type, -1)?;
     tx.prepare_cached("DELETE FROM messages WHERE item_hash = ?1")?.execute([target])?;
     tx.prepare_cached("DELETE FROM confirmations WHERE item_hash = ?1")?.execute([target])?;
     tx.prepare_cached("DELETE FROM account_costs WHERE item_hash = ?1")?.execute([target])?;

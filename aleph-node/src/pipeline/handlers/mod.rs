@@ -202,12 +202,28 @@ fn insert_message(tx: &Transaction<'_>, ctx: &Ctx, item: &Item, content: &Decode
             tags_of(m.message_type, c).map(|t| t.to_string()),
         ],
     )?;
+    adjust_sender_count(tx, &m.sender, m.message_type.as_str(), 1)?;
     if m.item_type != aleph_core::ItemType::Inline {
         // The content file of a non-inline message is kept while the message is.
         tx.prepare_cached("INSERT INTO file_pins (file_hash, kind, owner, item_hash, created) VALUES (?1, 'content', ?2, ?1, ?3)")?.execute(
             params![m.item_hash.as_str(), content.owner(), ctx.now],
         )?;
     }
+    Ok(())
+}
+
+/// Keeps `sender_counts` in step with the `messages` table.
+pub(crate) fn adjust_sender_count(
+    tx: &Transaction<'_>,
+    sender: &str,
+    message_type: &str,
+    delta: i64,
+) -> HResult<()> {
+    tx.prepare_cached(
+        "INSERT INTO sender_counts (sender, type, n) VALUES (?1, ?2, ?3)
+         ON CONFLICT (sender, type) DO UPDATE SET n = n + excluded.n",
+    )?
+    .execute(params![sender, message_type, delta])?;
     Ok(())
 }
 

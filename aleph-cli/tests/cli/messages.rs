@@ -163,7 +163,6 @@ async fn watch_follows_a_channel() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "aleph-sdk's watch sees the drop but delivers nothing after the node restarts (reported; SDK side)"]
 async fn watch_resumes_after_the_node_restarts() {
     let mut env = Env::start().await;
     let mut cmd = env.cmd(&["message", "watch", "--channels", "RESUME", "--count", "2", "--json"]);

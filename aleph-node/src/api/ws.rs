@@ -131,6 +131,14 @@ async fn serve(mut socket: WebSocket, state: AppState, q: MessageQuery, format: 
                 None | Some(Err(_)) | Some(Ok(WsMessage::Close(_))) => return,
                 Some(Ok(_)) => {}
             },
+            // The pipeline has stopped (node shutdown): no event will come, and this session,
+            // detached from the HTTP server once upgraded, would otherwise outlive the node and
+            // keep its client answering pings on a dead subscription. Close it so the client
+            // reconnects.
+            _ = state.pipeline.stopped() => {
+                let _ = socket.send(WsMessage::Close(None)).await;
+                return;
+            }
             _ = ping.tick() => {
                 if socket.send(WsMessage::Ping(Vec::new().into())).await.is_err() {
                     return;

@@ -117,6 +117,8 @@ pub(crate) struct Inner {
     wake: Notify,
     rng: AtomicU64,
     fetcher: OnceLock<Arc<dyn ContentFetcher>>,
+    /// Cancelled when the pipeline's tasks stop: no event will be published any more.
+    stop: CancellationToken,
 }
 
 impl Pipeline {
@@ -141,6 +143,7 @@ impl Pipeline {
                 wake: Notify::new(),
                 rng: AtomicU64::new(seed),
                 fetcher: OnceLock::new(),
+                stop: token.clone(),
             }),
         };
         let writer = pipeline.clone();
@@ -183,6 +186,12 @@ impl Pipeline {
     /// Subscribes to processing outcomes (subscribe before submitting to never miss one).
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.inner.events.subscribe()
+    }
+
+    /// Resolves when the pipeline stops (node shutdown): its event stream is then finished,
+    /// though the sender lives on in every handle (such as a websocket session's).
+    pub(crate) async fn stopped(&self) {
+        self.inner.stop.cancelled().await
     }
 
     /// Submits a message (the pending envelope as JSON). Parses it with the reference intake

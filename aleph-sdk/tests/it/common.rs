@@ -54,3 +54,17 @@ impl TestNode {
         self.handle.shutdown().await;
     }
 }
+
+impl TestNode {
+    /// Shuts the node down and launches it again on the same data directory and the same
+    /// address (the client keeps working: a dropped connection, not a new node).
+    pub(crate) async fn restart(self) -> TestNode {
+        let TestNode { handle, client, _dir } = self;
+        let addr = handle.local_addr();
+        handle.shutdown().await;
+        let mut config = NodeConfig::ephemeral(_dir.path());
+        config.listen = addr;
+        let handle = Node::builder(config).launch().await.expect("node restarts");
+        TestNode { handle, client, _dir }
+    }
+}

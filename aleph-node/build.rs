@@ -1,10 +1,19 @@
-//! Finds the Python interpreter with the official SDK (`$ALEPH_PYTHON`, set by `scripts/test`), so
+//! Finds bubblewrap (for the CRN's sandbox tests) and the Python interpreter with the official SDK (`$ALEPH_PYTHON`, set by `scripts/test`), so
 //! that the interop test driving the node with it is compiled as ignored, with a reason, when it
 //! is absent.
 
 use std::path::PathBuf;
 
 fn main() {
+    // The CRN's end-to-end tests need bubblewrap; without it they are compiled as ignored.
+    println!("cargo::rustc-check-cfg=cfg(aleph_sandbox)");
+    println!("cargo::rerun-if-env-changed=PATH");
+    let on_path = |name: &str| {
+        std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(name).is_file()))
+    };
+    if on_path("bwrap") {
+        println!("cargo::rustc-cfg=aleph_sandbox");
+    }
     println!("cargo::rustc-check-cfg=cfg(aleph_python)");
     println!("cargo::rerun-if-env-changed=ALEPH_PYTHON");
     if let Some(python) = std::env::var_os("ALEPH_PYTHON") {

@@ -33,6 +33,103 @@ pub struct NodeConfig {
     /// The P2P layer (`[p2p]`); absent: a standalone node.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub p2p: Option<crate::p2p::P2pConfig>,
+    /// What the node runs: a CCN (the default), a CRN, or both in one process.
+    pub role: Role,
+    /// The CRN role's settings (`[crn]`), used when `role` is `crn` or `both`.
+    pub crn: CrnConfig,
+}
+
+/// The roles a node plays.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// A core channel node: the API, the message pipeline, storage.
+    #[default]
+    Ccn,
+    /// A compute resource node: runs programs resolved through a CCN (`crn.ccn_url`).
+    Crn,
+    /// Both in one process; the CRN reads messages and files from the node's own API.
+    Both,
+}
+
+impl Role {
+    /// Whether the CCN API is served.
+    pub fn is_ccn(self) -> bool {
+        matches!(self, Role::Ccn | Role::Both)
+    }
+
+    /// Whether programs are run.
+    pub fn is_crn(self) -> bool {
+        matches!(self, Role::Crn | Role::Both)
+    }
+}
+
+/// The official Python runtimes' refs: the default of aleph-sdk-python and aleph-client
+/// (Debian 12) and the legacy one older programs name (Debian 11).
+pub const PYTHON_RUNTIME_REFS: &[&str] = &[
+    "63f07193e6ee9d207b7d1fcf8286f9aee34e6f12f101d2ec77c1229f92964696",
+    "bd79839bf96e595a06da5ac0b6ba51dea6f7e2591bb913deccded04d831d29f4",
+];
+
+/// The address the live network's scheduler signs allocations with.
+pub const DEFAULT_ALLOCATION_SIGNER: &str = "0x2937f62e5F81A88e921f883f8fE56ceCf4A4A44A";
+
+/// How the CRN runs programs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CrnConfig {
+    /// The CCN whose API resolves messages and files; absent with `role = "both"`: this node.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ccn_url: Option<String>,
+    /// The CRN's public URL (`https://crn.example`): its `create-resource-node` address, and the
+    /// domain signed operations must name. Absent: the node's own URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+    /// The Python interpreter of the built-in runtime.
+    pub python: PathBuf,
+    /// Runtime refs run by the built-in Python runtime.
+    pub python_runtime_refs: Vec<String>,
+    /// The bubblewrap binary.
+    pub bwrap: PathBuf,
+    /// The squashfs extractor, for squashfs code and volumes.
+    pub unsquashfs: PathBuf,
+    /// Apply cgroup memory and CPU limits where the host lets us.
+    pub cgroups: bool,
+    /// Idle on-demand programs are stopped after this many seconds (the reference: 3600).
+    pub reuse_timeout_secs: f64,
+    /// How often running programs' messages and payment are re-checked, in seconds (60).
+    pub payment_check_interval_secs: f64,
+    /// How long a program may take to come up, in seconds.
+    pub start_timeout_secs: f64,
+    /// Memory available to programs, in MiB; starts beyond it are refused with 503.
+    pub memory_mib: u64,
+    /// Addresses whose `Aleph-EIP191-V1` signatures may set allocations.
+    pub allocation_signers: Vec<String>,
+    /// The QEMU binary for instances.
+    pub qemu: PathBuf,
+    /// The KVM device for instances.
+    pub kvm_device: PathBuf,
+}
+
+impl Default for CrnConfig {
+    fn default() -> Self {
+        CrnConfig {
+            ccn_url: None,
+            public_url: None,
+            python: PathBuf::from("python3"),
+            python_runtime_refs: PYTHON_RUNTIME_REFS.iter().map(|s| (*s).to_owned()).collect(),
+            bwrap: PathBuf::from("bwrap"),
+            unsquashfs: PathBuf::from("unsquashfs"),
+            cgroups: true,
+            reuse_timeout_secs: 3600.0,
+            payment_check_interval_secs: 60.0,
+            start_timeout_secs: 60.0,
+            memory_mib: 8192,
+            allocation_signers: vec![DEFAULT_ALLOCATION_SIGNER.to_owned()],
+            qemu: PathBuf::from("qemu-system-x86_64"),
+            kvm_device: PathBuf::from("/dev/kvm"),
+        }
+    }
 }
 
 /// Size limits of the API.
@@ -79,6 +176,8 @@ impl Default for NodeConfig {
             limits: LimitsConfig::default(),
             processing: ProcessingConfig::default(),
             p2p: None,
+            role: Role::Ccn,
+            crn: CrnConfig::default(),
         }
     }
 }

@@ -8,9 +8,9 @@ use aleph_node::{Node, NodeConfig};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-/// Runs an Aleph.im node (CCN) with embedded storage.
+/// Runs an Aleph.im node: a CCN with embedded storage, a CRN running programs, or both.
 #[derive(Debug, Parser)]
-#[command(version, about, long_about = None, after_help = "Examples:\n  aleph-node                       # local dev node on 127.0.0.1:4024\n  aleph-node --listen 0.0.0.0:4024 --data-dir /var/lib/aleph --no-dev\n  aleph-node --config node.toml")]
+#[command(version, about, long_about = None, after_help = "Examples:\n  aleph-node                       # local dev node on 127.0.0.1:4024\n  aleph-node --listen 0.0.0.0:4024 --data-dir /var/lib/aleph --no-dev\n  aleph-node --config node.toml\n  aleph-node --role both           # CCN and CRN in one process (programs at /vm/{hash})\n  aleph-node --role crn --listen 127.0.0.1:4020 --ccn-url http://127.0.0.1:4024")]
 struct Args {
     #[command(subcommand)]
     command: Option<Cmd>,
@@ -54,6 +54,15 @@ struct Args {
     /// HTTP API URL announced to peers (default: the listening address).
     #[arg(long)]
     public_http: Option<String>,
+    /// What the node runs: a CCN, a CRN (running programs), or both in one process.
+    #[arg(long, value_enum, env = "ALEPH_NODE_ROLE")]
+    role: Option<aleph_node::config::Role>,
+    /// The CCN a CRN resolves programs through (default with `--role both`: this node).
+    #[arg(long)]
+    ccn_url: Option<String>,
+    /// The CRN's public URL, as registered with `create-resource-node`.
+    #[arg(long)]
+    crn_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -102,6 +111,15 @@ async fn main() -> anyhow::Result<()> {
     }
     if let Some(n) = args.max_body_bytes {
         config.limits.max_body_bytes = n;
+    }
+    if let Some(role) = args.role {
+        config.role = role;
+    }
+    if args.ccn_url.is_some() {
+        config.crn.ccn_url = args.ccn_url.clone();
+    }
+    if args.crn_url.is_some() {
+        config.crn.public_url = args.crn_url.clone();
     }
     let mut builder = Node::builder(config.clone());
     // `--p2p` networks the node from flags; a `[p2p]` section in the file does it too.

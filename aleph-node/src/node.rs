@@ -8,7 +8,8 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::api::{self, AppState, Broadcaster};
-use crate::config::NodeConfig;
+use crate::config::{NodeConfig, Role};
+use crate::crn::{self, Crn};
 use crate::dev::DevAccounts;
 use crate::p2p::{P2pConfig, P2pError, P2pHandle};
 use crate::pipeline::Pipeline;
@@ -33,6 +34,9 @@ pub enum NodeError {
     /// The P2P layer could not start.
     #[error(transparent)]
     P2p(#[from] P2pError),
+    /// The configuration cannot be used.
+    #[error("invalid configuration: {0}")]
+    Config(String),
     /// The data directory could not be prepared.
     #[error("data directory {path}: {source}")]
     DataDir {
@@ -132,8 +136,28 @@ impl NodeBuilder {
             (None, Some(h)) => Some(Arc::new(h.clone()) as Arc<dyn Broadcaster>),
             (None, None) => None,
         };
+        let own_url = {
+            let mut addr = local_addr;
+            if addr.ip().is_unspecified() {
+                addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+            }
+            format!("http://{addr}")
+        };
         let state = AppState { pipeline: pipeline.clone(), broadcaster, version: crate::VERSION };
-        let app = api::router(state);
+        let mut app = if config.role.is_ccn() { api::router(state) } else { api::minimal_router(state) };
+        let crn = if config.role.is_crn() {
+            let ccn_url = match (&config.crn.ccn_url, config.role) {
+                (Some(url), _) => url.clone(),
+                (None, Role::Both) => own_url.clone(),
+                (None, _) => return Err(NodeError::Config("a CRN needs `crn.ccn_url` (or --ccn-url)".into())),
+            };
+            let public_url = config.crn.public_url.clone().unwrap_or_else(|| own_url.clone());
+            let crn = Crn::start(config.crn.clone(), ccn_url, public_url, &dir).await;
+            app = app.merge(crn::router(crn.clone()));
+            Some(crn)
+        } else {
+            None
+        };
         let http_stop = CancellationToken::new();
         let stop = http_stop.clone();
         let server = tokio::spawn(async move {
@@ -145,7 +169,7 @@ impl NodeBuilder {
             }
         });
         tracing::info!(%local_addr, "aleph-node API listening");
-        Ok(NodeHandle { local_addr, http_stop, server, tasks, db, pipeline, dev_accounts, p2p })
+        Ok(NodeHandle { local_addr, http_stop, server, tasks, db, pipeline, dev_accounts, p2p, crn })
     }
 }
 
@@ -161,12 +185,18 @@ pub struct NodeHandle {
     pipeline: Pipeline,
     dev_accounts: Option<DevAccounts>,
     p2p: Option<P2pHandle>,
+    crn: Option<Crn>,
 }
 
 impl NodeHandle {
     /// The P2P layer, when the node is networked.
     pub fn p2p(&self) -> Option<&P2pHandle> {
         self.p2p.as_ref()
+    }
+
+    /// The CRN role, when the node runs programs.
+    pub fn crn(&self) -> Option<&Crn> {
+        self.crn.as_ref()
     }
 
     /// The address the API listens on.
@@ -194,13 +224,16 @@ impl NodeHandle {
         self.tasks.failed().cancelled().await
     }
 
-    /// Stops the node in order: the API stops accepting and drains in-flight requests, the P2P
-    /// layer closes its connections, then the pipeline tasks stop, then the database is
-    /// checkpointed.
+    /// Stops the node in order: the API stops accepting and drains in-flight requests, running
+    /// programs are stopped, the P2P layer closes its connections, then the pipeline tasks stop,
+    /// then the database is checkpointed.
     pub async fn shutdown(self) {
         self.http_stop.cancel();
         if let Err(e) = self.server.await {
             tracing::error!(error = %e, "HTTP server task panicked");
+        }
+        if let Some(crn) = &self.crn {
+            crn.shutdown().await;
         }
         if let Some(p2p) = &self.p2p {
             p2p.shutdown().await;

@@ -70,6 +70,15 @@ impl AppState {
     }
 }
 
+/// What a node without the CCN role serves: its version and metrics.
+pub fn minimal_router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/v0/version", get(misc::version))
+        .route("/version", get(misc::version))
+        .route("/metrics", get(misc::metrics))
+        .with_state(state)
+}
+
 /// The node's HTTP API.
 pub fn router(state: AppState) -> Router {
     let limits = state.pipeline.config().limits.clone();

@@ -28,7 +28,7 @@ use crate::api::Broadcaster;
 use crate::pipeline::Pipeline;
 
 mod event_loop;
-mod fetch;
+pub(crate) mod fetch;
 pub mod message_id;
 mod sync;
 mod validate;

@@ -5,6 +5,7 @@
 mod aggregates;
 mod common;
 mod crash;
+mod crn;
 mod endpoints;
 mod forget;
 mod messages;

@@ -98,6 +98,9 @@ pub(crate) struct Ctx {
     pub(crate) grace_secs: f64,
     /// Held files up to this size are free (the unauthenticated upload limit).
     pub(crate) free_store_max_bytes: u64,
+    /// Runtime refs taken as present without their STORE (dev mode: the official Python
+    /// runtimes, which a local network cannot hold since their STOREs are the foundation's).
+    pub(crate) builtin_runtimes: Vec<String>,
     next_seq: std::cell::Cell<i64>,
 }
 
@@ -111,6 +114,7 @@ impl Ctx {
             credit_senders: config.credit_senders.clone(),
             grace_secs: config.processing.file_grace_period_secs,
             free_store_max_bytes: config.limits.max_unauthenticated_upload as u64,
+            builtin_runtimes: if config.dev { config.crn.python_runtime_refs.clone() } else { Vec::new() },
             next_seq: std::cell::Cell::new(crate::storage::messages::last_seq(tx)? + 1),
         })
     }
@@ -139,7 +143,7 @@ pub(crate) fn check_and_apply(
         MessageType::Aggregate => {}
         MessageType::Store => store::check(tx, ctx, m, content)?,
         MessageType::Forget => forget::check(tx, m, content)?,
-        MessageType::Program | MessageType::Instance | MessageType::VProgram => vm::check(tx, m, content)?,
+        MessageType::Program | MessageType::Instance | MessageType::VProgram => vm::check(tx, ctx, m, content)?,
     }
     crate::payment::check_and_record(tx, ctx.now, m, &content.content, ctx.free_store_max_bytes)?;
     insert_message(tx, ctx, item, content)?;

@@ -1,0 +1,341 @@
+//! The CRN component: starts programs on first use (one start per program at a time), reuses
+//! them, stops idle ones after the reuse timeout, and re-checks running programs' messages and
+//! payment periodically (a forgotten or unpaid program stops).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::ccn::CcnClient;
+use super::cgroup::Cgroups;
+use super::execution::{Execution, Host};
+use super::instance::Instances;
+use super::program::Resolver;
+use super::runtime::PythonRuntime;
+use super::{payment, sandbox, CrnError};
+use crate::config::CrnConfig;
+
+type Slot = Arc<tokio::sync::Mutex<Option<Arc<Execution>>>>;
+
+/// A running CRN. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Crn {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: CrnConfig,
+    dir: PathBuf,
+    socket_root: PathBuf,
+    public_url: String,
+    ccn_url: String,
+    resolver: Resolver,
+    python: Result<PythonRuntime, String>,
+    sandbox: Result<(), String>,
+    cgroups: Option<Cgroups>,
+    slots: Mutex<HashMap<String, Slot>>,
+    instances: Instances,
+    counter: AtomicU64,
+    stop: CancellationToken,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+    /// Scheduler payloads already used (replays are refused).
+    pub(crate) seen_allocations: Mutex<BTreeMap<String, f64>>,
+}
+
+impl Crn {
+    /// Starts the CRN role: checks the sandbox and the Python runtime (a missing one makes
+    /// every start answer 503 with the reason, rather than failing the node), and starts the
+    /// reaper and the payment monitor.
+    pub async fn start(config: CrnConfig, ccn_url: String, public_url: String, data_dir: &Path) -> Crn {
+        let dir = data_dir.join("crn");
+        let _ = std::fs::create_dir_all(&dir);
+        let sandbox = sandbox::probe(&config.bwrap).await;
+        let python = PythonRuntime::discover(&config.python, &dir).await.map_err(|e| e.to_string());
+        let cgroups = if config.cgroups { Cgroups::detect() } else { None };
+        match (&sandbox, &python) {
+            (Ok(()), Ok(p)) => tracing::info!(python = %p.executable.display(), "CRN: programs run in bubblewrap sandboxes"),
+            (Err(e), _) | (_, Err(e)) => tracing::warn!(reason = %e, "CRN: programs cannot run on this host"),
+        }
+        match &cgroups {
+            Some(c) => tracing::info!("CRN: memory and CPU limits through {}", c.describe()),
+            None => tracing::warn!("CRN: no writable cgroup hierarchy; programs run without memory/CPU limits"),
+        }
+        // Unix socket paths are limited to 108 bytes: keep them short.
+        let mut socket_root = dir.join("run");
+        if socket_root.as_os_str().len() > 70 {
+            socket_root = std::env::temp_dir().join(format!("aleph-crn-{}", std::process::id()));
+        }
+        let resolver = Resolver::new(CcnClient::new(&ccn_url), &dir, config.clone());
+        let crn = Crn {
+            inner: Arc::new(Inner {
+                instances: Instances::new(config.clone()),
+                config,
+                dir,
+                socket_root,
+                public_url,
+                ccn_url,
+                resolver,
+                python,
+                sandbox,
+                cgroups,
+                slots: Mutex::new(HashMap::new()),
+                counter: AtomicU64::new(0),
+                stop: CancellationToken::new(),
+                tasks: Mutex::new(Vec::new()),
+                seen_allocations: Mutex::new(BTreeMap::new()),
+            }),
+        };
+        let reaper = tokio::spawn(crn.clone().every(crn.reap_interval(), |c| async move { c.reap().await }));
+        let monitor = tokio::spawn(crn.clone().every(
+            Duration::from_secs_f64(crn.inner.config.payment_check_interval_secs.max(0.1)),
+            |c| async move { c.monitor().await },
+        ));
+        crn.inner.tasks.lock().unwrap_or_else(|e| e.into_inner()).extend([reaper, monitor]);
+        crn
+    }
+
+    fn reap_interval(&self) -> Duration {
+        Duration::from_secs_f64((self.inner.config.reuse_timeout_secs / 4.0).clamp(0.1, 30.0))
+    }
+
+    async fn every<F, Fut>(self, period: Duration, f: F)
+    where
+        F: Fn(Crn) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let mut tick = tokio::time::interval(period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        loop {
+            tokio::select! {
+                _ = self.inner.stop.cancelled() => return,
+                _ = tick.tick() => f(self.clone()).await,
+            }
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &CrnConfig {
+        &self.inner.config
+    }
+
+    /// The URL the CRN is reached at (its registered address).
+    pub fn public_url(&self) -> &str {
+        &self.inner.public_url
+    }
+
+    /// The CCN the CRN reads messages and files from.
+    pub fn ccn_url(&self) -> &str {
+        &self.inner.ccn_url
+    }
+
+    /// The CRN's directory (caches, program directories, volumes).
+    pub(crate) fn dir(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    pub(crate) fn resolver(&self) -> &Resolver {
+        &self.inner.resolver
+    }
+
+    pub(crate) fn instances(&self) -> &Instances {
+        &self.inner.instances
+    }
+
+    pub(crate) fn seen_allocations(&self) -> &Mutex<BTreeMap<String, f64>> {
+        &self.inner.seen_allocations
+    }
+
+    fn slot(&self, item_hash: &str) -> Slot {
+        let mut slots = self.inner.slots.lock().unwrap_or_else(|e| e.into_inner());
+        slots.entry(item_hash.to_owned()).or_default().clone()
+    }
+
+    /// The running execution of `item_hash`, if any.
+    pub(crate) async fn running(&self, item_hash: &str) -> Option<Arc<Execution>> {
+        let slot = self.inner.slots.lock().unwrap_or_else(|e| e.into_inner()).get(item_hash).cloned()?;
+        let guard = slot.lock().await;
+        let exec = guard.as_ref()?.clone();
+        exec.is_running().await.then_some(exec)
+    }
+
+    /// Every running execution. Slots being started or stopped (locked) are skipped: they are
+    /// not running yet, or no more.
+    pub(crate) async fn executions(&self) -> Vec<Arc<Execution>> {
+        let slots: Vec<Slot> = self.inner.slots.lock().unwrap_or_else(|e| e.into_inner()).values().cloned().collect();
+        let mut out = Vec::new();
+        for slot in slots {
+            let Ok(guard) = slot.try_lock() else { continue };
+            let exec = guard.clone();
+            drop(guard);
+            if let Some(exec) = exec {
+                if exec.is_running().await {
+                    out.push(exec);
+                }
+            }
+        }
+        out
+    }
+
+    /// The running execution of `item_hash`, started (resolved, paid, admitted) if needed.
+    pub(crate) async fn get_or_start(&self, item_hash: &str) -> Result<Arc<Execution>, CrnError> {
+        let slot = self.slot(item_hash);
+        let mut guard = slot.lock().await;
+        if let Some(exec) = guard.as_ref() {
+            if exec.is_running().await {
+                return Ok(exec.clone());
+            }
+            exec.stop().await;
+            *guard = None;
+        }
+        if let Err(reason) = &self.inner.sandbox {
+            return Err(CrnError::Unavailable(format!("programs cannot run on this CRN: {reason}")));
+        }
+        let python = self.inner.python.as_ref().map_err(|e| CrnError::Unavailable(e.clone()))?;
+        let spec = self.inner.resolver.resolve(item_hash).await?;
+        payment::check(&self.inner.resolver.ccn, &spec).await?;
+        self.admit(spec.memory_mib()).await?;
+        let n = self.inner.counter.fetch_add(1, Ordering::Relaxed);
+        let short = format!("{}-{n}", &item_hash[..item_hash.len().min(12)]);
+        let group = match &self.inner.cgroups {
+            Some(c) => match c.group(&format!("vm-{short}"), spec.memory_mib(), spec.vcpus()) {
+                Ok(g) => Some(g),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot create the program's cgroup; running without limits");
+                    None
+                }
+            },
+            None => None,
+        };
+        let host = Host {
+            bwrap: &self.inner.config.bwrap,
+            python,
+            vm_dir: self.inner.dir.join("vms").join(&short),
+            socket_dir: self.inner.socket_root.join(&short),
+            group,
+            start_timeout: Duration::from_secs_f64(self.inner.config.start_timeout_secs.max(1.0)),
+        };
+        let started = std::time::Instant::now();
+        let exec = Execution::start(spec, host).await?;
+        tracing::info!(program = item_hash, elapsed_ms = started.elapsed().as_millis() as u64, "program started");
+        *guard = Some(exec.clone());
+        Ok(exec)
+    }
+
+    /// Refuses a start that would exceed the memory programs may use.
+    async fn admit(&self, memory_mib: u64) -> Result<(), CrnError> {
+        let used: u64 = self.executions().await.iter().map(|e| e.spec.memory_mib()).sum();
+        if used + memory_mib > self.inner.config.memory_mib {
+            return Err(CrnError::Unavailable(format!(
+                "Insufficient capacity: {memory_mib} MiB requested, {} of {} MiB in use",
+                used, self.inner.config.memory_mib
+            )));
+        }
+        Ok(())
+    }
+
+    /// Stops `item_hash` if it runs; returns whether it did.
+    pub(crate) async fn stop(&self, item_hash: &str) -> bool {
+        let slot = self.inner.slots.lock().unwrap_or_else(|e| e.into_inner()).get(item_hash).cloned();
+        let Some(slot) = slot else { return false };
+        let exec = slot.lock().await.take();
+        match exec {
+            Some(exec) => {
+                let was_running = exec.is_running().await;
+                exec.stop().await;
+                was_running
+            }
+            None => false,
+        }
+    }
+
+    /// Stops idle on-demand programs, and forgets programs whose sandbox has exited.
+    async fn reap(&self) {
+        let timeout = Duration::from_secs_f64(self.inner.config.reuse_timeout_secs.max(0.0));
+        let slots: Vec<(String, Slot)> =
+            self.inner.slots.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        for (hash, slot) in slots {
+            let Ok(mut guard) = slot.try_lock() else { continue };
+            let Some(exec) = guard.clone() else { continue };
+            let dead = !exec.is_running().await;
+            let idle = !exec.spec.persistent() && exec.idle_for() >= timeout;
+            if dead || idle {
+                tracing::info!(program = %hash, dead, idle, "stopping program");
+                exec.stop().await;
+                *guard = None;
+            }
+        }
+    }
+
+    /// Re-checks every running program: stopped when its message is no longer processed
+    /// (forgotten, rejected, removed) or its owner no longer pays.
+    async fn monitor(&self) {
+        for exec in self.executions().await {
+            let hash = exec.spec.item_hash.clone();
+            let verdict = match self.inner.resolver.program_message(&hash).await {
+                Ok(_) => payment::check(&self.inner.resolver.ccn, &exec.spec).await,
+                Err(e) => Err(e),
+            };
+            match verdict {
+                Ok(()) => {}
+                Err(CrnError::Ccn(e)) => tracing::warn!(program = %hash, error = %e, "cannot reach the CCN to check a program"),
+                Err(e) => {
+                    tracing::info!(program = %hash, reason = %e, "stopping program");
+                    self.stop(&hash).await;
+                }
+            }
+        }
+    }
+
+    /// Sets the persistent programs this CRN should run: starts those not running, stops
+    /// persistent ones not listed. Returns (started or already running, failing with reasons,
+    /// stopped).
+    pub(crate) async fn allocate(&self, wanted: &[String]) -> (Vec<String>, BTreeMap<String, String>, Vec<String>) {
+        let mut successful = Vec::new();
+        let mut errors = BTreeMap::new();
+        let mut stopped = Vec::new();
+        for exec in self.executions().await {
+            if exec.spec.persistent() && !wanted.contains(&exec.spec.item_hash) {
+                let hash = exec.spec.item_hash.clone();
+                self.stop(&hash).await;
+                stopped.push(hash);
+            }
+        }
+        for hash in wanted {
+            match self.get_or_start(hash).await {
+                Ok(_) => successful.push(hash.clone()),
+                Err(e) => {
+                    errors.insert(hash.clone(), e.to_string());
+                }
+            }
+        }
+        (successful, errors, stopped)
+    }
+
+    /// Stops every program and the background tasks (at node shutdown).
+    pub async fn shutdown(&self) {
+        self.inner.stop.cancel();
+        let tasks: Vec<JoinHandle<()>> = std::mem::take(&mut *self.inner.tasks.lock().unwrap_or_else(|e| e.into_inner()));
+        for t in tasks {
+            let _ = t.await;
+        }
+        let slots: Vec<Slot> = self.inner.slots.lock().unwrap_or_else(|e| e.into_inner()).drain().map(|(_, v)| v).collect();
+        let stops = slots.into_iter().map(|slot| async move {
+            if let Some(exec) = slot.lock().await.take() {
+                exec.stop().await;
+            }
+        });
+        futures_util::future::join_all(stops).await;
+        self.inner.instances.shutdown().await;
+        if let Some(c) = &self.inner.cgroups {
+            c.remove();
+        }
+        let _ = std::fs::remove_dir_all(&self.inner.socket_root);
+    }
+}

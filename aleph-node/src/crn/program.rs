@@ -1,0 +1,297 @@
+//! From a PROGRAM's item hash to what the sandbox needs: the message checked, its code, data
+//! and volumes fetched from the CCN (following `use_latest` amends), its runtime checked.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use aleph_core::content::{Encoding, Interface, MachineVolume, PaymentType, ProgramContent};
+use bytes::Bytes;
+use serde_json::Value;
+
+use super::ccn::CcnClient;
+use super::runtime::check_runtime;
+use super::CrnError;
+use crate::config::CrnConfig;
+
+/// Largest code or data archive sent to the runtime (the reference's `MAX_PROGRAM_ARCHIVE_SIZE`).
+const MAX_ARCHIVE_BYTES: u64 = 10 << 20;
+/// Largest squashfs code or volume image fetched.
+const MAX_IMAGE_BYTES: u64 = 2 << 30;
+
+/// How the sandbox sees one volume.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Mount {
+    /// A host directory, read-only.
+    ReadOnly { src: PathBuf, dest: String },
+    /// A host directory, writable.
+    ReadWrite { src: PathBuf, dest: String },
+    /// A scratch tmpfs of `size` bytes.
+    Tmpfs { dest: String, size: u64 },
+}
+
+/// A program ready to start.
+#[derive(Debug, Clone)]
+pub(crate) struct ProgramSpec {
+    pub(crate) item_hash: String,
+    pub(crate) owner: String,
+    pub(crate) content: ProgramContent,
+    /// The STORE message the code was taken from.
+    pub(crate) code_ref: String,
+    pub(crate) interface: Interface,
+    pub(crate) encoding: &'static str,
+    /// Inline code (zip or plain); empty for squashfs, which is mounted at `/opt/code`.
+    pub(crate) code: Bytes,
+    pub(crate) input_data: Option<Bytes>,
+    pub(crate) mounts: Vec<Mount>,
+}
+
+impl ProgramSpec {
+    pub(crate) fn memory_mib(&self) -> u64 {
+        u64::from(self.content.resources.memory)
+    }
+
+    pub(crate) fn vcpus(&self) -> u32 {
+        self.content.resources.vcpus.max(1)
+    }
+
+    pub(crate) fn seconds(&self) -> f64 {
+        f64::from(self.content.resources.seconds.max(1))
+    }
+
+    pub(crate) fn persistent(&self) -> bool {
+        self.content.is_persistent()
+    }
+
+    pub(crate) fn payment_type(&self) -> PaymentType {
+        self.content.payment_type()
+    }
+
+    pub(crate) fn variables(&self) -> BTreeMap<String, String> {
+        self.content.variables.clone().unwrap_or_default()
+    }
+}
+
+/// Resolves programs against one CCN, caching fetched files under `cache`.
+#[derive(Debug)]
+pub(crate) struct Resolver {
+    pub(crate) ccn: CcnClient,
+    cache: PathBuf,
+    volumes: PathBuf,
+    config: CrnConfig,
+}
+
+impl Resolver {
+    pub(crate) fn new(ccn: CcnClient, dir: &Path, config: CrnConfig) -> Self {
+        Resolver { ccn, cache: dir.join("cache"), volumes: dir.join("volumes"), config }
+    }
+
+    /// The PROGRAM message `item_hash`, checked to be processed and runnable.
+    pub(crate) async fn program_message(&self, item_hash: &str) -> Result<(ProgramContent, Value), CrnError> {
+        let record = self.ccn.message(item_hash).await?.ok_or_else(|| CrnError::NotFound(item_hash.to_owned()))?;
+        match record.status.as_str() {
+            "processed" => {}
+            "rejected" => {
+                return Err(match record.error_code {
+                    Some(5 | 6) => CrnError::PaymentRequired(format!(
+                        "the CCN rejected {item_hash}: its owner does not cover its cost"
+                    )),
+                    _ => CrnError::NotRunnable(format!("the CCN rejected {item_hash}")),
+                });
+            }
+            "forgotten" => return Err(CrnError::NotRunnable(format!("{item_hash} was forgotten"))),
+            "removing" | "removed" => {
+                return Err(CrnError::PaymentRequired(format!(
+                    "{item_hash} is being removed: its owner's balance is insufficient"
+                )))
+            }
+            other => {
+                return Err(CrnError::Unavailable(format!("{item_hash} is not processed yet (status {other})")))
+            }
+        }
+        let message = record.message;
+        if message.get("type").and_then(Value::as_str) != Some("PROGRAM") {
+            return Err(CrnError::NotRunnable(format!("{item_hash} is not a PROGRAM message")));
+        }
+        let content = ProgramContent::parse(&message["content"])
+            .map_err(|e| CrnError::NotRunnable(format!("{item_hash} has an invalid PROGRAM content: {e}")))?;
+        Ok((content, message))
+    }
+
+    /// Everything needed to run `item_hash`.
+    pub(crate) async fn resolve(&self, item_hash: &str) -> Result<Arc<ProgramSpec>, CrnError> {
+        let (content, _message) = self.program_message(item_hash).await?;
+        let owner = content.address.clone();
+        let runtime = self.store_ref(content.runtime.reference.as_str(), content.runtime.use_latest, &owner).await;
+        // The runtime ref itself names the runtime; an amended runtime keeps its original ref.
+        let runtime_ok = check_runtime(content.runtime.reference.as_str(), &self.config.python_runtime_refs)
+            .or_else(|e| match &runtime {
+                Ok((hash, _)) => check_runtime(hash, &self.config.python_runtime_refs).map_err(|_| e),
+                Err(_) => Err(e),
+            });
+        runtime_ok?;
+
+        let (code_ref, code_store) =
+            self.store_ref(content.code.reference.as_str(), content.code.use_latest, &owner).await?;
+        let file = store_file(&code_store)?;
+        let interface = content.code.inferred_interface();
+        let mut mounts = Vec::new();
+        let (encoding, code) = match content.code.encoding {
+            Encoding::Squashfs => {
+                let dir = self.extracted(&file).await?;
+                mounts.push(Mount::ReadOnly { src: dir, dest: "/opt/code".into() });
+                ("squashfs", Bytes::new())
+            }
+            Encoding::Zip => ("zip", self.fetch(&file, MAX_ARCHIVE_BYTES).await?),
+            Encoding::Plain => ("plain", self.fetch(&file, MAX_ARCHIVE_BYTES).await?),
+        };
+        let input_data = match &content.data {
+            Some(data) => {
+                let use_latest = data.use_latest.unwrap_or(false);
+                let (_, store) = self.store_ref(data.reference.as_str(), use_latest, &owner).await?;
+                Some(self.fetch(&store_file(&store)?, MAX_ARCHIVE_BYTES).await?)
+            }
+            None => None,
+        };
+        for volume in &content.volumes {
+            mounts.push(self.volume(volume, &owner, item_hash).await?);
+        }
+        Ok(Arc::new(ProgramSpec {
+            item_hash: item_hash.to_owned(),
+            owner,
+            content,
+            code_ref,
+            interface,
+            encoding,
+            code,
+            input_data,
+            mounts,
+        }))
+    }
+
+    /// The STORE message a ref names: with `use_latest`, the owner's newest amend of the tag,
+    /// else (or when there is none) the message itself. Returns its hash and content.
+    async fn store_ref(&self, reference: &str, use_latest: bool, owner: &str) -> Result<(String, Value), CrnError> {
+        if use_latest {
+            if let Some(m) = self.ccn.latest_store(reference, owner).await? {
+                let hash = m["item_hash"].as_str().unwrap_or(reference).to_owned();
+                return Ok((hash, m["content"].clone()));
+            }
+        }
+        let record = self
+            .ccn
+            .message(reference)
+            .await?
+            .ok_or_else(|| CrnError::CodeUnavailable(format!("no STORE message {reference} on the CCN")))?;
+        if record.status != "processed" || record.message.get("type").and_then(Value::as_str) != Some("STORE") {
+            return Err(CrnError::CodeUnavailable(format!(
+                "{reference} is not a processed STORE message (status {})",
+                record.status
+            )));
+        }
+        Ok((reference.to_owned(), record.message["content"].clone()))
+    }
+
+    /// The file a STORE names, fetched once into the cache.
+    async fn fetch(&self, file_hash: &str, max: u64) -> Result<Bytes, CrnError> {
+        let path = self.cache.join(file_hash);
+        if let Ok(bytes) = tokio::fs::read(&path).await {
+            return Ok(bytes.into());
+        }
+        let bytes = self.ccn.download(file_hash, max).await?;
+        tokio::fs::create_dir_all(&self.cache).await?;
+        let part = self.cache.join(format!("{file_hash}.part"));
+        tokio::fs::write(&part, &bytes).await?;
+        tokio::fs::rename(&part, &path).await?;
+        Ok(bytes)
+    }
+
+    /// A root filesystem image, streamed once into the cache; returns its path.
+    pub(crate) async fn image_file(&self, reference: &str, use_latest: bool, owner: &str) -> Result<PathBuf, CrnError> {
+        let (_, store) = self.store_ref(reference, use_latest, owner).await?;
+        let file = store_file(&store)?;
+        let path = self.cache.join(&file);
+        if !path.is_file() {
+            tokio::fs::create_dir_all(&self.cache).await?;
+            self.ccn.download_to(&file, &path).await?;
+        }
+        Ok(path)
+    }
+
+    /// Where an instance keeps its disk and console.
+    pub(crate) fn instance_dir(&self, item_hash: &str) -> PathBuf {
+        self.cache.parent().unwrap_or(&self.cache).join("instances").join(item_hash)
+    }
+
+    /// A squashfs file, fetched and unpacked once into a directory.
+    async fn extracted(&self, file_hash: &str) -> Result<PathBuf, CrnError> {
+        let dir = self.cache.join(format!("{file_hash}.d"));
+        if dir.is_dir() {
+            return Ok(dir);
+        }
+        self.fetch(file_hash, MAX_IMAGE_BYTES).await?;
+        let tmp = self.cache.join(format!("{file_hash}.d.part"));
+        let _ = tokio::fs::remove_dir_all(&tmp).await;
+        let out = tokio::process::Command::new(&self.config.unsquashfs)
+            .arg("-no-xattrs")
+            .arg("-quiet")
+            .arg("-d")
+            .arg(&tmp)
+            .arg(self.cache.join(file_hash))
+            .output()
+            .await
+            .map_err(|e| {
+                CrnError::CodeUnavailable(format!(
+                    "squashfs images need {} on this CRN: {e}",
+                    self.config.unsquashfs.display()
+                ))
+            })?;
+        if !out.status.success() {
+            return Err(CrnError::CodeUnavailable(format!(
+                "{file_hash} is not a readable squashfs image: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        tokio::fs::rename(&tmp, &dir).await?;
+        Ok(dir)
+    }
+
+    async fn volume(&self, volume: &MachineVolume, owner: &str, item_hash: &str) -> Result<Mount, CrnError> {
+        let mount_point = |m: &Option<String>| {
+            m.clone().filter(|p| p.starts_with('/')).ok_or_else(|| {
+                CrnError::CodeUnavailable(format!("a volume of {item_hash} has no absolute mount point"))
+            })
+        };
+        match volume {
+            MachineVolume::Immutable(v) => {
+                let dest = mount_point(&v.mount)?;
+                let (_, store) = self.store_ref(v.reference.as_str(), v.use_latest, owner).await?;
+                let dir = self.extracted(&store_file(&store)?).await?;
+                Ok(Mount::ReadOnly { src: dir, dest })
+            }
+            MachineVolume::Ephemeral(v) => {
+                Ok(Mount::Tmpfs { dest: mount_point(&v.mount)?, size: u64::from(v.size_mib) << 20 })
+            }
+            MachineVolume::Persistent(v) => {
+                let dest = mount_point(&v.mount)?;
+                let name: String = v
+                    .name
+                    .as_deref()
+                    .unwrap_or("default")
+                    .chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
+                let dir = self.volumes.join(owner).join(name);
+                tokio::fs::create_dir_all(&dir).await?;
+                Ok(Mount::ReadWrite { src: dir, dest })
+            }
+        }
+    }
+}
+
+/// The file hash of a STORE content.
+fn store_file(content: &Value) -> Result<String, CrnError> {
+    content
+        .get("item_hash")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| CrnError::CodeUnavailable("a STORE message without a file hash".into()))
+}

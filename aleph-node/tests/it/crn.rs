@@ -1,0 +1,381 @@
+//! The CRN role end to end on one machine: programs uploaded as zip STOREs, PROGRAM messages
+//! posted to the CCN, and `/vm/{hash}/…` answered by the program running in a bubblewrap
+//! sandbox (ASGI through our runtime shim, an executable proxied to its port 8080); timeouts,
+//! crashes, forgetting, payment, the aleph-vm API subset.
+#![cfg_attr(not(aleph_sandbox), allow(dead_code, unused_imports))]
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use aleph_core::chain::ethereum::EthereumSigner;
+use aleph_core::{MessageType, PendingMessage, Signer};
+use aleph_node::config::{Role, PYTHON_RUNTIME_REFS};
+use axum::http::StatusCode;
+use serde_json::{json, Value};
+
+use crate::common::*;
+
+/// A pure ASGI app: echoes the request, reads a variable, sleeps, crashes or raises on demand.
+const PURE_ASGI: &str = r#"
+import asyncio, os
+
+async def app(scope, receive, send):
+    if scope["type"] == "lifespan":
+        while True:
+            event = await receive()
+            await send({"type": event["type"] + ".complete"})
+            if event["type"] == "lifespan.shutdown":
+                return
+    path = scope["path"]
+    if path == "/sleep":
+        await asyncio.sleep(30)
+    if path == "/crash":
+        os._exit(3)
+    if path == "/raise":
+        raise ValueError("the app raised on purpose")
+    request = await receive()
+    body = b"|".join([
+        scope["method"].encode(), path.encode(), scope["query_string"], request["body"],
+        os.environ.get("GREETING", "").encode(),
+    ])
+    await send({"type": "http.response.start", "status": 201,
+                "headers": [[b"content-type", b"text/plain"], [b"x-app", b"pure-asgi"]]})
+    await send({"type": "http.response.body", "body": body, "more_body": True})
+    await send({"type": "http.response.body", "body": b"|end"})
+"#;
+
+/// An executable: a small HTTP server on port 8080.
+const EXECUTABLE: &str = r#"#!/usr/bin/env python3
+import http.server, os
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = ("executable " + self.path + " " + os.environ.get("GREETING", "")).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("X-App", "executable")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+http.server.HTTPServer(("127.0.0.1", 8080), Handler).serve_forever()
+"#;
+
+/// A FastAPI app, as aleph-vm's examples write them.
+const FASTAPI_APP: &str = r#"
+from fastapi import FastAPI
+
+app = FastAPI()
+
+@app.get("/")
+async def index():
+    return {"hello": "fastapi"}
+
+@app.get("/items/{item_id}")
+async def item(item_id: int, q: str = ""):
+    return {"item_id": item_id, "q": q}
+"#;
+
+fn zip_of(files: &[(&str, &str, u32)]) -> Vec<u8> {
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut zip = zip::ZipWriter::new(&mut buf);
+        for (name, text, mode) in files {
+            let options = zip::write::SimpleFileOptions::default().unix_permissions(*mode);
+            zip.start_file(*name, options).expect("zip entry");
+            zip.write_all(text.as_bytes()).expect("zip write");
+        }
+        zip.finish().expect("zip");
+    }
+    buf.into_inner()
+}
+
+/// A node running both roles, with a fast payment monitor and reaper.
+async fn crn_node(adjust: impl FnOnce(&mut aleph_node::NodeConfig)) -> TestNode {
+    TestNode::start_with(|c| {
+        c.role = Role::Both;
+        if let Some(python) = option_env!("ALEPH_PYTHON_BIN") {
+            c.crn.python = python.into();
+        }
+        c.crn.payment_check_interval_secs = 0.5;
+        c.crn.start_timeout_secs = 30.0;
+        adjust(c);
+    })
+    .await
+}
+
+struct Program<'a> {
+    files: Vec<(&'a str, &'a str, u32)>,
+    entrypoint: &'a str,
+    interface: Option<&'a str>,
+    seconds: u32,
+    persistent: bool,
+}
+
+impl<'a> Program<'a> {
+    fn asgi(source: &'a str) -> Self {
+        Program {
+            files: vec![("main.py", source, 0o644)],
+            entrypoint: "main:app",
+            interface: None,
+            seconds: 5,
+            persistent: false,
+        }
+    }
+
+    fn content(&self, owner: &str, code_ref: &str) -> Value {
+        let mut code = json!({"encoding": "zip", "entrypoint": self.entrypoint, "ref": code_ref, "use_latest": false});
+        if let Some(i) = self.interface {
+            code["interface"] = json!(i);
+        }
+        json!({
+            "type": "vm-function", "address": owner, "time": now(), "allow_amend": false,
+            "metadata": {"name": "crn-it"},
+            "on": {"http": true, "persistent": self.persistent},
+            "environment": {"reproducible": false, "internet": false, "aleph_api": false, "shared_cache": false},
+            "resources": {"vcpus": 1, "memory": 256, "seconds": self.seconds},
+            "runtime": {"ref": PYTHON_RUNTIME_REFS[0], "use_latest": true, "comment": "Debian 12 Python"},
+            "volumes": [{"ephemeral": true, "mount": "/var/scratch", "size_mib": 5}],
+            "variables": {"GREETING": "hi from the message"},
+            "payment": {"chain": "ETH", "type": "hold"},
+            "code": code,
+        })
+    }
+}
+
+/// Uploads the program's code as a zip STORE and posts the PROGRAM; returns the PROGRAM.
+async fn deploy(node: &TestNode, signer: &dyn Signer, program: &Program<'_>) -> PendingMessage {
+    let code = zip_of(&program.files);
+    let resp = node.http.post(format!("{}/api/v0/storage/add_file", node.url)).body(code.clone()).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let store_msg = store(signer, &sha256_hex(&code));
+    node.submit_ok(&store_msg).await;
+    let m = sign(signer, MessageType::Program, program.content(&signer.address(), store_msg.item_hash.as_str()));
+    node.submit_ok(&m).await;
+    m
+}
+
+async fn call(node: &TestNode, method: reqwest::Method, path: &str, body: &str) -> reqwest::Response {
+    node.http.request(method, format!("{}{path}", node.url)).body(body.to_owned()).send().await.expect("request")
+}
+
+/// Asserts the status, showing the body when it differs.
+async fn expect_status(resp: reqwest::Response, status: u16) -> reqwest::Response {
+    if resp.status() != status {
+        let got = resp.status();
+        panic!("expected {status}, got {got}: {}", resp.text().await.unwrap_or_default());
+    }
+    resp
+}
+
+async fn running(node: &TestNode) -> Value {
+    node.get_ok("/v2/about/executions/list").await
+}
+
+async fn wait_until_stopped(node: &TestNode, hash: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while running(node).await.get(hash).is_some() {
+        assert!(Instant::now() < deadline, "{hash} still running");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+#[cfg_attr(not(aleph_sandbox), ignore = "needs bubblewrap (bwrap) on PATH: run scripts/test, which installs it")]
+async fn an_asgi_program_answers_through_the_sandbox() {
+    let node = crn_node(|_| {}).await;
+    let m = deploy(&node, &node.eth(0), &Program::asgi(PURE_ASGI)).await;
+    let hash = m.item_hash.as_str();
+
+    let resp = call(&node, reqwest::Method::POST, &format!("/vm/{hash}/echo/path?x=1&y=2"), "the body").await;
+    let resp = expect_status(resp, 201).await;
+    let headers = resp.headers().clone();
+    assert_eq!(headers["x-app"], "pure-asgi");
+    assert_eq!(headers["content-type"], "text/plain");
+    assert_eq!(headers["aleph-program-itemhash"], hash);
+    assert!(headers["server"].to_str().unwrap().starts_with("aleph-vm/"));
+    assert_eq!(
+        resp.text().await.unwrap(),
+        "POST|/echo/path|x=1&y=2|the body|hi from the message|end",
+        "the scope, the body, the message's variables and every body chunk reach the app"
+    );
+
+    // Warm: the same execution answers; it is listed.
+    let resp = call(&node, reqwest::Method::GET, &format!("/vm/{hash}"), "").await;
+    assert_eq!(resp.status(), 201);
+    assert_eq!(resp.text().await.unwrap(), "GET|/|||hi from the message|end");
+    let list = running(&node).await;
+    assert_eq!(list[hash]["running"], true, "{list}");
+    assert_eq!(list[hash]["vm_type"], "microvm");
+    let v1 = node.get_ok("/about/executions/list").await;
+    assert_eq!(v1[hash]["vm_type"], "microvm");
+
+    // An exception in the app is a 500 with its traceback, and the program keeps running.
+    let resp = call(&node, reqwest::Method::GET, &format!("/vm/{hash}/raise"), "").await;
+    assert_eq!(resp.status(), 500);
+    assert!(resp.text().await.unwrap().contains("the app raised on purpose"));
+    assert_eq!(call(&node, reqwest::Method::GET, &format!("/vm/{hash}/x"), "").await.status(), 201);
+    node.stop().await;
+}
+
+#[tokio::test]
+#[cfg_attr(not(aleph_sandbox), ignore = "needs bubblewrap (bwrap) on PATH: run scripts/test, which installs it")]
+async fn timeouts_are_504_and_crashes_502() {
+    let node = crn_node(|_| {}).await;
+    let program = Program { seconds: 1, ..Program::asgi(PURE_ASGI) };
+    let m = deploy(&node, &node.eth(0), &program).await;
+    let hash = m.item_hash.as_str();
+    assert_eq!(call(&node, reqwest::Method::GET, &format!("/vm/{hash}/"), "").await.status(), 201);
+
+    let started = Instant::now();
+    let resp = call(&node, reqwest::Method::GET, &format!("/vm/{hash}/sleep"), "").await;
+    assert_eq!(resp.status(), 504);
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let body: Value = resp.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("did not answer within 1 s"), "{body}");
+
+    let resp = call(&node, reqwest::Method::GET, &format!("/vm/{hash}/crash"), "").await;
+    assert_eq!(resp.status(), 502);
+    wait_until_stopped(&node, hash).await;
+    // The next request starts it again.
+    assert_eq!(call(&node, reqwest::Method::GET, &format!("/vm/{hash}/again"), "").await.status(), 201);
+    node.stop().await;
+}
+
+#[tokio::test]
+#[cfg_attr(not(aleph_sandbox), ignore = "needs bubblewrap (bwrap) on PATH: run scripts/test, which installs it")]
+async fn an_executable_program_is_proxied_to_its_port() {
+    let node = crn_node(|_| {}).await;
+    let program = Program {
+        files: vec![("server.py", EXECUTABLE, 0o755)],
+        entrypoint: "server.py",
+        interface: Some("binary"),
+        seconds: 10,
+        persistent: false,
+    };
+    let m = deploy(&node, &node.eth(1), &program).await;
+    let hash = m.item_hash.as_str();
+    let resp = call(&node, reqwest::Method::GET, &format!("/vm/{hash}/some/page?q=1"), "").await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["x-app"], "executable");
+    assert_eq!(resp.text().await.unwrap(), "executable /some/page?q=1 hi from the message");
+    node.stop().await;
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(all(aleph_sandbox, aleph_python)),
+    ignore = "needs bubblewrap and the Python venv with FastAPI: run scripts/test"
+)]
+async fn a_fastapi_program_runs_unchanged() {
+    let node = crn_node(|_| {}).await;
+    let m = deploy(&node, &node.sol(0), &Program::asgi(FASTAPI_APP)).await;
+    let hash = m.item_hash.as_str();
+    let resp = call(&node, reqwest::Method::GET, &format!("/vm/{hash}/"), "").await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.json::<Value>().await.unwrap(), json!({"hello": "fastapi"}));
+    let resp = call(&node, reqwest::Method::GET, &format!("/vm/{hash}/items/42?q=answer"), "").await;
+    assert_eq!(resp.json::<Value>().await.unwrap(), json!({"item_id": 42, "q": "answer"}));
+    let resp = call(&node, reqwest::Method::GET, &format!("/vm/{hash}/items/nope"), "").await;
+    assert_eq!(resp.status(), 422);
+    node.stop().await;
+}
+
+#[tokio::test]
+#[cfg_attr(not(aleph_sandbox), ignore = "needs bubblewrap (bwrap) on PATH: run scripts/test, which installs it")]
+async fn forgetting_a_program_stops_it_and_idle_programs_stop() {
+    let node = crn_node(|c| c.crn.reuse_timeout_secs = 3.0).await;
+    let signer = node.eth(2);
+    let a = deploy(&node, &signer, &Program::asgi(PURE_ASGI)).await;
+    let b = deploy(&node, &signer, &Program { seconds: 2, ..Program::asgi(PURE_ASGI) }).await;
+    for m in [&a, &b] {
+        assert_eq!(call(&node, reqwest::Method::GET, &format!("/vm/{}/", m.item_hash), "").await.status(), 201);
+    }
+    node.submit_ok(&forget(&signer, &[a.item_hash.as_str()])).await;
+    wait_until_stopped(&node, a.item_hash.as_str()).await;
+    let resp = call(&node, reqwest::Method::GET, &format!("/vm/{}/", a.item_hash), "").await;
+    assert_eq!(resp.status(), 400);
+    let body: Value = resp.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("forgotten"), "{body}");
+    // b is left alone, then stopped after the (short) reuse timeout.
+    wait_until_stopped(&node, b.item_hash.as_str()).await;
+    node.stop().await;
+}
+
+#[tokio::test]
+#[cfg_attr(not(aleph_sandbox), ignore = "needs bubblewrap (bwrap) on PATH: run scripts/test, which installs it")]
+async fn unpaid_programs_are_refused_and_running_ones_stop_when_funds_go() {
+    let oracle = EthereumSigner::from_hex(&"77".repeat(32)).unwrap();
+    let node = crn_node(|c| c.balance_senders = vec![oracle.address().to_string()]).await;
+
+    // A program from an account without funds is rejected by the CCN, and refused by the CRN.
+    let broke = EthereumSigner::from_hex(&"42".repeat(32)).unwrap();
+    let code = zip_of(&[("main.py", PURE_ASGI, 0o644)]);
+    node.http.post(format!("{}/api/v0/storage/add_file", node.url)).body(code.clone()).send().await.unwrap();
+    let store_msg = store(&broke, &sha256_hex(&code));
+    node.submit_ok(&store_msg).await;
+    let content = Program::asgi(PURE_ASGI).content(&broke.address(), store_msg.item_hash.as_str());
+    let unpaid = sign(&broke, MessageType::Program, content);
+    let (status, body) = node.submit(&unpaid, true).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let resp = call(&node, reqwest::Method::GET, &format!("/vm/{}/", unpaid.item_hash), "").await;
+    assert_eq!(resp.status(), 402);
+    let body: Value = resp.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("does not cover its cost"), "{body}");
+
+    // A paid program runs until its owner's balance is gone, then the monitor stops it.
+    let owner = node.eth(3);
+    let m = deploy(&node, &owner, &Program::asgi(PURE_ASGI)).await;
+    let hash = m.item_hash.as_str();
+    assert_eq!(call(&node, reqwest::Method::GET, &format!("/vm/{hash}/"), "").await.status(), 201);
+    let update = json!({"chain": "ETH", "main_height": 1, "balances": {owner.address(): 0}});
+    node.submit_ok(&post(&oracle, "balances-update", update)).await;
+    wait_until_stopped(&node, hash).await;
+    let resp = call(&node, reqwest::Method::GET, &format!("/vm/{hash}/"), "").await;
+    assert_eq!(resp.status(), 402);
+    node.stop().await;
+}
+
+#[tokio::test]
+#[cfg_attr(not(aleph_sandbox), ignore = "needs bubblewrap (bwrap) on PATH: run scripts/test, which installs it")]
+async fn unknown_runtimes_and_bad_refs_are_refused_with_reasons() {
+    let node = crn_node(|_| {}).await;
+    let resp = call(&node, reqwest::Method::GET, "/vm/not-a-hash/", "").await;
+    assert_eq!(resp.status(), 400);
+    let resp = call(&node, reqwest::Method::GET, &format!("/vm/{}/", "ab".repeat(32)), "").await;
+    assert_eq!(resp.status(), 404);
+
+    // A PROGRAM naming a runtime this CRN does not have (its STORE exists on the CCN).
+    let signer = node.eth(0);
+    let runtime_file = b"some other runtime image";
+    node.http.post(format!("{}/api/v0/storage/add_file", node.url)).body(runtime_file.to_vec()).send().await.unwrap();
+    let runtime_store = store(&signer, &sha256_hex(runtime_file));
+    node.submit_ok(&runtime_store).await;
+    let code = zip_of(&[("main.py", PURE_ASGI, 0o644)]);
+    node.http.post(format!("{}/api/v0/storage/add_file", node.url)).body(code.clone()).send().await.unwrap();
+    let code_store = store(&signer, &sha256_hex(&code));
+    node.submit_ok(&code_store).await;
+    let mut content = Program::asgi(PURE_ASGI).content(&signer.address(), code_store.item_hash.as_str());
+    content["runtime"]["ref"] = json!(runtime_store.item_hash.as_str());
+    content["runtime"]["use_latest"] = json!(false);
+    let m = sign(&signer, MessageType::Program, content);
+    node.submit_ok(&m).await;
+    let resp = call(&node, reqwest::Method::GET, &format!("/vm/{}/", m.item_hash), "").await;
+    assert_eq!(resp.status(), 400);
+    let body: Value = resp.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("is not available on this CRN"), "{body}");
+
+    // Instances need QEMU and KVM: refused with 503 and the reason when either is missing.
+    let resp = node
+        .http
+        .post(format!("{}/control/allocation/notify", node.url))
+        .json(&json!({"instance": m.item_hash.as_str()}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400, "a PROGRAM is not an instance");
+    node.stop().await;
+}

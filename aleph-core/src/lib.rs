@@ -12,6 +12,8 @@ pub mod permissions;
 pub mod signer;
 pub mod validate;
 pub mod verify;
+#[cfg(feature = "vm-auth")]
+pub mod vm_auth;
 
 pub use chain::{Chain, ChainFamily};
 pub use content::{

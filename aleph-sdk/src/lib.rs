@@ -6,6 +6,7 @@ pub mod accounts;
 mod builder;
 mod client;
 pub mod compose;
+pub mod crn;
 mod error;
 mod http;
 pub mod types;

@@ -85,6 +85,12 @@ fn decode_signature(sig: &str) -> Result<([u8; 64], u8), VerifyError> {
     let mut raw = [0u8; 65];
     hex::decode_to_slice(hex_part, &mut raw)
         .map_err(|_| VerifyError::Malformed("expected 65 bytes of hex".to_owned()))?;
+    split_signature(&raw)
+}
+
+/// Splits a raw 65-byte EVM signature `r‖s‖v` into `(r‖s, recovery parity)`, with `v` in 0/1,
+/// 27/28 or EIP-155 style ≥ 35.
+pub(crate) fn split_signature(raw: &[u8; 65]) -> Result<([u8; 64], u8), VerifyError> {
     let parity = match raw[64] {
         v @ (0 | 1) => v,
         v @ (27 | 28) => v - 27,

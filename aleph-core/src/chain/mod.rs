@@ -14,8 +14,14 @@ pub mod cosmos;
 pub mod ethereum;
 #[cfg(feature = "nuls")]
 pub mod nuls;
-#[cfg(any(feature = "nuls", feature = "cosmos", feature = "substrate", feature = "avalanche"))]
-mod pycompat;
+#[cfg(any(
+    feature = "nuls",
+    feature = "cosmos",
+    feature = "substrate",
+    feature = "avalanche",
+    feature = "vm-auth"
+))]
+pub(crate) mod pycompat;
 #[cfg(any(feature = "nuls", feature = "cosmos", feature = "avalanche"))]
 mod secp256k1;
 #[cfg(feature = "solana")]

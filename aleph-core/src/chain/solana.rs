@@ -214,6 +214,26 @@ fn is_canonical_point_encoding(bytes: &[u8; 32]) -> bool {
     y[0] < 0xed
 }
 
+/// Verifies a detached ed25519 signature of `message` by a raw 32-byte public key with the same
+/// libsodium strictness as [`verify`] (PyNaCl's `VerifyKey.verify`): 64-byte signature, canonical
+/// key encoding, neither the key nor `R` of small order, canonical S.
+#[cfg(feature = "vm-auth")]
+pub(crate) fn verify_detached(key: &[u8], signature: &[u8], message: &[u8]) -> Result<(), VerifyError> {
+    let key_bytes: [u8; 32] =
+        key.try_into().map_err(|_| VerifyError::Malformed("an ed25519 public key is 32 bytes".to_owned()))?;
+    let sig_bytes: [u8; 64] = signature
+        .try_into()
+        .map_err(|_| VerifyError::Malformed("an ed25519 signature is 64 bytes".to_owned()))?;
+    if !is_canonical_point_encoding(&key_bytes)
+        || has_small_order_encoding(&key_bytes)
+        || has_small_order_encoding(&sig_bytes[..32])
+    {
+        return Err(VerifyError::Invalid);
+    }
+    let key = VerifyingKey::from_bytes(&key_bytes).map_err(|_| VerifyError::Invalid)?;
+    key.verify_strict(message, &Signature::from_bytes(&sig_bytes)).map_err(|_| VerifyError::Invalid)
+}
+
 /// Verifies a Solana/Eclipse message with libsodium's strictness (canonical S, no small-order key
 /// or R, canonical key encoding).
 pub fn verify(fields: &SignedFields<'_>) -> Result<(), VerifyError> {

@@ -4,3 +4,5 @@ mod python_sdk;
 mod roundtrip;
 mod sign;
 mod vectors;
+mod vm_auth;
+mod vm_auth_python;

@@ -149,7 +149,9 @@ impl NodeBuilder {
             let ccn_url = match (&config.crn.ccn_url, config.role) {
                 (Some(url), _) => url.clone(),
                 (None, Role::Both) => own_url.clone(),
-                (None, _) => return Err(NodeError::Config("a CRN needs `crn.ccn_url` (or --ccn-url)".into())),
+                (None, _) => {
+                    return Err(NodeError::Config("a CRN needs `crn.ccn_url` (or --ccn-url)".into()))
+                }
             };
             let public_url = config.crn.public_url.clone().unwrap_or_else(|| own_url.clone());
             let crn = Crn::start(config.crn.clone(), ccn_url, public_url, &dir).await;

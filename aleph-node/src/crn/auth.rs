@@ -1,21 +1,77 @@
-//! Who may call the CRN's control routes: the scheduler (`Aleph-EIP191-V1` signatures from
-//! allowed addresses, no replays) and VM owners or their delegates (signed operations).
+//! Who may call the CRN's control routes: the scheduler (`Aleph-EIP191-V1` signatures from the
+//! configured signers, exact replays refused) and VM owners or their delegates (the signed
+//! pubkey + signed operation headers). The checks themselves are aleph-core's
+//! [`aleph_core::vm_auth`]; this module applies them to requests.
 
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use serde_json::Value;
+
+use aleph_core::vm_auth::{
+    verify_signed_operation, SchedulerAuthError, SchedulerRequest, SIGNED_OPERATION_HEADER,
+    SIGNED_PUBKEY_HEADER,
+};
 
 use super::http::error;
 use super::Crn;
 
-/// Checks the scheduler's signature over this request.
-pub(crate) fn scheduler(_crn: &Crn, _headers: &HeaderMap, _method: &str, _path: &str, _body: &[u8]) -> Result<(), Response> {
-    Err(error(StatusCode::UNAUTHORIZED, "scheduler authentication is not wired yet"))
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
+    headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
 }
 
-/// The address that signed this operation.
-pub(crate) fn owner(_crn: &Crn, _headers: &HeaderMap, _method: &str, _path: &str) -> Result<String, Response> {
-    Err(error(StatusCode::UNAUTHORIZED, "owner authentication is not wired yet"))
+/// Checks the scheduler's signature over this request (the reference answers every failure
+/// with 401; an unknown signer is told apart here with 403).
+pub(crate) fn scheduler(
+    crn: &Crn,
+    headers: &HeaderMap,
+    method: &str,
+    uri: &Uri,
+    body: &[u8],
+) -> Result<(), Response> {
+    let authorization = header(headers, "authorization");
+    if authorization.is_empty() {
+        return Err(error(StatusCode::UNAUTHORIZED, "missing Authorization header"));
+    }
+    let request = SchedulerRequest { method, path: uri.path(), query: uri.query().unwrap_or(""), body };
+    let now = chrono::Utc::now();
+    let refuse = |e: SchedulerAuthError| {
+        let status = match e {
+            SchedulerAuthError::UnauthorizedSigner(_) => StatusCode::FORBIDDEN,
+            _ => StatusCode::UNAUTHORIZED,
+        };
+        error(status, format!("Authentication token received is invalid: {e}"))
+    };
+    let auth = crn.scheduler_policy().verify(authorization, &request, now).map_err(refuse)?;
+    crn.replay_guard().lock().unwrap_or_else(|e| e.into_inner()).accept(&auth, now).map_err(refuse)
+}
+
+/// The address that signed this operation, checked against this CRN's domain and the path.
+pub(crate) fn owner(crn: &Crn, headers: &HeaderMap, method: &str, path: &str) -> Result<String, Response> {
+    let domain = crn_domain(crn.public_url());
+    verify_signed_operation(
+        header(headers, SIGNED_PUBKEY_HEADER),
+        header(headers, SIGNED_OPERATION_HEADER),
+        method,
+        &domain,
+        path,
+        chrono::Utc::now(),
+    )
+    .map(|sender| sender.address)
+    .map_err(|e| error(StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::UNAUTHORIZED), e))
+}
+
+/// The domain signed operations name: the CRN URL's host, lowercased, without port or brackets
+/// (what the official SDK derives from the URL it is given).
+pub(crate) fn crn_domain(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if let Some(v6) = host.strip_prefix('[') {
+        v6.split(']').next().unwrap_or(v6)
+    } else {
+        host.split(':').next().unwrap_or(host)
+    };
+    host.to_ascii_lowercase()
 }
 
 /// Whether `sender` may operate `owner`'s VMs: the owner itself, or an address the owner's
@@ -27,7 +83,8 @@ pub(crate) async fn may_operate(crn: &Crn, sender: &str, owner: &str) -> bool {
     let Ok(security) = crn.resolver().ccn.aggregate(owner, "security").await else { return false };
     security.get("authorizations").and_then(Value::as_array).is_some_and(|list| {
         list.iter().any(|grant| {
-            let address_ok = grant.get("address").and_then(Value::as_str).is_some_and(|a| a.eq_ignore_ascii_case(sender));
+            let address_ok =
+                grant.get("address").and_then(Value::as_str).is_some_and(|a| a.eq_ignore_ascii_case(sender));
             let types_ok = match grant.get("types").and_then(Value::as_array) {
                 None => true,
                 Some(types) => types.is_empty() || types.iter().any(|t| t.as_str() == Some("INSTANCE")),
@@ -35,4 +92,16 @@ pub(crate) async fn may_operate(crn: &Crn, sender: &str, owner: &str) -> bool {
             address_ok && types_ok
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::crn_domain;
+
+    #[test]
+    fn domains_are_hosts_without_ports() {
+        assert_eq!(crn_domain("https://CRN.Example.org/"), "crn.example.org");
+        assert_eq!(crn_domain("http://127.0.0.1:4020"), "127.0.0.1");
+        assert_eq!(crn_domain("http://[::1]:4020/x"), "::1");
+    }
 }

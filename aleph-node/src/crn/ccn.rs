@@ -61,7 +61,8 @@ impl CcnClient {
     /// The newest STORE of `owner` that amends the file tag `reference` (the `use_latest`
     /// resolution): the first listed message whose `content.ref` and `content.address` match.
     pub(crate) async fn latest_store(&self, reference: &str, owner: &str) -> Result<Option<Value>, CrnError> {
-        let path = format!("/api/v0/messages.json?msgTypes=STORE&refs={reference}&addresses={owner}&pagination=20");
+        let path =
+            format!("/api/v0/messages.json?msgTypes=STORE&refs={reference}&addresses={owner}&pagination=20");
         let Some(body) = self.get_json(&path).await? else { return Ok(None) };
         let found = body.get("messages").and_then(Value::as_array).and_then(|list| {
             list.iter()
@@ -103,7 +104,10 @@ impl CcnClient {
         let url = format!("{}/api/v0/storage/raw/{hash}", self.base);
         let mut resp = self.http.get(&url).send().await.map_err(|e| CrnError::Ccn(format!("{url}: {e}")))?;
         if !resp.status().is_success() {
-            return Err(CrnError::CodeUnavailable(format!("file {hash}: HTTP {} from the CCN", resp.status())));
+            return Err(CrnError::CodeUnavailable(format!(
+                "file {hash}: HTTP {} from the CCN",
+                resp.status()
+            )));
         }
         let part = dest.with_extension("part");
         let mut file = tokio::fs::File::create(&part).await?;

@@ -59,7 +59,8 @@ impl Cgroups {
         let mounts = mounts();
         for (kind, path) in &mounts {
             if kind.starts_with("cgroup2 ") {
-                let controllers = std::fs::read_to_string(path.join("cgroup.controllers")).unwrap_or_default();
+                let controllers =
+                    std::fs::read_to_string(path.join("cgroup.controllers")).unwrap_or_default();
                 if controllers.split_whitespace().any(|c| c == "memory") {
                     if let Some(parent) = make_parent(path) {
                         let enabled = std::fs::write(parent.join("cgroup.subtree_control"), "+memory +cpu")

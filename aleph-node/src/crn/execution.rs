@@ -126,9 +126,11 @@ fn configuration(spec: &ProgramSpec) -> Mp {
     let variables = spec.content.variables.as_ref().map_or(Mp::Nil, |vars| {
         Mp::Map(vars.iter().map(|(k, v)| (Mp::from(k.as_str()), Mp::from(v.as_str()))).collect())
     });
-    let authorized_keys = spec.content.authorized_keys.as_ref().map_or(Mp::Nil, |keys| {
-        Mp::Array(keys.iter().map(|k| Mp::from(k.as_str())).collect())
-    });
+    let authorized_keys = spec
+        .content
+        .authorized_keys
+        .as_ref()
+        .map_or(Mp::Nil, |keys| Mp::Array(keys.iter().map(|k| Mp::from(k.as_str())).collect()));
     map(vec![
         ("input_data", spec.input_data.as_ref().map_or(Mp::Nil, |d| Mp::Binary(d.to_vec()))),
         ("interface", Mp::from(interface)),
@@ -206,9 +208,9 @@ impl Execution {
         let mut command = plan.command();
         command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
         times.starting_at = Some(now());
-        let mut child = command
-            .spawn()
-            .map_err(|e| CrnError::Unavailable(format!("cannot start the sandbox {}: {e}", host.bwrap.display())))?;
+        let mut child = command.spawn().map_err(|e| {
+            CrnError::Unavailable(format!("cannot start the sandbox {}: {e}", host.bwrap.display()))
+        })?;
         let logs = Logs::default();
         if let Some(out) = child.stdout.take() {
             logs.collect("stdout", out);
@@ -342,7 +344,8 @@ impl Execution {
         }
         let start = mp_get(&answer, "headers").ok_or(RunError::Empty)?;
         let status = mp_get(start, "status").and_then(Mp::as_u64).unwrap_or(200);
-        let status = u16::try_from(status).map_err(|_| RunError::Crashed(format!("invalid status {status}")))?;
+        let status =
+            u16::try_from(status).map_err(|_| RunError::Crashed(format!("invalid status {status}")))?;
         let headers = mp_get(start, "headers")
             .and_then(Mp::as_array)
             .map(|list| {

@@ -41,7 +41,11 @@ pub(crate) struct Instances {
 
 impl Instances {
     pub(crate) fn new(config: CrnConfig) -> Self {
-        Instances { config, records: Mutex::new(BTreeMap::new()), machines: tokio::sync::Mutex::new(BTreeMap::new()) }
+        Instances {
+            config,
+            records: Mutex::new(BTreeMap::new()),
+            machines: tokio::sync::Mutex::new(BTreeMap::new()),
+        }
     }
 
     /// Why instances cannot boot here, if they cannot.
@@ -72,8 +76,13 @@ impl Instances {
         let record = resolver.ccn.message(hash).await?.ok_or_else(|| CrnError::NotFound(hash.to_owned()))?;
         if record.status != "processed" {
             return Err(match record.error_code {
-                Some(5 | 6) => CrnError::PaymentRequired(format!("the CCN rejected {hash}: insufficient balance")),
-                _ => CrnError::NotRunnable(format!("{hash} is not a processed message (status {})", record.status)),
+                Some(5 | 6) => {
+                    CrnError::PaymentRequired(format!("the CCN rejected {hash}: insufficient balance"))
+                }
+                _ => CrnError::NotRunnable(format!(
+                    "{hash} is not a processed message (status {})",
+                    record.status
+                )),
             });
         }
         if record.message.get("type").and_then(Value::as_str) != Some("INSTANCE") {
@@ -116,9 +125,18 @@ impl Instances {
 
     /// Boots the instance's root filesystem (a copy-on-write overlay of the parent image) under
     /// QEMU with KVM, its console kept in the instance's directory.
-    async fn boot(&self, resolver: &Resolver, hash: &str, content: &InstanceContent) -> Result<Child, CrnError> {
+    async fn boot(
+        &self,
+        resolver: &Resolver,
+        hash: &str,
+        content: &InstanceContent,
+    ) -> Result<Child, CrnError> {
         let image = resolver
-            .image_file(content.rootfs.parent.reference.as_str(), content.rootfs.parent.use_latest, &content.address)
+            .image_file(
+                content.rootfs.parent.reference.as_str(),
+                content.rootfs.parent.use_latest,
+                &content.address,
+            )
             .await?;
         let dir = resolver.instance_dir(hash);
         tokio::fs::create_dir_all(&dir).await?;

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use aleph_core::vm_auth::{ReplayGuard, SchedulerPolicy};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -44,8 +45,9 @@ struct Inner {
     counter: AtomicU64,
     stop: CancellationToken,
     tasks: Mutex<Vec<JoinHandle<()>>>,
-    /// Scheduler payloads already used (replays are refused).
-    pub(crate) seen_allocations: Mutex<BTreeMap<String, f64>>,
+    scheduler: SchedulerPolicy,
+    /// Scheduler payloads already accepted (replays are refused).
+    replays: Mutex<ReplayGuard>,
 }
 
 impl Crn {
@@ -59,12 +61,16 @@ impl Crn {
         let python = PythonRuntime::discover(&config.python, &dir).await.map_err(|e| e.to_string());
         let cgroups = if config.cgroups { Cgroups::detect() } else { None };
         match (&sandbox, &python) {
-            (Ok(()), Ok(p)) => tracing::info!(python = %p.executable.display(), "CRN: programs run in bubblewrap sandboxes"),
+            (Ok(()), Ok(p)) => {
+                tracing::info!(python = %p.executable.display(), "CRN: programs run in bubblewrap sandboxes")
+            }
             (Err(e), _) | (_, Err(e)) => tracing::warn!(reason = %e, "CRN: programs cannot run on this host"),
         }
         match &cgroups {
             Some(c) => tracing::info!("CRN: memory and CPU limits through {}", c.describe()),
-            None => tracing::warn!("CRN: no writable cgroup hierarchy; programs run without memory/CPU limits"),
+            None => {
+                tracing::warn!("CRN: no writable cgroup hierarchy; programs run without memory/CPU limits")
+            }
         }
         // Unix socket paths are limited to 108 bytes: keep them short.
         let mut socket_root = dir.join("run");
@@ -72,6 +78,7 @@ impl Crn {
             socket_root = std::env::temp_dir().join(format!("aleph-crn-{}", std::process::id()));
         }
         let resolver = Resolver::new(CcnClient::new(&ccn_url), &dir, config.clone());
+        let config_signers = config.allocation_signers.clone();
         let crn = Crn {
             inner: Arc::new(Inner {
                 instances: Instances::new(config.clone()),
@@ -88,7 +95,8 @@ impl Crn {
                 counter: AtomicU64::new(0),
                 stop: CancellationToken::new(),
                 tasks: Mutex::new(Vec::new()),
-                seen_allocations: Mutex::new(BTreeMap::new()),
+                scheduler: SchedulerPolicy::new(&config_signers),
+                replays: Mutex::new(ReplayGuard::default()),
             }),
         };
         let reaper = tokio::spawn(crn.clone().every(crn.reap_interval(), |c| async move { c.reap().await }));
@@ -148,8 +156,12 @@ impl Crn {
         &self.inner.instances
     }
 
-    pub(crate) fn seen_allocations(&self) -> &Mutex<BTreeMap<String, f64>> {
-        &self.inner.seen_allocations
+    pub(crate) fn scheduler_policy(&self) -> &SchedulerPolicy {
+        &self.inner.scheduler
+    }
+
+    pub(crate) fn replay_guard(&self) -> &Mutex<ReplayGuard> {
+        &self.inner.replays
     }
 
     fn slot(&self, item_hash: &str) -> Slot {
@@ -168,7 +180,8 @@ impl Crn {
     /// Every running execution. Slots being started or stopped (locked) are skipped: they are
     /// not running yet, or no more.
     pub(crate) async fn executions(&self) -> Vec<Arc<Execution>> {
-        let slots: Vec<Slot> = self.inner.slots.lock().unwrap_or_else(|e| e.into_inner()).values().cloned().collect();
+        let slots: Vec<Slot> =
+            self.inner.slots.lock().unwrap_or_else(|e| e.into_inner()).values().cloned().collect();
         let mut out = Vec::new();
         for slot in slots {
             let Ok(guard) = slot.try_lock() else { continue };
@@ -223,7 +236,11 @@ impl Crn {
         };
         let started = std::time::Instant::now();
         let exec = Execution::start(spec, host).await?;
-        tracing::info!(program = item_hash, elapsed_ms = started.elapsed().as_millis() as u64, "program started");
+        tracing::info!(
+            program = item_hash,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "program started"
+        );
         *guard = Some(exec.clone());
         Ok(exec)
     }
@@ -258,8 +275,14 @@ impl Crn {
     /// Stops idle on-demand programs, and forgets programs whose sandbox has exited.
     async fn reap(&self) {
         let timeout = Duration::from_secs_f64(self.inner.config.reuse_timeout_secs.max(0.0));
-        let slots: Vec<(String, Slot)> =
-            self.inner.slots.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let slots: Vec<(String, Slot)> = self
+            .inner
+            .slots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         for (hash, slot) in slots {
             let Ok(mut guard) = slot.try_lock() else { continue };
             let Some(exec) = guard.clone() else { continue };
@@ -284,7 +307,9 @@ impl Crn {
             };
             match verdict {
                 Ok(()) => {}
-                Err(CrnError::Ccn(e)) => tracing::warn!(program = %hash, error = %e, "cannot reach the CCN to check a program"),
+                Err(CrnError::Ccn(e)) => {
+                    tracing::warn!(program = %hash, error = %e, "cannot reach the CCN to check a program")
+                }
                 Err(e) => {
                     tracing::info!(program = %hash, reason = %e, "stopping program");
                     self.stop(&hash).await;
@@ -296,7 +321,10 @@ impl Crn {
     /// Sets the persistent programs this CRN should run: starts those not running, stops
     /// persistent ones not listed. Returns (started or already running, failing with reasons,
     /// stopped).
-    pub(crate) async fn allocate(&self, wanted: &[String]) -> (Vec<String>, BTreeMap<String, String>, Vec<String>) {
+    pub(crate) async fn allocate(
+        &self,
+        wanted: &[String],
+    ) -> (Vec<String>, BTreeMap<String, String>, Vec<String>) {
         let mut successful = Vec::new();
         let mut errors = BTreeMap::new();
         let mut stopped = Vec::new();
@@ -321,11 +349,13 @@ impl Crn {
     /// Stops every program and the background tasks (at node shutdown).
     pub async fn shutdown(&self) {
         self.inner.stop.cancel();
-        let tasks: Vec<JoinHandle<()>> = std::mem::take(&mut *self.inner.tasks.lock().unwrap_or_else(|e| e.into_inner()));
+        let tasks: Vec<JoinHandle<()>> =
+            std::mem::take(&mut *self.inner.tasks.lock().unwrap_or_else(|e| e.into_inner()));
         for t in tasks {
             let _ = t.await;
         }
-        let slots: Vec<Slot> = self.inner.slots.lock().unwrap_or_else(|e| e.into_inner()).drain().map(|(_, v)| v).collect();
+        let slots: Vec<Slot> =
+            self.inner.slots.lock().unwrap_or_else(|e| e.into_inner()).drain().map(|(_, v)| v).collect();
         let stops = slots.into_iter().map(|slot| async move {
             if let Some(exec) = slot.lock().await.take() {
                 exec.stop().await;

@@ -88,7 +88,8 @@ impl Resolver {
 
     /// The PROGRAM message `item_hash`, checked to be processed and runnable.
     pub(crate) async fn program_message(&self, item_hash: &str) -> Result<(ProgramContent, Value), CrnError> {
-        let record = self.ccn.message(item_hash).await?.ok_or_else(|| CrnError::NotFound(item_hash.to_owned()))?;
+        let record =
+            self.ccn.message(item_hash).await?.ok_or_else(|| CrnError::NotFound(item_hash.to_owned()))?;
         match record.status.as_str() {
             "processed" => {}
             "rejected" => {
@@ -106,7 +107,9 @@ impl Resolver {
                 )))
             }
             other => {
-                return Err(CrnError::Unavailable(format!("{item_hash} is not processed yet (status {other})")))
+                return Err(CrnError::Unavailable(format!(
+                    "{item_hash} is not processed yet (status {other})"
+                )))
             }
         }
         let message = record.message;
@@ -122,7 +125,8 @@ impl Resolver {
     pub(crate) async fn resolve(&self, item_hash: &str) -> Result<Arc<ProgramSpec>, CrnError> {
         let (content, _message) = self.program_message(item_hash).await?;
         let owner = content.address.clone();
-        let runtime = self.store_ref(content.runtime.reference.as_str(), content.runtime.use_latest, &owner).await;
+        let runtime =
+            self.store_ref(content.runtime.reference.as_str(), content.runtime.use_latest, &owner).await;
         // The runtime ref itself names the runtime; an amended runtime keeps its original ref.
         let runtime_ok = check_runtime(content.runtime.reference.as_str(), &self.config.python_runtime_refs)
             .or_else(|e| match &runtime {
@@ -171,19 +175,24 @@ impl Resolver {
 
     /// The STORE message a ref names: with `use_latest`, the owner's newest amend of the tag,
     /// else (or when there is none) the message itself. Returns its hash and content.
-    async fn store_ref(&self, reference: &str, use_latest: bool, owner: &str) -> Result<(String, Value), CrnError> {
+    async fn store_ref(
+        &self,
+        reference: &str,
+        use_latest: bool,
+        owner: &str,
+    ) -> Result<(String, Value), CrnError> {
         if use_latest {
             if let Some(m) = self.ccn.latest_store(reference, owner).await? {
                 let hash = m["item_hash"].as_str().unwrap_or(reference).to_owned();
                 return Ok((hash, m["content"].clone()));
             }
         }
-        let record = self
-            .ccn
-            .message(reference)
-            .await?
-            .ok_or_else(|| CrnError::CodeUnavailable(format!("no STORE message {reference} on the CCN")))?;
-        if record.status != "processed" || record.message.get("type").and_then(Value::as_str) != Some("STORE") {
+        let record =
+            self.ccn.message(reference).await?.ok_or_else(|| {
+                CrnError::CodeUnavailable(format!("no STORE message {reference} on the CCN"))
+            })?;
+        if record.status != "processed" || record.message.get("type").and_then(Value::as_str) != Some("STORE")
+        {
             return Err(CrnError::CodeUnavailable(format!(
                 "{reference} is not a processed STORE message (status {})",
                 record.status
@@ -207,7 +216,12 @@ impl Resolver {
     }
 
     /// A root filesystem image, streamed once into the cache; returns its path.
-    pub(crate) async fn image_file(&self, reference: &str, use_latest: bool, owner: &str) -> Result<PathBuf, CrnError> {
+    pub(crate) async fn image_file(
+        &self,
+        reference: &str,
+        use_latest: bool,
+        owner: &str,
+    ) -> Result<PathBuf, CrnError> {
         let (_, store) = self.store_ref(reference, use_latest, owner).await?;
         let file = store_file(&store)?;
         let path = self.cache.join(&file);
@@ -278,7 +292,9 @@ impl Resolver {
                     .name
                     .as_deref()
                     .unwrap_or("default")
-                    .chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+                    .collect();
                 let dir = self.volumes.join(owner).join(name);
                 tokio::fs::create_dir_all(&dir).await?;
                 Ok(Mount::ReadWrite { src: dir, dest })

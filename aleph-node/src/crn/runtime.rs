@@ -30,11 +30,9 @@ impl PythonRuntime {
     /// Finds the interpreter's real path and prefixes, and writes the shim under `dir`.
     pub(crate) async fn discover(python: &Path, dir: &Path) -> Result<Self, CrnError> {
         let probe = "import json, sys; print(json.dumps([sys.executable, sys.prefix, sys.base_prefix]))";
-        let out = tokio::process::Command::new(python)
-            .args(["-c", probe])
-            .output()
-            .await
-            .map_err(|e| CrnError::Unavailable(format!("the Python runtime {} cannot run: {e}", python.display())))?;
+        let out = tokio::process::Command::new(python).args(["-c", probe]).output().await.map_err(|e| {
+            CrnError::Unavailable(format!("the Python runtime {} cannot run: {e}", python.display()))
+        })?;
         if !out.status.success() {
             return Err(CrnError::Unavailable(format!(
                 "the Python runtime {} failed: {}",
@@ -42,8 +40,9 @@ impl PythonRuntime {
                 String::from_utf8_lossy(&out.stderr).trim()
             )));
         }
-        let parsed: Vec<PathBuf> = serde_json::from_slice(&out.stdout)
-            .map_err(|e| CrnError::Unavailable(format!("unexpected answer from {}: {e}", python.display())))?;
+        let parsed: Vec<PathBuf> = serde_json::from_slice(&out.stdout).map_err(|e| {
+            CrnError::Unavailable(format!("unexpected answer from {}: {e}", python.display()))
+        })?;
         let Some((executable, prefixes)) = parsed.split_first() else {
             return Err(CrnError::Unavailable(format!("unexpected answer from {}", python.display())));
         };

@@ -40,7 +40,9 @@ impl SandboxPlan<'_> {
         arg(&["--uid", "1000", "--gid", "1000", "--hostname", self.hostname, "--clearenv"]);
         args.extend(system_dirs());
         let mut arg = |parts: &[&str]| args.extend(parts.iter().map(|s| (*s).to_owned()));
-        for file in ["/etc/ssl", "/etc/ca-certificates", "/etc/alternatives", "/etc/localtime", "/etc/mime.types"] {
+        for file in
+            ["/etc/ssl", "/etc/ca-certificates", "/etc/alternatives", "/etc/localtime", "/etc/mime.types"]
+        {
             if Path::new(file).exists() {
                 arg(&["--ro-bind", file, file]);
             }
@@ -133,6 +135,10 @@ pub(crate) async fn probe(bwrap: &Path) -> Result<(), String> {
     if out.status.success() {
         Ok(())
     } else {
-        Err(format!("{} cannot create a sandbox: {}", bwrap.display(), String::from_utf8_lossy(&out.stderr).trim()))
+        Err(format!(
+            "{} cannot create a sandbox: {}",
+            bwrap.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
     }
 }

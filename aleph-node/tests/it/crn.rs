@@ -33,6 +33,7 @@ async def app(scope, receive, send):
         os._exit(3)
     if path == "/raise":
         raise ValueError("the app raised on purpose")
+    print("serving", path, flush=True)
     request = await receive()
     body = b"|".join([
         scope["method"].encode(), path.encode(), scope["query_string"], request["body"],
@@ -127,7 +128,8 @@ impl<'a> Program<'a> {
     }
 
     fn content(&self, owner: &str, code_ref: &str) -> Value {
-        let mut code = json!({"encoding": "zip", "entrypoint": self.entrypoint, "ref": code_ref, "use_latest": false});
+        let mut code =
+            json!({"encoding": "zip", "entrypoint": self.entrypoint, "ref": code_ref, "use_latest": false});
         if let Some(i) = self.interface {
             code["interface"] = json!(i);
         }
@@ -140,7 +142,8 @@ impl<'a> Program<'a> {
             "runtime": {"ref": PYTHON_RUNTIME_REFS[0], "use_latest": true, "comment": "Debian 12 Python"},
             "volumes": [{"ephemeral": true, "mount": "/var/scratch", "size_mib": 5}],
             "variables": {"GREETING": "hi from the message"},
-            "payment": {"chain": "ETH", "type": "hold"},
+            // Persistent programs pay with credits since 2026-03-11 (MESSAGES.md §6.13).
+            "payment": {"chain": "ETH", "type": if self.persistent { "credit" } else { "hold" }},
             "code": code,
         })
     }
@@ -148,18 +151,41 @@ impl<'a> Program<'a> {
 
 /// Uploads the program's code as a zip STORE and posts the PROGRAM; returns the PROGRAM.
 async fn deploy(node: &TestNode, signer: &dyn Signer, program: &Program<'_>) -> PendingMessage {
+    deploy_content(node, signer, program, |_| {}).await
+}
+
+/// [`deploy`], with the PROGRAM content adjusted by `adjust`.
+async fn deploy_content(
+    node: &TestNode,
+    signer: &dyn Signer,
+    program: &Program<'_>,
+    adjust: impl FnOnce(&mut Value),
+) -> PendingMessage {
     let code = zip_of(&program.files);
-    let resp = node.http.post(format!("{}/api/v0/storage/add_file", node.url)).body(code.clone()).send().await.unwrap();
+    let resp = node
+        .http
+        .post(format!("{}/api/v0/storage/add_file", node.url))
+        .body(code.clone())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     let store_msg = store(signer, &sha256_hex(&code));
     node.submit_ok(&store_msg).await;
-    let m = sign(signer, MessageType::Program, program.content(&signer.address(), store_msg.item_hash.as_str()));
+    let mut content = program.content(&signer.address(), store_msg.item_hash.as_str());
+    adjust(&mut content);
+    let m = sign(signer, MessageType::Program, content);
     node.submit_ok(&m).await;
     m
 }
 
 async fn call(node: &TestNode, method: reqwest::Method, path: &str, body: &str) -> reqwest::Response {
-    node.http.request(method, format!("{}{path}", node.url)).body(body.to_owned()).send().await.expect("request")
+    node.http
+        .request(method, format!("{}{path}", node.url))
+        .body(body.to_owned())
+        .send()
+        .await
+        .expect("request")
 }
 
 /// Asserts the status, showing the body when it differs.
@@ -184,7 +210,10 @@ async fn wait_until_stopped(node: &TestNode, hash: &str) {
 }
 
 #[tokio::test]
-#[cfg_attr(not(aleph_sandbox), ignore = "needs bubblewrap (bwrap) on PATH: run scripts/test, which installs it")]
+#[cfg_attr(
+    not(aleph_sandbox),
+    ignore = "needs bubblewrap (bwrap) on PATH: run scripts/test, which installs it"
+)]
 async fn an_asgi_program_answers_through_the_sandbox() {
     let node = crn_node(|_| {}).await;
     let m = deploy(&node, &node.eth(0), &Program::asgi(PURE_ASGI)).await;
@@ -222,7 +251,10 @@ async fn an_asgi_program_answers_through_the_sandbox() {
 }
 
 #[tokio::test]
-#[cfg_attr(not(aleph_sandbox), ignore = "needs bubblewrap (bwrap) on PATH: run scripts/test, which installs it")]
+#[cfg_attr(
+    not(aleph_sandbox),
+    ignore = "needs bubblewrap (bwrap) on PATH: run scripts/test, which installs it"
+)]
 async fn timeouts_are_504_and_crashes_502() {
     let node = crn_node(|_| {}).await;
     let program = Program { seconds: 1, ..Program::asgi(PURE_ASGI) };
@@ -246,7 +278,10 @@ async fn timeouts_are_504_and_crashes_502() {
 }
 
 #[tokio::test]
-#[cfg_attr(not(aleph_sandbox), ignore = "needs bubblewrap (bwrap) on PATH: run scripts/test, which installs it")]
+#[cfg_attr(
+    not(aleph_sandbox),
+    ignore = "needs bubblewrap (bwrap) on PATH: run scripts/test, which installs it"
+)]
 async fn an_executable_program_is_proxied_to_its_port() {
     let node = crn_node(|_| {}).await;
     let program = Program {
@@ -285,14 +320,20 @@ async fn a_fastapi_program_runs_unchanged() {
 }
 
 #[tokio::test]
-#[cfg_attr(not(aleph_sandbox), ignore = "needs bubblewrap (bwrap) on PATH: run scripts/test, which installs it")]
+#[cfg_attr(
+    not(aleph_sandbox),
+    ignore = "needs bubblewrap (bwrap) on PATH: run scripts/test, which installs it"
+)]
 async fn forgetting_a_program_stops_it_and_idle_programs_stop() {
     let node = crn_node(|c| c.crn.reuse_timeout_secs = 3.0).await;
     let signer = node.eth(2);
     let a = deploy(&node, &signer, &Program::asgi(PURE_ASGI)).await;
     let b = deploy(&node, &signer, &Program { seconds: 2, ..Program::asgi(PURE_ASGI) }).await;
     for m in [&a, &b] {
-        assert_eq!(call(&node, reqwest::Method::GET, &format!("/vm/{}/", m.item_hash), "").await.status(), 201);
+        assert_eq!(
+            call(&node, reqwest::Method::GET, &format!("/vm/{}/", m.item_hash), "").await.status(),
+            201
+        );
     }
     node.submit_ok(&forget(&signer, &[a.item_hash.as_str()])).await;
     wait_until_stopped(&node, a.item_hash.as_str()).await;
@@ -306,7 +347,10 @@ async fn forgetting_a_program_stops_it_and_idle_programs_stop() {
 }
 
 #[tokio::test]
-#[cfg_attr(not(aleph_sandbox), ignore = "needs bubblewrap (bwrap) on PATH: run scripts/test, which installs it")]
+#[cfg_attr(
+    not(aleph_sandbox),
+    ignore = "needs bubblewrap (bwrap) on PATH: run scripts/test, which installs it"
+)]
 async fn unpaid_programs_are_refused_and_running_ones_stop_when_funds_go() {
     let oracle = EthereumSigner::from_hex(&"77".repeat(32)).unwrap();
     let node = crn_node(|c| c.balance_senders = vec![oracle.address().to_string()]).await;
@@ -340,7 +384,10 @@ async fn unpaid_programs_are_refused_and_running_ones_stop_when_funds_go() {
 }
 
 #[tokio::test]
-#[cfg_attr(not(aleph_sandbox), ignore = "needs bubblewrap (bwrap) on PATH: run scripts/test, which installs it")]
+#[cfg_attr(
+    not(aleph_sandbox),
+    ignore = "needs bubblewrap (bwrap) on PATH: run scripts/test, which installs it"
+)]
 async fn unknown_runtimes_and_bad_refs_are_refused_with_reasons() {
     let node = crn_node(|_| {}).await;
     let resp = call(&node, reqwest::Method::GET, "/vm/not-a-hash/", "").await;
@@ -351,7 +398,12 @@ async fn unknown_runtimes_and_bad_refs_are_refused_with_reasons() {
     // A PROGRAM naming a runtime this CRN does not have (its STORE exists on the CCN).
     let signer = node.eth(0);
     let runtime_file = b"some other runtime image";
-    node.http.post(format!("{}/api/v0/storage/add_file", node.url)).body(runtime_file.to_vec()).send().await.unwrap();
+    node.http
+        .post(format!("{}/api/v0/storage/add_file", node.url))
+        .body(runtime_file.to_vec())
+        .send()
+        .await
+        .unwrap();
     let runtime_store = store(&signer, &sha256_hex(runtime_file));
     node.submit_ok(&runtime_store).await;
     let code = zip_of(&[("main.py", PURE_ASGI, 0o644)]);
@@ -377,5 +429,88 @@ async fn unknown_runtimes_and_bad_refs_are_refused_with_reasons() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 400, "a PROGRAM is not an instance");
+    node.stop().await;
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(aleph_sandbox),
+    ignore = "needs bubblewrap (bwrap) on PATH: run scripts/test, which installs it"
+)]
+async fn owners_stop_and_read_logs_with_signed_operations() {
+    let node = crn_node(|_| {}).await;
+    let owner = node.eth(0);
+    let m = deploy(&node, &owner, &Program::asgi(PURE_ASGI)).await;
+    let hash = m.item_hash.clone();
+    assert_eq!(call(&node, reqwest::Method::GET, &format!("/vm/{hash}/logged"), "").await.status(), 201);
+
+    // Someone else's signed operations are refused; unsigned ones too.
+    let stranger = aleph_sdk::crn::CrnClient::new(&node.url).unwrap().with_owner(&node.sol(1)).unwrap();
+    let err = stranger.stop(&hash).await.unwrap_err();
+    assert!(err.to_string().contains("Unauthorized sender"), "{err}");
+    let resp = call(&node, reqwest::Method::POST, &format!("/control/machine/{hash}/stop"), "").await;
+    assert_eq!(resp.status(), 400, "missing headers");
+
+    // A delegate of the owner's security aggregate may operate it.
+    let client = aleph_sdk::crn::CrnClient::new(&node.url).unwrap().with_owner(&owner).unwrap();
+    let logs = client.logs(&hash).await.unwrap();
+    assert!(logs.iter().any(|l| l.message == "serving /logged" && l.file == "stdout"), "{logs:?}");
+    assert_eq!(client.stop(&hash).await.unwrap(), "Stopped VM");
+    wait_until_stopped(&node, hash.as_str()).await;
+    let delegate = node.eth(1);
+    let grant = json!({"authorizations": [{"address": delegate.address(), "types": ["INSTANCE"]}]});
+    node.submit_ok(&aggregate(&owner, "security", grant, now())).await;
+    assert_eq!(call(&node, reqwest::Method::GET, &format!("/vm/{hash}/"), "").await.status(), 201);
+    let as_delegate = aleph_sdk::crn::CrnClient::new(&node.url).unwrap().with_owner(&delegate).unwrap();
+    assert_eq!(as_delegate.reboot(&hash).await.unwrap(), "Rebooted VM");
+    assert_eq!(call(&node, reqwest::Method::GET, &format!("/vm/{hash}/"), "").await.status(), 201);
+    node.stop().await;
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(aleph_sandbox),
+    ignore = "needs bubblewrap (bwrap) on PATH: run scripts/test, which installs it"
+)]
+async fn the_scheduler_allocates_persistent_programs() {
+    let scheduler = EthereumSigner::from_hex(&"31".repeat(32)).unwrap();
+    let node = crn_node(|c| c.crn.allocation_signers = vec![scheduler.address().to_string()]).await;
+    let persistent = Program { persistent: true, ..Program::asgi(PURE_ASGI) };
+    let m = deploy(&node, &node.eth(0), &persistent).await;
+    let hash = m.item_hash.as_str();
+
+    let allocate = |signer: &EthereumSigner, body: &Value| {
+        let body = body.to_string();
+        let auth = aleph_core::vm_auth::sign_scheduler_request(
+            signer,
+            "POST",
+            "/control/allocations",
+            body.as_bytes(),
+            chrono::Utc::now(),
+        )
+        .unwrap();
+        node.http
+            .post(format!("{}/control/allocations", node.url))
+            .header("Authorization", auth.clone())
+            .body(body)
+            .send()
+    };
+    let wanted = json!({"persistent_vms": [hash], "instances": []});
+    let resp = expect_status(allocate(&scheduler, &wanted).await.unwrap(), 200).await;
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["successful"], json!([hash]), "{body}");
+    let list = running(&node).await;
+    assert_eq!(list[hash]["vm_type"], "persistent_program", "{list}");
+
+    // Persistent programs are not idle-stopped; an allocation without it stops it.
+    let other = EthereumSigner::from_hex(&"32".repeat(32)).unwrap();
+    assert_eq!(allocate(&other, &wanted).await.unwrap().status(), 403, "unknown signer");
+    let resp =
+        node.http.post(format!("{}/control/allocations", node.url)).json(&wanted).send().await.unwrap();
+    assert_eq!(resp.status(), 401, "unsigned");
+    let resp = expect_status(allocate(&scheduler, &json!({"persistent_vms": []})).await.unwrap(), 200).await;
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["stopped"], json!([hash]), "{body}");
+    wait_until_stopped(&node, hash).await;
     node.stop().await;
 }

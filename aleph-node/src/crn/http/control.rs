@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
@@ -49,8 +49,13 @@ pub(super) async fn notify(State(crn): State<Crn>, body: Bytes) -> Response {
 
 /// `POST /control/allocations`: the scheduler's full desired set of persistent programs and
 /// instances; what is not listed stops, the rest starts.
-pub(super) async fn allocations(State(crn): State<Crn>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(resp) = auth::scheduler(&crn, &headers, "POST", "/control/allocations", &body) {
+pub(super) async fn allocations(
+    State(crn): State<Crn>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(resp) = auth::scheduler(&crn, &headers, "POST", &uri, &body) {
         return resp;
     }
     let body: Value = match serde_json::from_slice(&body) {
@@ -93,7 +98,13 @@ pub(super) async fn allocations(State(crn): State<Crn>, headers: HeaderMap, body
 }
 
 /// Authenticates the owner (or a delegate) of the program or instance `reference`.
-async fn owner_of(crn: &Crn, headers: &HeaderMap, method: &str, path: &str, reference: &str) -> Result<String, Response> {
+async fn owner_of(
+    crn: &Crn,
+    headers: &HeaderMap,
+    method: &str,
+    path: &str,
+    reference: &str,
+) -> Result<String, Response> {
     let hash = check_ref(reference).map_err(IntoResponse::into_response)?;
     let sender = auth::owner(crn, headers, method, path)?;
     let owner = match crn.running(&hash).await {
@@ -111,7 +122,11 @@ async fn owner_of(crn: &Crn, headers: &HeaderMap, method: &str, path: &str, refe
 }
 
 /// `POST /control/machine/{ref}/stop`.
-pub(super) async fn stop(State(crn): State<Crn>, Path(reference): Path<String>, headers: HeaderMap) -> Response {
+pub(super) async fn stop(
+    State(crn): State<Crn>,
+    Path(reference): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     let path = format!("/control/machine/{reference}/stop");
     let hash = match owner_of(&crn, &headers, "POST", &path, &reference).await {
         Ok(h) => h,
@@ -126,7 +141,11 @@ pub(super) async fn stop(State(crn): State<Crn>, Path(reference): Path<String>, 
 }
 
 /// `POST /control/machine/{ref}/reboot`.
-pub(super) async fn reboot(State(crn): State<Crn>, Path(reference): Path<String>, headers: HeaderMap) -> Response {
+pub(super) async fn reboot(
+    State(crn): State<Crn>,
+    Path(reference): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     let path = format!("/control/machine/{reference}/reboot");
     let hash = match owner_of(&crn, &headers, "POST", &path, &reference).await {
         Ok(h) => h,
@@ -147,7 +166,11 @@ pub(super) async fn reboot(State(crn): State<Crn>, Path(reference): Path<String>
 }
 
 /// `GET /control/machine/{ref}/logs`: the program's output lines.
-pub(super) async fn logs(State(crn): State<Crn>, Path(reference): Path<String>, headers: HeaderMap) -> Response {
+pub(super) async fn logs(
+    State(crn): State<Crn>,
+    Path(reference): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     let path = format!("/control/machine/{reference}/logs");
     let hash = match owner_of(&crn, &headers, "GET", &path, &reference).await {
         Ok(h) => h,

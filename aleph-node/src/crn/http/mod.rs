@@ -61,7 +61,11 @@ async fn vm_root(State(crn): State<Crn>, Path(reference): Path<String>, request:
     run(crn, reference, "/".to_owned(), request).await
 }
 
-async fn vm_path(State(crn): State<Crn>, Path((reference, rest)): Path<(String, String)>, request: Request) -> Response {
+async fn vm_path(
+    State(crn): State<Crn>,
+    Path((reference, rest)): Path<(String, String)>,
+    request: Request,
+) -> Response {
     run(crn, reference, format!("/{rest}"), request).await
 }
 
@@ -78,7 +82,9 @@ fn check_ref(reference: &str) -> Result<String, CrnError> {
 fn scope(method: &Method, path: &str, query: &str, headers: &axum::http::HeaderMap, body: Bytes) -> Mp {
     let headers = headers
         .iter()
-        .map(|(k, v)| Mp::Array(vec![Mp::Binary(k.as_str().as_bytes().to_vec()), Mp::Binary(v.as_bytes().to_vec())]))
+        .map(|(k, v)| {
+            Mp::Array(vec![Mp::Binary(k.as_str().as_bytes().to_vec()), Mp::Binary(v.as_bytes().to_vec())])
+        })
         .collect();
     Mp::Map(vec![
         (Mp::from("type"), Mp::from("http")),
@@ -92,7 +98,8 @@ fn scope(method: &Method, path: &str, query: &str, headers: &axum::http::HeaderM
 
 /// Headers never relayed from a program (the reference drops the first three; the others are
 /// hop-by-hop or recomputed here).
-const DROPPED: &[&str] = &["content-encoding", "transfer-encoding", "vary", "content-length", "connection", "keep-alive"];
+const DROPPED: &[&str] =
+    &["content-encoding", "transfer-encoding", "vary", "content-length", "connection", "keep-alive"];
 
 async fn run(crn: Crn, reference: String, path: String, request: Request) -> Response {
     let hash = match check_ref(&reference) {
@@ -247,8 +254,11 @@ fn meminfo(key: &str) -> u64 {
 async fn disk_kb(dir: &std::path::Path) -> (u64, u64) {
     let out = tokio::process::Command::new("df").args(["-k", "-P"]).arg(dir).output().await;
     let text = out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
-    let fields: Vec<u64> =
-        text.lines().nth(1).map(|l| l.split_whitespace().filter_map(|f| f.parse().ok()).collect()).unwrap_or_default();
+    let fields: Vec<u64> = text
+        .lines()
+        .nth(1)
+        .map(|l| l.split_whitespace().filter_map(|f| f.parse().ok()).collect())
+        .unwrap_or_default();
     (fields.first().copied().unwrap_or(0), fields.get(2).copied().unwrap_or(0))
 }
 
@@ -309,7 +319,7 @@ async fn check_version(Query(q): Query<BTreeMap<String, String>>) -> Response {
 async fn public_config(State(crn): State<Crn>) -> Response {
     let c = crn.config();
     let qemu = crn.instances().hypervisor_unavailable().await.is_none();
-    let domain = url_host(crn.public_url());
+    let domain = super::auth::crn_domain(crn.public_url());
     Json(json!({
         "DOMAIN_NAME": domain,
         "version": crate::VERSION,
@@ -330,10 +340,4 @@ async fn public_config(State(crn): State<Crn>) -> Response {
         },
     }))
     .into_response()
-}
-
-/// The host (and port) of a URL, as signed operations name the CRN's domain.
-pub(crate) fn url_host(url: &str) -> String {
-    let rest = url.split("://").nth(1).unwrap_or(url);
-    rest.split('/').next().unwrap_or(rest).to_owned()
 }

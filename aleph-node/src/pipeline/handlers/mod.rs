@@ -143,7 +143,9 @@ pub(crate) fn check_and_apply(
         MessageType::Aggregate => {}
         MessageType::Store => store::check(tx, ctx, m, content)?,
         MessageType::Forget => forget::check(tx, m, content)?,
-        MessageType::Program | MessageType::Instance | MessageType::VProgram => vm::check(tx, ctx, m, content)?,
+        MessageType::Program | MessageType::Instance | MessageType::VProgram => {
+            vm::check(tx, ctx, m, content)?
+        }
     }
     crate::payment::check_and_record(tx, ctx.now, m, &content.content, ctx.free_store_max_bytes)?;
     insert_message(tx, ctx, item, content)?;

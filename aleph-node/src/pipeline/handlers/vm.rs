@@ -76,7 +76,12 @@ fn resolve(tx: &Transaction<'_>, v: &VolumeRef) -> HResult<Option<(String, i64)>
     Ok(Some((file_hash, size)))
 }
 
-pub(super) fn check(tx: &Transaction<'_>, ctx: &super::Ctx, m: &PendingMessage, content: &Decoded) -> HResult<()> {
+pub(super) fn check(
+    tx: &Transaction<'_>,
+    ctx: &super::Ctx,
+    m: &PendingMessage,
+    content: &Decoded,
+) -> HResult<()> {
     for v in volume_refs(m.message_type, &content.raw) {
         if v.name == "runtime" && ctx.builtin_runtimes.iter().any(|r| r.eq_ignore_ascii_case(&v.reference)) {
             continue;

@@ -80,6 +80,8 @@ class Node:
                 f"127.0.0.1:{self.port}",
                 "--data-dir",
                 str(self.dir / "data"),
+                "--role",
+                "both",
             ],
             stdout=self.log,
             stderr=subprocess.STDOUT,
@@ -583,6 +585,66 @@ def test_create_program_and_instance(node):
             assert price.payment_type == "hold" and float(price.required_tokens) > 0
             estimate = await client.get_store_estimated_price(storage_size_mib=100)
             assert float(estimate.required_tokens) >= 0
+
+    run(go())
+
+
+PROGRAM_SOURCE = b"""
+async def app(scope, receive, send):
+    if scope["type"] == "lifespan":
+        while True:
+            event = await receive()
+            await send({"type": event["type"] + ".complete"})
+            if event["type"] == "lifespan.shutdown":
+                return
+    print("request", scope["path"], flush=True)
+    await receive()
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [[b"content-type", b"application/json"]]})
+    await send({"type": "http.response.body", "body": b'{"from": "the program"}'})
+"""
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="the CRN needs bubblewrap")
+def test_program_runs_on_the_crn_and_vm_client_operates_it(node):
+    """The SDK's defaults (runtime, zip code) run on the node's CRN; its VmClient's signed
+    operations read the logs and stop the program."""
+    import io
+    import zipfile
+
+    from aleph.sdk.client.vm_client import VmClient
+    from aleph.sdk.conf import settings
+
+    account, address = node.account("ETH", 2)
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("main.py", PROGRAM_SOURCE)
+
+    async def go():
+        async with AuthenticatedAlephHttpClient(account, api_server=node.url) as client:
+            code, _ = await client.create_store(file_content=archive.getvalue(), sync=True)
+            program, status = await client.create_program(
+                program_ref=code.item_hash,
+                entrypoint="main:app",
+                runtime=settings.DEFAULT_RUNTIME_ID,
+                payment=_program_payment(),
+                sync=True,
+            )
+            assert status == MessageStatus.PROCESSED
+        with urllib.request.urlopen(f"{node.url}/vm/{program.item_hash}/hello", timeout=30) as resp:
+            assert resp.status == 200
+            assert json.loads(resp.read()) == {"from": "the program"}
+            assert resp.headers["Aleph-Program-ItemHash"] == program.item_hash
+        async with VmClient(account, node.url) as vm:
+            async with vm.operate(vm_id=program.item_hash, operation="logs", method="GET") as resp:
+                assert resp.status == 200, await resp.text()
+                logs = await resp.json()
+            assert any(line["MESSAGE"] == "request /hello" for line in logs), logs
+            status, text = await vm.stop_instance(program.item_hash)
+            assert status == 200, text
+        async with VmClient(node.account("ETH", 3)[0], node.url) as stranger:
+            status, text = await stranger.reboot_instance(program.item_hash)
+            assert status in (403, 404), text
 
     run(go())
 

@@ -14,6 +14,11 @@ fn main() {
     if on_path("bwrap") {
         println!("cargo::rustc-cfg=aleph_sandbox");
     }
+    // Squashfs code and volumes need squashfs-tools (mksquashfs builds them in the tests).
+    println!("cargo::rustc-check-cfg=cfg(aleph_squashfs)");
+    if on_path("mksquashfs") && on_path("unsquashfs") {
+        println!("cargo::rustc-cfg=aleph_squashfs");
+    }
     println!("cargo::rustc-check-cfg=cfg(aleph_python)");
     println!("cargo::rerun-if-env-changed=ALEPH_PYTHON");
     if let Some(python) = std::env::var_os("ALEPH_PYTHON") {

@@ -4,7 +4,6 @@
 //! [`aleph_core::vm_auth`]; this module applies them to requests.
 
 use axum::http::{HeaderMap, StatusCode, Uri};
-use axum::response::Response;
 use serde_json::Value;
 
 use aleph_core::vm_auth::{
@@ -12,7 +11,7 @@ use aleph_core::vm_auth::{
     SIGNED_PUBKEY_HEADER,
 };
 
-use super::http::error;
+use super::http::Refusal;
 use super::Crn;
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
@@ -27,10 +26,10 @@ pub(crate) fn scheduler(
     method: &str,
     uri: &Uri,
     body: &[u8],
-) -> Result<(), Response> {
+) -> Result<(), Refusal> {
     let authorization = header(headers, "authorization");
     if authorization.is_empty() {
-        return Err(error(StatusCode::UNAUTHORIZED, "missing Authorization header"));
+        return Err(Refusal::new(StatusCode::UNAUTHORIZED, "missing Authorization header"));
     }
     let request = SchedulerRequest { method, path: uri.path(), query: uri.query().unwrap_or(""), body };
     let now = chrono::Utc::now();
@@ -39,14 +38,14 @@ pub(crate) fn scheduler(
             SchedulerAuthError::UnauthorizedSigner(_) => StatusCode::FORBIDDEN,
             _ => StatusCode::UNAUTHORIZED,
         };
-        error(status, format!("Authentication token received is invalid: {e}"))
+        Refusal::new(status, format!("Authentication token received is invalid: {e}"))
     };
     let auth = crn.scheduler_policy().verify(authorization, &request, now).map_err(refuse)?;
     crn.replay_guard().lock().unwrap_or_else(|e| e.into_inner()).accept(&auth, now).map_err(refuse)
 }
 
 /// The address that signed this operation, checked against this CRN's domain and the path.
-pub(crate) fn owner(crn: &Crn, headers: &HeaderMap, method: &str, path: &str) -> Result<String, Response> {
+pub(crate) fn owner(crn: &Crn, headers: &HeaderMap, method: &str, path: &str) -> Result<String, Refusal> {
     let domain = crn_domain(crn.public_url());
     verify_signed_operation(
         header(headers, SIGNED_PUBKEY_HEADER),
@@ -57,7 +56,7 @@ pub(crate) fn owner(crn: &Crn, headers: &HeaderMap, method: &str, path: &str) ->
         chrono::Utc::now(),
     )
     .map(|sender| sender.address)
-    .map_err(|e| error(StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::UNAUTHORIZED), e))
+    .map_err(|e| Refusal::new(StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::UNAUTHORIZED), e))
 }
 
 /// The domain signed operations name: the CRN URL's host, lowercased, without port or brackets

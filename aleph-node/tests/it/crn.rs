@@ -172,7 +172,7 @@ async fn deploy_content(
     assert_eq!(resp.status(), 200);
     let store_msg = store(signer, &sha256_hex(&code));
     node.submit_ok(&store_msg).await;
-    let mut content = program.content(&signer.address(), store_msg.item_hash.as_str());
+    let mut content = program.content(signer.address(), store_msg.item_hash.as_str());
     adjust(&mut content);
     let m = sign(signer, MessageType::Program, content);
     node.submit_ok(&m).await;
@@ -361,7 +361,7 @@ async fn unpaid_programs_are_refused_and_running_ones_stop_when_funds_go() {
     node.http.post(format!("{}/api/v0/storage/add_file", node.url)).body(code.clone()).send().await.unwrap();
     let store_msg = store(&broke, &sha256_hex(&code));
     node.submit_ok(&store_msg).await;
-    let content = Program::asgi(PURE_ASGI).content(&broke.address(), store_msg.item_hash.as_str());
+    let content = Program::asgi(PURE_ASGI).content(broke.address(), store_msg.item_hash.as_str());
     let unpaid = sign(&broke, MessageType::Program, content);
     let (status, body) = node.submit(&unpaid, true).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
@@ -410,7 +410,7 @@ async fn unknown_runtimes_and_bad_refs_are_refused_with_reasons() {
     node.http.post(format!("{}/api/v0/storage/add_file", node.url)).body(code.clone()).send().await.unwrap();
     let code_store = store(&signer, &sha256_hex(&code));
     node.submit_ok(&code_store).await;
-    let mut content = Program::asgi(PURE_ASGI).content(&signer.address(), code_store.item_hash.as_str());
+    let mut content = Program::asgi(PURE_ASGI).content(signer.address(), code_store.item_hash.as_str());
     content["runtime"]["ref"] = json!(runtime_store.item_hash.as_str());
     content["runtime"]["use_latest"] = json!(false);
     let m = sign(&signer, MessageType::Program, content);
@@ -512,5 +512,113 @@ async fn the_scheduler_allocates_persistent_programs() {
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["stopped"], json!([hash]), "{body}");
     wait_until_stopped(&node, hash).await;
+    node.stop().await;
+}
+
+/// Uploads `bytes` and STOREs them (as an amend of `amends` when given); returns the STORE.
+async fn stored(node: &TestNode, signer: &dyn Signer, bytes: &[u8], amends: Option<&str>) -> PendingMessage {
+    let resp = node
+        .http
+        .post(format!("{}/api/v0/storage/add_file", node.url))
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let mut content = json!({"item_type": "storage", "item_hash": sha256_hex(bytes)});
+    if let Some(r) = amends {
+        content["ref"] = json!(r);
+    }
+    let m = sign(signer, MessageType::Store, content);
+    node.submit_ok(&m).await;
+    m
+}
+
+/// A squashfs image of `files`, built with mksquashfs.
+fn squashfs_of(files: &[(&str, &str)]) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(&root).unwrap();
+    for (name, text) in files {
+        std::fs::write(root.join(name), text).unwrap();
+    }
+    let image = dir.path().join("image.sqsh");
+    let status = std::process::Command::new("mksquashfs")
+        .arg(&root)
+        .arg(&image)
+        .args(["-quiet", "-noappend", "-all-root"])
+        .status()
+        .expect("mksquashfs runs");
+    assert!(status.success());
+    std::fs::read(image).unwrap()
+}
+
+const PLAIN_APP: &str = r#"
+import os
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    await receive()
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"plain " + os.environ["GREETING"].encode()})
+"#;
+
+const VOLUME_APP: &str = r#"
+import greeting_lib
+
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    await receive()
+    with open("/data/data.txt") as f:
+        data = f.read()
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": (greeting_lib.VERSION + " " + data).encode()})
+"#;
+
+#[tokio::test]
+#[cfg_attr(
+    not(all(aleph_sandbox, aleph_squashfs)),
+    ignore = "needs bubblewrap and squashfs-tools: run scripts/test, which installs them"
+)]
+async fn plain_and_squashfs_code_latest_amends_volumes_and_data() {
+    let node = crn_node(|_| {}).await;
+    let signer = node.eth(0);
+    let owner = signer.address().to_string();
+
+    // Plain code: the source itself, the entrypoint names the variable (an entrypoint without
+    // `:` means an executable unless the interface says otherwise, as in the reference).
+    let plain = stored(&node, &signer, PLAIN_APP.as_bytes(), None).await;
+    let mut content = Program::asgi(PLAIN_APP).content(&owner, plain.item_hash.as_str());
+    content["code"]["encoding"] = json!("plain");
+    content["code"]["entrypoint"] = json!("app");
+    content["code"]["interface"] = json!("asgi");
+    let m = sign(&signer, MessageType::Program, content);
+    node.submit_ok(&m).await;
+    let resp =
+        expect_status(call(&node, reqwest::Method::GET, &format!("/vm/{}/", m.item_hash), "").await, 200)
+            .await;
+    assert_eq!(resp.text().await.unwrap(), "plain hi from the message");
+
+    // Squashfs code following the latest amend of its STORE; a squashfs volume on /opt/packages
+    // (first on sys.path, as in the reference runtime); zipped data unpacked in /data.
+    let v1 = squashfs_of(&[("main.py", "raise SystemExit('the old version must not run')")]);
+    let code = stored(&node, &signer, &v1, None).await;
+    stored(&node, &signer, &squashfs_of(&[("main.py", VOLUME_APP)]), Some(code.item_hash.as_str())).await;
+    let lib = stored(&node, &signer, &squashfs_of(&[("greeting_lib.py", "VERSION = 'lib-2'\n")]), None).await;
+    let data = stored(&node, &signer, &zip_of(&[("data.txt", "the input data", 0o644)]), None).await;
+    let mut content = Program::asgi(VOLUME_APP).content(&owner, code.item_hash.as_str());
+    content["code"]["encoding"] = json!("squashfs");
+    content["code"]["use_latest"] = json!(true);
+    content["volumes"] =
+        json!([{"ref": lib.item_hash.as_str(), "use_latest": false, "mount": "/opt/packages"}]);
+    content["data"] =
+        json!({"encoding": "zip", "mount": "/data", "ref": data.item_hash.as_str(), "use_latest": false});
+    let m = sign(&signer, MessageType::Program, content);
+    node.submit_ok(&m).await;
+    let resp =
+        expect_status(call(&node, reqwest::Method::GET, &format!("/vm/{}/", m.item_hash), "").await, 200)
+            .await;
+    assert_eq!(resp.text().await.unwrap(), "lib-2 the input data");
     node.stop().await;
 }

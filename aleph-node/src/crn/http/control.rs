@@ -10,21 +10,21 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::{check_ref, error};
+use super::{check_ref, error, Refusal};
 use crate::crn::{auth, Crn};
 
-fn hashes(body: &Value, key: &str) -> Result<Vec<String>, Response> {
+fn hashes(body: &Value, key: &str) -> Result<Vec<String>, Refusal> {
     match body.get(key) {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::Array(list)) => list
             .iter()
             .map(|v| {
-                v.as_str()
-                    .and_then(|s| check_ref(s).ok())
-                    .ok_or_else(|| error(StatusCode::BAD_REQUEST, format!("`{key}` must list item hashes")))
+                v.as_str().and_then(|s| check_ref(s).ok()).ok_or_else(|| {
+                    Refusal::new(StatusCode::BAD_REQUEST, format!("`{key}` must list item hashes"))
+                })
             })
             .collect(),
-        Some(_) => Err(error(StatusCode::BAD_REQUEST, format!("`{key}` must be a list"))),
+        Some(_) => Err(Refusal::new(StatusCode::BAD_REQUEST, format!("`{key}` must be a list"))),
     }
 }
 
@@ -55,8 +55,8 @@ pub(super) async fn allocations(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(resp) = auth::scheduler(&crn, &headers, "POST", &uri, &body) {
-        return resp;
+    if let Err(refusal) = auth::scheduler(&crn, &headers, "POST", &uri, &body) {
+        return refusal.into_response();
     }
     let body: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
@@ -64,7 +64,7 @@ pub(super) async fn allocations(
     };
     let (programs, instances) = match (hashes(&body, "persistent_vms"), hashes(&body, "instances")) {
         (Ok(p), Ok(i)) => (p, i),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(r), _) | (_, Err(r)) => return r.into_response(),
     };
     let (mut successful, mut errors, stopped) = crn.allocate(&programs).await;
     for hash in instances {
@@ -104,20 +104,20 @@ async fn owner_of(
     method: &str,
     path: &str,
     reference: &str,
-) -> Result<String, Response> {
-    let hash = check_ref(reference).map_err(IntoResponse::into_response)?;
+) -> Result<String, Refusal> {
+    let hash = check_ref(reference)?;
     let sender = auth::owner(crn, headers, method, path)?;
     let owner = match crn.running(&hash).await {
         Some(exec) => exec.spec.owner.clone(),
         None => match crn.instances().records().get(&hash) {
             Some(r) => r.owner.clone(),
-            None => return Err(error(StatusCode::NOT_FOUND, format!("no VM {hash} on this CRN"))),
+            None => return Err(Refusal::new(StatusCode::NOT_FOUND, format!("no VM {hash} on this CRN"))),
         },
     };
     if auth::may_operate(crn, &sender, &owner).await {
         Ok(hash)
     } else {
-        Err(error(StatusCode::FORBIDDEN, "Unauthorized sender"))
+        Err(Refusal::new(StatusCode::FORBIDDEN, "Unauthorized sender"))
     }
 }
 
@@ -130,7 +130,7 @@ pub(super) async fn stop(
     let path = format!("/control/machine/{reference}/stop");
     let hash = match owner_of(&crn, &headers, "POST", &path, &reference).await {
         Ok(h) => h,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let stopped = crn.stop(&hash).await | crn.instances().stop(&hash).await;
     if stopped {
@@ -149,7 +149,7 @@ pub(super) async fn reboot(
     let path = format!("/control/machine/{reference}/reboot");
     let hash = match owner_of(&crn, &headers, "POST", &path, &reference).await {
         Ok(h) => h,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     if crn.running(&hash).await.is_some() {
         crn.stop(&hash).await;
@@ -174,7 +174,7 @@ pub(super) async fn logs(
     let path = format!("/control/machine/{reference}/logs");
     let hash = match owner_of(&crn, &headers, "GET", &path, &reference).await {
         Ok(h) => h,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     match crn.running(&hash).await {
         Some(exec) => Json(exec.logs.entries(&hash)).into_response(),

@@ -51,6 +51,31 @@ pub(crate) fn error(status: StatusCode, message: impl std::fmt::Display) -> Resp
     (status, Json(json!({"error": message.to_string()}))).into_response()
 }
 
+/// A refused request: its status and reason, answered as [`error`] does.
+#[derive(Debug)]
+pub(crate) struct Refusal {
+    status: StatusCode,
+    message: String,
+}
+
+impl Refusal {
+    pub(crate) fn new(status: StatusCode, message: impl std::fmt::Display) -> Self {
+        Refusal { status, message: message.to_string() }
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        error(self.status, self.message)
+    }
+}
+
+impl From<CrnError> for Refusal {
+    fn from(e: CrnError) -> Self {
+        Refusal::new(e.status(), e)
+    }
+}
+
 impl IntoResponse for CrnError {
     fn into_response(self) -> Response {
         error(self.status(), &self)

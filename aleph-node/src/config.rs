@@ -30,6 +30,9 @@ pub struct NodeConfig {
     pub limits: LimitsConfig,
     /// Processing.
     pub processing: ProcessingConfig,
+    /// The `corechannel` view (`[corechannel]`): which aggregate it answers, which operations
+    /// count.
+    pub corechannel: crate::corechannel::CoreChannelConfig,
     /// The P2P layer (`[p2p]`); absent: a standalone node.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub p2p: Option<crate::p2p::P2pConfig>,
@@ -78,6 +81,7 @@ impl Default for NodeConfig {
             credit_senders: vec![DEFAULT_CREDIT_SENDER.to_owned()],
             limits: LimitsConfig::default(),
             processing: ProcessingConfig::default(),
+            corechannel: Default::default(),
             p2p: None,
         }
     }

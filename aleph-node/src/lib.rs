@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod config;
+pub mod corechannel;
 pub mod dev;
 mod node;
 pub mod p2p;

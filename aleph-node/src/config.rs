@@ -30,6 +30,9 @@ pub struct NodeConfig {
     pub limits: LimitsConfig,
     /// Processing.
     pub processing: ProcessingConfig,
+    /// The `corechannel` view (`[corechannel]`): which aggregate it answers, which operations
+    /// count.
+    pub corechannel: crate::corechannel::CoreChannelConfig,
     /// The P2P layer (`[p2p]`); absent: a standalone node.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub p2p: Option<crate::p2p::P2pConfig>,
@@ -37,6 +40,10 @@ pub struct NodeConfig {
     pub role: Role,
     /// The CRN role's settings (`[crn]`), used when `role` is `crn` or `both`.
     pub crn: CrnConfig,
+    /// Assigning persistent programs to the CRNs linked to this CCN (`[scheduler]`); absent:
+    /// no assignment (an external scheduler does it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheduler: Option<crate::scheduler::SchedulerConfig>,
 }
 
 /// The roles a node plays.
@@ -175,9 +182,11 @@ impl Default for NodeConfig {
             credit_senders: vec![DEFAULT_CREDIT_SENDER.to_owned()],
             limits: LimitsConfig::default(),
             processing: ProcessingConfig::default(),
+            corechannel: Default::default(),
             p2p: None,
             role: Role::Ccn,
             crn: CrnConfig::default(),
+            scheduler: None,
         }
     }
 }

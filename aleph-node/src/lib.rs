@@ -5,11 +5,13 @@
 pub mod api;
 pub mod config;
 pub mod crn;
+pub mod corechannel;
 pub mod dev;
 mod node;
 pub mod p2p;
 pub(crate) mod payment;
 pub mod pipeline;
+pub mod scheduler;
 pub mod storage;
 mod tasks;
 

@@ -113,6 +113,11 @@ impl NodeBuilder {
 
         let mut tasks = TaskManager::new();
         let pipeline = Pipeline::start(db.clone(), files, config.clone(), tasks.token(), &mut tasks);
+        if let Some(scheduler) = &config.scheduler {
+            let task = crate::scheduler::task(scheduler.clone(), pipeline.clone(), tasks.token())
+                .map_err(|e| NodeError::Config(e.to_string()))?;
+            tasks.spawn_critical("scheduler", task);
+        }
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|source| NodeError::Bind { addr: config.listen, source })?;

@@ -8,6 +8,7 @@ use serde_json::{json, Map, Value};
 use super::error::{ApiError, ApiResult};
 use super::query::{self, Params};
 use super::{iso_offset, AppState};
+use crate::corechannel::CORECHANNEL_KEY;
 use crate::storage::messages::{encode_cursor, Paging};
 
 /// `GET /api/v0/aggregates/{address}.json?keys=…&with_info=…&value_only=…`.
@@ -21,6 +22,10 @@ pub(crate) async fn of_address(
     let with_info = query::boolean(&params, "with_info")?.unwrap_or(false);
     let value_only = query::boolean(&params, "value_only")?.unwrap_or(false);
     let _limit = query::number::<u64>(&params, "limit")?;
+    // The `corechannel` key of its publisher is this node's own replay (see `crate::corechannel`).
+    let corechannel = state.pipeline.corechannel();
+    let computed =
+        if corechannel.serves(&address, &keys) { Some(corechannel.computed().await?) } else { None };
     let addr = address.clone();
     let rows = state
         .pipeline
@@ -52,11 +57,18 @@ pub(crate) async fn of_address(
             Ok(rows)
         })
         .await?;
-    if rows.is_empty() {
+    let mut rows = rows;
+    if computed.is_some() {
+        rows.retain(|r| r.0 != CORECHANNEL_KEY);
+    }
+    if rows.is_empty() && computed.is_none() {
         return Err(ApiError::NotFound(format!("no aggregate found for {address}")));
     }
-    if value_only && rows.len() == 1 {
-        return Ok(Json(serde_json::from_str(&rows[0].1).unwrap_or(Value::Null)));
+    if value_only && rows.len() + usize::from(computed.is_some()) == 1 {
+        return Ok(Json(match &computed {
+            Some(c) => c.view.to_json(),
+            None => serde_json::from_str(&rows[0].1).unwrap_or(Value::Null),
+        }));
     }
     let mut data = Map::new();
     let mut info = Map::new();
@@ -67,6 +79,18 @@ pub(crate) async fn of_address(
                 key,
                 json!({"created": iso_offset(created), "last_updated": iso_offset(updated),
                        "original_item_hash": original, "last_update_item_hash": last}),
+            );
+        }
+    }
+    if let Some(c) = computed {
+        data.insert(CORECHANNEL_KEY.to_owned(), c.view.to_json());
+        if with_info {
+            let (first, last) = (c.first.clone().unzip(), c.last.clone().unzip());
+            info.insert(
+                CORECHANNEL_KEY.to_owned(),
+                json!({"created": first.1.map_or(Value::Null, iso_offset),
+                       "last_updated": last.1.map_or(Value::Null, iso_offset),
+                       "original_item_hash": first.0, "last_update_item_hash": last.0}),
             );
         }
     }

@@ -119,6 +119,8 @@ pub(crate) struct Inner {
     fetcher: OnceLock<Arc<dyn ContentFetcher>>,
     /// Cancelled when the pipeline's tasks stop: no event will be published any more.
     stop: CancellationToken,
+    /// The `corechannel` view, invalidated by the events that can change it.
+    corechannel: crate::corechannel::CoreChannel,
 }
 
 impl Pipeline {
@@ -133,8 +135,10 @@ impl Pipeline {
         let (intake_tx, intake_rx) = mpsc::channel(4096);
         let (events, _) = broadcast::channel(16_384);
         let seed = (now() * 1e6) as u64 | 1;
+        let corechannel = crate::corechannel::CoreChannel::new(db.clone(), config.corechannel.clone());
         let pipeline = Pipeline {
             inner: Arc::new(Inner {
+                corechannel,
                 db,
                 files,
                 config,
@@ -171,6 +175,12 @@ impl Pipeline {
     /// The node configuration.
     pub fn config(&self) -> &NodeConfig {
         &self.inner.config
+    }
+
+    /// The `corechannel` view (nodes and resource nodes of the network), kept current as
+    /// operations are processed.
+    pub fn corechannel(&self) -> &crate::corechannel::CoreChannel {
+        &self.inner.corechannel
     }
 
     /// Installs where missing content is fetched from (once; later calls are ignored).
@@ -309,6 +319,8 @@ impl Pipeline {
     }
 
     pub(crate) fn emit(&self, event: Event) {
+        // Before anyone hears of the event, so that a reader who did sees the new view.
+        self.inner.corechannel.observe(&event);
         let _ = self.inner.events.send(event);
     }
 

@@ -4,6 +4,7 @@
 
 mod aggregates;
 mod common;
+mod corechannel;
 mod crash;
 mod crn;
 mod endpoints;

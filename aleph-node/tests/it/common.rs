@@ -219,6 +219,26 @@ pub(crate) fn store(signer: &dyn Signer, file_hash: &str) -> PendingMessage {
     sign(signer, MessageType::Store, json!({"item_type": item_type, "item_hash": file_hash}))
 }
 
+/// Uploads `bytes` (`storage/add_file`) and STOREs them with `signer`, as an amend of the file
+/// tag `amends` when given; returns the processed STORE.
+pub(crate) async fn upload_and_store(
+    node: &TestNode,
+    signer: &dyn Signer,
+    bytes: &[u8],
+    amends: Option<&str>,
+) -> PendingMessage {
+    let url = format!("{}/api/v0/storage/add_file", node.url);
+    let resp = node.http.post(url).body(bytes.to_vec()).send().await.expect("upload");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let mut content = json!({"item_type": "storage", "item_hash": sha256_hex(bytes)});
+    if let Some(r) = amends {
+        content["ref"] = json!(r);
+    }
+    let m = sign(signer, MessageType::Store, content);
+    node.submit_ok(&m).await;
+    m
+}
+
 /// The sha256 hex of `bytes`.
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     aleph_core::ItemHash::sha256(bytes).to_string()

@@ -161,17 +161,7 @@ async fn deploy_content(
     program: &Program<'_>,
     adjust: impl FnOnce(&mut Value),
 ) -> PendingMessage {
-    let code = zip_of(&program.files);
-    let resp = node
-        .http
-        .post(format!("{}/api/v0/storage/add_file", node.url))
-        .body(code.clone())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let store_msg = store(signer, &sha256_hex(&code));
-    node.submit_ok(&store_msg).await;
+    let store_msg = upload_and_store(node, signer, &zip_of(&program.files), None).await;
     let mut content = program.content(signer.address(), store_msg.item_hash.as_str());
     adjust(&mut content);
     let m = sign(signer, MessageType::Program, content);
@@ -357,10 +347,7 @@ async fn unpaid_programs_are_refused_and_running_ones_stop_when_funds_go() {
 
     // A program from an account without funds is rejected by the CCN, and refused by the CRN.
     let broke = EthereumSigner::from_hex(&"42".repeat(32)).unwrap();
-    let code = zip_of(&[("main.py", PURE_ASGI, 0o644)]);
-    node.http.post(format!("{}/api/v0/storage/add_file", node.url)).body(code.clone()).send().await.unwrap();
-    let store_msg = store(&broke, &sha256_hex(&code));
-    node.submit_ok(&store_msg).await;
+    let store_msg = upload_and_store(&node, &broke, &zip_of(&[("main.py", PURE_ASGI, 0o644)]), None).await;
     let content = Program::asgi(PURE_ASGI).content(broke.address(), store_msg.item_hash.as_str());
     let unpaid = sign(&broke, MessageType::Program, content);
     let (status, body) = node.submit(&unpaid, true).await;
@@ -398,18 +385,8 @@ async fn unknown_runtimes_and_bad_refs_are_refused_with_reasons() {
     // A PROGRAM naming a runtime this CRN does not have (its STORE exists on the CCN).
     let signer = node.eth(0);
     let runtime_file = b"some other runtime image";
-    node.http
-        .post(format!("{}/api/v0/storage/add_file", node.url))
-        .body(runtime_file.to_vec())
-        .send()
-        .await
-        .unwrap();
-    let runtime_store = store(&signer, &sha256_hex(runtime_file));
-    node.submit_ok(&runtime_store).await;
-    let code = zip_of(&[("main.py", PURE_ASGI, 0o644)]);
-    node.http.post(format!("{}/api/v0/storage/add_file", node.url)).body(code.clone()).send().await.unwrap();
-    let code_store = store(&signer, &sha256_hex(&code));
-    node.submit_ok(&code_store).await;
+    let runtime_store = upload_and_store(&node, &signer, runtime_file, None).await;
+    let code_store = upload_and_store(&node, &signer, &zip_of(&[("main.py", PURE_ASGI, 0o644)]), None).await;
     let mut content = Program::asgi(PURE_ASGI).content(signer.address(), code_store.item_hash.as_str());
     content["runtime"]["ref"] = json!(runtime_store.item_hash.as_str());
     content["runtime"]["use_latest"] = json!(false);
@@ -515,24 +492,6 @@ async fn the_scheduler_allocates_persistent_programs() {
     node.stop().await;
 }
 
-/// Uploads `bytes` and STOREs them (as an amend of `amends` when given); returns the STORE.
-async fn stored(node: &TestNode, signer: &dyn Signer, bytes: &[u8], amends: Option<&str>) -> PendingMessage {
-    let resp = node
-        .http
-        .post(format!("{}/api/v0/storage/add_file", node.url))
-        .body(bytes.to_vec())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let mut content = json!({"item_type": "storage", "item_hash": sha256_hex(bytes)});
-    if let Some(r) = amends {
-        content["ref"] = json!(r);
-    }
-    let m = sign(signer, MessageType::Store, content);
-    node.submit_ok(&m).await;
-    m
-}
 
 /// A squashfs image of `files`, built with mksquashfs.
 fn squashfs_of(files: &[(&str, &str)]) -> Vec<u8> {
@@ -588,7 +547,7 @@ async fn plain_and_squashfs_code_latest_amends_volumes_and_data() {
 
     // Plain code: the source itself, the entrypoint names the variable (an entrypoint without
     // `:` means an executable unless the interface says otherwise, as in the reference).
-    let plain = stored(&node, &signer, PLAIN_APP.as_bytes(), None).await;
+    let plain = upload_and_store(&node, &signer, PLAIN_APP.as_bytes(), None).await;
     let mut content = Program::asgi(PLAIN_APP).content(&owner, plain.item_hash.as_str());
     content["code"]["encoding"] = json!("plain");
     content["code"]["entrypoint"] = json!("app");
@@ -603,10 +562,10 @@ async fn plain_and_squashfs_code_latest_amends_volumes_and_data() {
     // Squashfs code following the latest amend of its STORE; a squashfs volume on /opt/packages
     // (first on sys.path, as in the reference runtime); zipped data unpacked in /data.
     let v1 = squashfs_of(&[("main.py", "raise SystemExit('the old version must not run')")]);
-    let code = stored(&node, &signer, &v1, None).await;
-    stored(&node, &signer, &squashfs_of(&[("main.py", VOLUME_APP)]), Some(code.item_hash.as_str())).await;
-    let lib = stored(&node, &signer, &squashfs_of(&[("greeting_lib.py", "VERSION = 'lib-2'\n")]), None).await;
-    let data = stored(&node, &signer, &zip_of(&[("data.txt", "the input data", 0o644)]), None).await;
+    let code = upload_and_store(&node, &signer, &v1, None).await;
+    upload_and_store(&node, &signer, &squashfs_of(&[("main.py", VOLUME_APP)]), Some(code.item_hash.as_str())).await;
+    let lib = upload_and_store(&node, &signer, &squashfs_of(&[("greeting_lib.py", "VERSION = 'lib-2'\n")]), None).await;
+    let data = upload_and_store(&node, &signer, &zip_of(&[("data.txt", "the input data", 0o644)]), None).await;
     let mut content = Program::asgi(VOLUME_APP).content(&owner, code.item_hash.as_str());
     content["code"]["encoding"] = json!("squashfs");
     content["code"]["use_latest"] = json!(true);

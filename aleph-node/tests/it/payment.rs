@@ -38,17 +38,7 @@ fn instance_with(signer: &dyn Signer, rootfs: &str, payment: Value) -> PendingMe
 }
 
 async fn stored(node: &TestNode, bytes: &[u8]) -> PendingMessage {
-    let resp = node
-        .http
-        .post(format!("{}/api/v0/storage/add_file", node.url))
-        .body(bytes.to_vec())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let m = store(&node.eth(0), &sha256_hex(bytes));
-    node.submit_ok(&m).await;
-    m
+    upload_and_store(node, &node.eth(0), bytes, None).await
 }
 
 async fn rejection(node: &TestNode, m: &PendingMessage) -> Value {

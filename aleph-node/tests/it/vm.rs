@@ -38,20 +38,6 @@ fn instance(signer: &dyn Signer, rootfs: &str, size_mib: u64) -> PendingMessage 
     )
 }
 
-/// Uploads `bytes` and STOREs them; returns the STORE message.
-async fn stored_file(node: &TestNode, signer: &dyn Signer, bytes: &[u8]) -> PendingMessage {
-    let resp = node
-        .http
-        .post(format!("{}/api/v0/storage/add_file", node.url))
-        .body(bytes.to_vec())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let m = store(signer, &sha256_hex(bytes));
-    node.submit_ok(&m).await;
-    m
-}
 
 #[tokio::test]
 async fn a_program_with_missing_volumes_is_rejected_301() {
@@ -70,7 +56,7 @@ async fn a_program_waits_for_its_volumes_then_forgetting_them_is_refused_503() {
     let owner = node.eth(0);
     let code_bytes = b"PK fake zip".to_vec();
     let code_store = store(&owner, &sha256_hex(&code_bytes));
-    let runtime = stored_file(&node, &owner, b"runtime image").await;
+    let runtime = upload_and_store(&node, &owner, b"runtime image", None).await;
     let m = program(&owner, code_store.item_hash.as_str(), runtime.item_hash.as_str());
     let mut events = node.handle.pipeline().subscribe();
     let (status, _) = node.submit(&m, false).await;
@@ -110,7 +96,7 @@ async fn an_instance_rootfs_must_fit_its_parent_304() {
     let node = TestNode::start().await;
     let owner = node.eth(0);
     // A 2 MiB root image.
-    let rootfs = stored_file(&node, &owner, &vec![0u8; 2 << 20]).await;
+    let rootfs = upload_and_store(&node, &owner, &vec![0u8; 2 << 20], None).await;
     let small = instance(&owner, rootfs.item_hash.as_str(), 1);
     let (status, body) = node.submit(&small, true).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
@@ -136,8 +122,8 @@ async fn an_instance_rootfs_must_fit_its_parent_304() {
 async fn program_replacement_rules() {
     let node = TestNode::start().await;
     let owner = node.eth(0);
-    let code = stored_file(&node, &owner, b"code").await;
-    let runtime = stored_file(&node, &owner, b"runtime").await;
+    let code = upload_and_store(&node, &owner, b"code", None).await;
+    let runtime = upload_and_store(&node, &owner, b"runtime", None).await;
     let (c, r) = (code.item_hash.as_str(), runtime.item_hash.as_str());
     let with_replaces = |allow_amend: bool, replaces: &str| {
         let mut content = program_content(c, r, allow_amend);

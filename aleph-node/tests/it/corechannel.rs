@@ -10,7 +10,12 @@ use serde_json::{json, Value};
 use crate::common::*;
 
 /// A node operation as the official clients build it: channel FOUNDATION, tags [action, network].
-fn operation(signer: &dyn Signer, action: &str, reference: Option<&str>, details: Value) -> PendingMessage {
+pub(crate) fn operation(
+    signer: &dyn Signer,
+    action: &str,
+    reference: Option<&str>,
+    details: Value,
+) -> PendingMessage {
     let mut content = json!({
         "type": "corechan-operation",
         "content": {"action": action, "tags": [action, "mainnet"], "details": details},

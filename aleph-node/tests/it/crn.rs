@@ -492,7 +492,6 @@ async fn the_scheduler_allocates_persistent_programs() {
     node.stop().await;
 }
 
-
 /// A squashfs image of `files`, built with mksquashfs.
 fn squashfs_of(files: &[(&str, &str)]) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
@@ -563,9 +562,13 @@ async fn plain_and_squashfs_code_latest_amends_volumes_and_data() {
     // (first on sys.path, as in the reference runtime); zipped data unpacked in /data.
     let v1 = squashfs_of(&[("main.py", "raise SystemExit('the old version must not run')")]);
     let code = upload_and_store(&node, &signer, &v1, None).await;
-    upload_and_store(&node, &signer, &squashfs_of(&[("main.py", VOLUME_APP)]), Some(code.item_hash.as_str())).await;
-    let lib = upload_and_store(&node, &signer, &squashfs_of(&[("greeting_lib.py", "VERSION = 'lib-2'\n")]), None).await;
-    let data = upload_and_store(&node, &signer, &zip_of(&[("data.txt", "the input data", 0o644)]), None).await;
+    upload_and_store(&node, &signer, &squashfs_of(&[("main.py", VOLUME_APP)]), Some(code.item_hash.as_str()))
+        .await;
+    let lib =
+        upload_and_store(&node, &signer, &squashfs_of(&[("greeting_lib.py", "VERSION = 'lib-2'\n")]), None)
+            .await;
+    let data =
+        upload_and_store(&node, &signer, &zip_of(&[("data.txt", "the input data", 0o644)]), None).await;
     let mut content = Program::asgi(VOLUME_APP).content(&owner, code.item_hash.as_str());
     content["code"]["encoding"] = json!("squashfs");
     content["code"]["use_latest"] = json!(true);
@@ -580,4 +583,77 @@ async fn plain_and_squashfs_code_latest_amends_volumes_and_data() {
             .await;
     assert_eq!(resp.text().await.unwrap(), "lib-2 the input data");
     node.stop().await;
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(aleph_sandbox),
+    ignore = "needs bubblewrap (bwrap) on PATH: run scripts/test, which installs it"
+)]
+async fn a_persistent_program_is_assigned_to_the_crn_linked_to_the_ccn() {
+    use crate::corechannel::operation;
+    // The CCN's operator key signs allocations; its CRN trusts it.
+    let operator = aleph_node::dev::DevAccounts::generate()
+        .accounts
+        .into_iter()
+        .find(|a| a.chain == "ETH")
+        .expect("dev account");
+    let ccn = TestNode::start_with(|c| {
+        c.scheduler = Some(aleph_node::scheduler::SchedulerConfig {
+            signer_key: operator.private_key_hex.clone(),
+            node_hash: None,
+            interval_secs: 1.0,
+        });
+    })
+    .await;
+    let ccn_url = ccn.url.clone();
+    let crn = TestNode::start_with(|c| {
+        c.role = Role::Crn;
+        c.dev = false;
+        c.crn.ccn_url = Some(ccn_url);
+        c.crn.allocation_signers = vec![operator.address.clone()];
+        c.crn.payment_check_interval_secs = 0.5;
+        if let Some(python) = option_env!("ALEPH_PYTHON_BIN") {
+            c.crn.python = python.into();
+        }
+    })
+    .await;
+    assert_eq!(ccn.eth(0).address(), operator.address);
+
+    // Registration: the CCN by its operator, the CRN by its owner, then the link.
+    let create_node = operation(
+        &ccn.eth(0),
+        "create-node",
+        None,
+        json!({"name": "ccn", "multiaddress": "/ip4/127.0.0.1/tcp/4025"}),
+    );
+    ccn.submit_ok(&create_node).await;
+    let details = json!({"name": "crn", "address": crn.url, "type": "compute"});
+    let create_crn = operation(&ccn.eth(1), "create-resource-node", None, details);
+    ccn.submit_ok(&create_crn).await;
+    ccn.submit_ok(&operation(&ccn.eth(0), "link", Some(create_crn.item_hash.as_str()), json!({}))).await;
+
+    // A persistent program posted to the CCN is started on the CRN without any request.
+    let program = Program { persistent: true, ..Program::asgi(PURE_ASGI) };
+    let m = deploy(&ccn, &ccn.eth(2), &program).await;
+    let hash = m.item_hash.as_str();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let list = running(&crn).await;
+        if list.get(hash).is_some() {
+            assert_eq!(list[hash]["vm_type"], "persistent_program");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the program was not allocated to the CRN: {list}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let resp = call(&crn, reqwest::Method::GET, &format!("/vm/{hash}/from-the-crn"), "").await;
+    let resp = expect_status(resp, 201).await;
+    assert_eq!(resp.text().await.unwrap(), "GET|/from-the-crn|||hi from the message|end");
+
+    // Forgotten on the CCN: the CRN stops it.
+    ccn.submit_ok(&forget(&ccn.eth(2), &[hash])).await;
+    wait_until_stopped(&crn, hash).await;
+    crn.stop().await;
+    ccn.stop().await;
 }

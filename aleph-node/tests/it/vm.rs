@@ -38,7 +38,6 @@ fn instance(signer: &dyn Signer, rootfs: &str, size_mib: u64) -> PendingMessage 
     )
 }
 
-
 #[tokio::test]
 async fn a_program_with_missing_volumes_is_rejected_301() {
     let node = TestNode::start().await;

@@ -4,8 +4,8 @@
 
 pub mod api;
 pub mod config;
-pub mod crn;
 pub mod corechannel;
+pub mod crn;
 pub mod dev;
 mod node;
 pub mod p2p;

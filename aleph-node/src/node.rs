@@ -6,6 +6,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use tower::Layer;
 
 use crate::api::{self, AppState, Broadcaster};
 use crate::config::{NodeConfig, Role};
@@ -168,7 +169,11 @@ impl NodeBuilder {
         let http_stop = CancellationToken::new();
         let stop = http_stop.clone();
         let server = tokio::spawn(async move {
-            let res = axum::serve(listener, app.into_make_service())
+            // Program subdomains (`<b32 hash>.<domain>`) are rewritten before routing.
+            let app = axum::ServiceExt::<axum::extract::Request>::into_make_service(
+                tower::util::MapRequestLayer::new(crn::host_routing).layer(app),
+            );
+            let res = axum::serve(listener, app)
                 .with_graceful_shutdown(async move { stop.cancelled().await })
                 .await;
             if let Err(e) = res {

@@ -63,16 +63,20 @@ async fn persistent_programs(pipeline: &Pipeline) -> Vec<(String, Option<String>
         .unwrap_or_default();
     rows.into_iter()
         .map(|(hash, content)| {
-            let pinned = content
-                .and_then(|c| serde_json::from_str::<Value>(&c).ok())
-                .and_then(|c| c.pointer("/requirements/node/node_hash").and_then(Value::as_str).map(str::to_owned));
+            let pinned = content.and_then(|c| serde_json::from_str::<Value>(&c).ok()).and_then(|c| {
+                c.pointer("/requirements/node/node_hash").and_then(Value::as_str).map(str::to_owned)
+            });
             (hash, pinned)
         })
         .collect()
 }
 
 /// The CRN (hash) a program goes to among `crns`.
-fn assign<'a>(program: &str, pinned: Option<&str>, crns: &'a [(String, String)]) -> Option<&'a (String, String)> {
+fn assign<'a>(
+    program: &str,
+    pinned: Option<&str>,
+    crns: &'a [(String, String)],
+) -> Option<&'a (String, String)> {
     if let Some(pin) = pinned {
         return crns.iter().find(|(hash, _)| hash == pin);
     }
@@ -103,11 +107,23 @@ async fn plan(pipeline: &Pipeline, node_hash: &str) -> BTreeMap<String, BTreeSet
     out
 }
 
-async fn send(http: &reqwest::Client, signer: &EthereumSigner, url: &str, programs: &BTreeSet<String>) -> Result<(), String> {
+async fn send(
+    http: &reqwest::Client,
+    signer: &EthereumSigner,
+    url: &str,
+    programs: &BTreeSet<String>,
+) -> Result<(), String> {
     let path = "/control/allocations";
-    let body = json!({"persistent_vms": programs, "instances": [], "on_demand_vms": [], "jobs": []}).to_string();
-    let auth = aleph_core::vm_auth::sign_scheduler_request(signer, "POST", path, body.as_bytes(), chrono::Utc::now())
-        .map_err(|e| e.to_string())?;
+    let body =
+        json!({"persistent_vms": programs, "instances": [], "on_demand_vms": [], "jobs": []}).to_string();
+    let auth = aleph_core::vm_auth::sign_scheduler_request(
+        signer,
+        "POST",
+        path,
+        body.as_bytes(),
+        chrono::Utc::now(),
+    )
+    .map_err(|e| e.to_string())?;
     let resp = http
         .post(format!("{}{path}", url.trim_end_matches('/')))
         .header("Authorization", auth)
@@ -131,7 +147,8 @@ pub(crate) fn task(
     pipeline: Pipeline,
     stop: CancellationToken,
 ) -> Result<impl std::future::Future<Output = Result<(), String>> + Send + 'static, SchedulerError> {
-    let signer = EthereumSigner::from_hex(&config.signer_key).map_err(|e| SchedulerError(format!("signer_key: {e}")))?;
+    let signer = EthereumSigner::from_hex(&config.signer_key)
+        .map_err(|e| SchedulerError(format!("signer_key: {e}")))?;
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(120))
         .build()
@@ -165,7 +182,13 @@ pub(crate) fn task(
             dirty = false;
             let node_hash = match &config.node_hash {
                 Some(h) => Some(h.clone()),
-                None => pipeline.corechannel().node_of_owner(signer.address()).await.ok().flatten().map(|n| n.hash),
+                None => pipeline
+                    .corechannel()
+                    .node_of_owner(signer.address())
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|n| n.hash),
             };
             let Some(node_hash) = node_hash else { continue };
             let wanted = plan(&pipeline, &node_hash).await;

@@ -23,7 +23,7 @@ mod program;
 mod runtime;
 mod sandbox;
 
-pub use http::router;
+pub use http::{host_routing, router};
 pub use pool::Crn;
 
 /// Why a program could not be started or run. Each maps to the HTTP status aleph-vm answers.

@@ -178,6 +178,28 @@ async fn call(node: &TestNode, method: reqwest::Method, path: &str, body: &str) 
         .expect("request")
 }
 
+/// Lowercase unpadded base32 of a hex hash (a program's subdomain label).
+fn data_encoding_b32(hex_hash: &str) -> String {
+    const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
+    let bytes: Vec<u8> = (0..hex_hash.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex_hash[i..i + 2], 16).unwrap())
+        .collect();
+    let (mut out, mut acc, mut bits) = (String::new(), 0u32, 0u32);
+    for b in bytes {
+        acc = (acc << 8) | u32::from(b);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            out.push(ALPHABET[((acc >> bits) & 31) as usize] as char);
+        }
+    }
+    if bits > 0 {
+        out.push(ALPHABET[((acc << (5 - bits)) & 31) as usize] as char);
+    }
+    out
+}
+
 /// Asserts the status, showing the body when it differs.
 async fn expect_status(resp: reqwest::Response, status: u16) -> reqwest::Response {
     if resp.status() != status {
@@ -231,6 +253,18 @@ async fn an_asgi_program_answers_through_the_sandbox() {
     assert_eq!(list[hash]["vm_type"], "microvm");
     let v1 = node.get_ok("/about/executions/list").await;
     assert_eq!(v1[hash]["vm_type"], "microvm");
+
+    // The program's subdomain reaches it too (`<base32 of the hash>.<domain>`).
+    let b32 = data_encoding_b32(hash);
+    let resp = node
+        .http
+        .get(format!("{}/sub?q=2", node.url))
+        .header("host", format!("{b32}.crn.localhost"))
+        .send()
+        .await
+        .unwrap();
+    let resp = expect_status(resp, 201).await;
+    assert_eq!(resp.text().await.unwrap(), "GET|/sub|q=2||hi from the message|end");
 
     // An exception in the app is a 500 with its traceback, and the program keeps running.
     let resp = call(&node, reqwest::Method::GET, &format!("/vm/{hash}/raise"), "").await;

@@ -18,6 +18,45 @@ use crate::api::iso_offset;
 
 mod control;
 
+/// The item hash a host name designates: its first label, when it is the lowercase unpadded
+/// base32 of 32 bytes (how aleph-vm names programs: `<b32>.<domain>`).
+fn hash_of_host(host: &str) -> Option<String> {
+    let label = host.split('.').next()?;
+    if label.len() != 52 {
+        return None;
+    }
+    let mut bytes = Vec::with_capacity(33);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in label.bytes() {
+        let v = match c {
+            b'a'..=b'z' => c - b'a',
+            b'A'..=b'Z' => c - b'A',
+            b'2'..=b'7' => c - b'2' + 26,
+            _ => return None,
+        };
+        acc = (acc << 5) | u32::from(v);
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            bytes.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    (bytes.len() == 32).then(|| hex::encode(bytes))
+}
+
+/// Routes `<b32 of a hash>.<domain>/path` to `/vm/<hash>/path`, as aleph-vm does for program
+/// subdomains. Apply it to the whole service (it rewrites the URI before routing).
+pub fn host_routing<B>(mut request: axum::http::Request<B>) -> axum::http::Request<B> {
+    let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+    let Some(hash) = hash_of_host(host.split(':').next().unwrap_or(host)) else { return request };
+    let path_and_query = request.uri().path_and_query().map_or("/", |p| p.as_str());
+    if let Ok(uri) = format!("/vm/{hash}{path_and_query}").parse() {
+        *request.uri_mut() = uri;
+    }
+    request
+}
+
 /// The CRN routes, to be merged with the node's API.
 pub fn router(crn: Crn) -> Router {
     let server = HeaderValue::from_str(&format!("aleph-vm/{} (aleph-node)", crate::VERSION))
@@ -92,6 +131,27 @@ async fn vm_path(
     request: Request,
 ) -> Response {
     run(crn, reference, format!("/{rest}"), request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn program_subdomains_name_their_hash() {
+        let hash = format!("{}ff", "00".repeat(31));
+        let host = format!("{}.crn.example.org", crate::crn::execution::hostname(&hash));
+        assert_eq!(hash_of_host(&host), Some(hash.clone()));
+        assert_eq!(hash_of_host("crn.example.org"), None);
+        let req = axum::http::Request::builder()
+            .uri("/a/b?x=1")
+            .header("host", format!("{host}:443"))
+            .body(())
+            .unwrap();
+        assert_eq!(host_routing(req).uri().to_string(), format!("/vm/{hash}/a/b?x=1"));
+        let req = axum::http::Request::builder().uri("/a").header("host", "127.0.0.1:4024").body(()).unwrap();
+        assert_eq!(host_routing(req).uri().to_string(), "/a");
+    }
 }
 
 fn check_ref(reference: &str) -> Result<String, CrnError> {

@@ -329,7 +329,8 @@ pub(crate) fn status_of(
     item_hash: &str,
 ) -> Result<Option<MessageStatus>, StorageError> {
     let s: Option<String> = conn
-        .query_row("SELECT status FROM message_status WHERE item_hash = ?1", [item_hash], |r| r.get(0))
+        .prepare_cached("SELECT status FROM message_status WHERE item_hash = ?1")?
+        .query_row([item_hash], |r| r.get(0))
         .optional()?;
     Ok(s.and_then(|s| s.parse().ok()))
 }

@@ -19,7 +19,7 @@ pub struct Db {
 }
 
 struct Inner {
-    writer: Mutex<Connection>,
+    writer: Arc<Mutex<Connection>>,
     readers: Mutex<Vec<Connection>>,
     path: std::path::PathBuf,
     checkpointer: Checkpointer,
@@ -64,13 +64,14 @@ impl Db {
         // Replaces SQLite's automatic checkpoint on this connection (run inside the commit that
         // crosses the threshold) with the checkpointer thread.
         writer.wal_hook(Some(wal_frames_hook));
-        let checkpointer = Checkpointer::start(path, configure)?;
         // Databases created before `sender_counts` existed: count once.
         writer.execute_batch(
             "INSERT INTO sender_counts (sender, type, n)
              SELECT sender, type, COUNT(*) FROM messages
              WHERE NOT EXISTS (SELECT 1 FROM sender_counts) GROUP BY sender, type",
         )?;
+        let writer = Arc::new(Mutex::new(writer));
+        let checkpointer = Checkpointer::start(path, configure, writer.clone())?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             let conn = Connection::open_with_flags(
@@ -83,12 +84,7 @@ impl Db {
             readers.push(conn);
         }
         Ok(Db {
-            inner: Arc::new(Inner {
-                writer: Mutex::new(writer),
-                readers: Mutex::new(readers),
-                path: path.into(),
-                checkpointer,
-            }),
+            inner: Arc::new(Inner { writer, readers: Mutex::new(readers), path: path.into(), checkpointer }),
         })
     }
 

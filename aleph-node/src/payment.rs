@@ -61,7 +61,8 @@ pub(crate) struct PriceList {
 
 fn aggregate(conn: &Connection, owner: &str, key: &str) -> Result<Option<Value>, StorageError> {
     let text: Option<String> = conn
-        .query_row("SELECT content FROM aggregates WHERE owner = ?1 AND key = ?2", [owner, key], |r| r.get(0))
+        .prepare_cached("SELECT content FROM aggregates WHERE owner = ?1 AND key = ?2")?
+        .query_row([owner, key], |r| r.get(0))
         .optional()?;
     Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
 }
@@ -98,25 +99,25 @@ impl<'c> DbFileSizes<'c> {
 
     fn query(&self, file: FileRef<'_>) -> rusqlite::Result<Option<i64>> {
         match file {
-            FileRef::StoreFile(hash) => {
-                self.conn.query_row("SELECT size FROM files WHERE hash = ?1", [hash], |r| r.get(0)).optional()
-            }
+            FileRef::StoreFile(hash) => self
+                .conn
+                .prepare_cached("SELECT size FROM files WHERE hash = ?1")?
+                .query_row([hash], |r| r.get(0))
+                .optional(),
             FileRef::Volume { reference, use_latest: true } => self
                 .conn
-                .query_row(
+                .prepare_cached(
                     "SELECT f.size FROM file_tags t JOIN files f ON f.hash = t.file_hash WHERE t.tag = ?1",
-                    [reference],
-                    |r| r.get(0),
-                )
+                )?
+                .query_row([reference], |r| r.get(0))
                 .optional(),
             FileRef::Volume { reference, use_latest: false } => self
                 .conn
-                .query_row(
+                .prepare_cached(
                     "SELECT f.size FROM file_pins p JOIN files f ON f.hash = p.file_hash
                      WHERE p.item_hash = ?1 AND p.kind = 'message' ORDER BY p.id LIMIT 1",
-                    [reference],
-                    |r| r.get(0),
-                )
+                )?
+                .query_row([reference], |r| r.get(0))
                 .optional(),
         }
     }

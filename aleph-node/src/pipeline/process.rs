@@ -69,7 +69,10 @@ async fn ensure_store_file(p: &Pipeline, message: &PendingMessage, decoded: &Dec
     let known = p
         .db()
         .read(move |c| {
-            Ok(c.query_row("SELECT 1 FROM files WHERE hash = ?1", [h], |_| Ok(())).optional()?.is_some())
+            Ok(c.prepare_cached("SELECT 1 FROM files WHERE hash = ?1")?
+                .query_row([h], |_| Ok(()))
+                .optional()?
+                .is_some())
         })
         .await
         .unwrap_or(true);
@@ -107,7 +110,10 @@ async fn ensure_store_file(p: &Pipeline, message: &PendingMessage, decoded: &Dec
 pub(crate) async fn next_due_in(p: &Pipeline) -> Option<Duration> {
     let next: Option<f64> = p
         .db()
-        .read(|c| Ok(c.query_row("SELECT MIN(next_attempt) FROM pending_messages", [], |r| r.get(0))?))
+        .read(|c| {
+            Ok(c.prepare_cached("SELECT MIN(next_attempt) FROM pending_messages")?
+                .query_row([], |r| r.get(0))?)
+        })
         .await
         .ok()?;
     next.map(|t| Duration::from_secs_f64((t - now()).clamp(0.0, 3600.0)))
@@ -230,6 +236,15 @@ pub(crate) fn process_one(
     } else {
         match &item.content {
             Err(e) => Err(e.clone()),
+            Ok(decoded) if !handlers::may_fail_after_writing(item.message.message_type) => {
+                // Every verdict comes before the first write: no savepoint to roll back to (a
+                // savepoint copies each page it dirties into a sub-journal first).
+                match handlers::check_and_apply(tx, ctx, item, decoded) {
+                    Ok(list_json) => Ok(list_json),
+                    Err(handlers::HandlerError::Processing(e)) => Err(e),
+                    Err(handlers::HandlerError::Storage(e)) => return Err(e),
+                }
+            }
             Ok(decoded) => {
                 tx.prepare_cached("SAVEPOINT message")?.execute([])?;
                 match handlers::check_and_apply(tx, ctx, item, decoded) {

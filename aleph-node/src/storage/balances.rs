@@ -15,12 +15,12 @@ use super::StorageError;
 
 /// The credits of `address` at time `at`: every grant and expense not expired by then.
 pub fn credit_balance(conn: &Connection, address: &str, at: f64) -> Result<i64, StorageError> {
-    Ok(conn.query_row(
-        "SELECT COALESCE(SUM(amount), 0) FROM credit_history
+    Ok(conn
+        .prepare_cached(
+            "SELECT COALESCE(SUM(amount), 0) FROM credit_history
          WHERE address = ?1 AND (expiration_date IS NULL OR expiration_date > ?2)",
-        rusqlite::params![address, at],
-        |r| r.get(0),
-    )?)
+        )?
+        .query_row(rusqlite::params![address, at], |r| r.get(0))?)
 }
 
 fn decimal_of(text: &str) -> Decimal {
@@ -181,11 +181,9 @@ pub fn list_credit_balances(
 
 /// How many addresses have a credit balance of at least `min_balance` at `at`.
 pub fn count_credit_balances(conn: &Connection, at: f64, min_balance: i64) -> Result<u64, StorageError> {
-    let n: i64 = conn.query_row(
-        "SELECT COUNT(*) FROM (
+    let n: i64 = conn.prepare_cached("SELECT COUNT(*) FROM (
             SELECT MAX(0, COALESCE(SUM(CASE WHEN expiration_date IS NULL OR expiration_date > ?1 THEN amount ELSE 0 END), 0)) AS credits
-            FROM credit_history GROUP BY address HAVING credits >= ?2)",
-        params![at, min_balance],
+            FROM credit_history GROUP BY address HAVING credits >= ?2)")?.query_row(params![at, min_balance],
         |r| r.get(0),
     )?;
     Ok(n.max(0) as u64)
@@ -518,11 +516,8 @@ pub fn consumed_credits(
 /// The first confirmation height of a message, if it is confirmed.
 pub fn first_confirmation_height(conn: &Connection, item_hash: &str) -> Result<Option<u64>, StorageError> {
     let h: Option<i64> = conn
-        .query_row(
-            "SELECT height FROM confirmations WHERE item_hash = ?1 ORDER BY rowid LIMIT 1",
-            [item_hash],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT height FROM confirmations WHERE item_hash = ?1 ORDER BY rowid LIMIT 1")?
+        .query_row([item_hash], |r| r.get(0))
         .optional()?;
     Ok(h.map(|h| h.max(0) as u64))
 }

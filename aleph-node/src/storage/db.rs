@@ -1,11 +1,13 @@
 //! The SQLite database: one writer connection, a small pool of readers, WAL journaling, and
 //! helpers to run closures on the blocking pool.
 
+use std::cell::Cell;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, OpenFlags, Transaction};
 
+use super::checkpoint::Checkpointer;
 use super::StorageError;
 
 const READERS: usize = 4;
@@ -17,9 +19,21 @@ pub struct Db {
 }
 
 struct Inner {
-    writer: Mutex<Connection>,
+    writer: Arc<Mutex<Connection>>,
     readers: Mutex<Vec<Connection>>,
     path: std::path::PathBuf,
+    checkpointer: Checkpointer,
+}
+
+thread_local! {
+    /// The WAL's size in frames after the last commit on this thread, as the writer's WAL hook
+    /// reports it (the hook is a plain function: it cannot reach the checkpointer itself).
+    static WAL_FRAMES: Cell<Option<u64>> = const { Cell::new(None) };
+}
+
+fn wal_frames_hook(_: &rusqlite::hooks::Wal, frames: std::os::raw::c_int) -> rusqlite::Result<()> {
+    WAL_FRAMES.with(|f| f.set(Some(frames.max(0) as u64)));
+    Ok(())
 }
 
 impl std::fmt::Debug for Db {
@@ -47,12 +61,17 @@ impl Db {
         let writer = Connection::open(path)?;
         configure(&writer)?;
         writer.execute_batch(include_str!("schema.sql"))?;
+        // Replaces SQLite's automatic checkpoint on this connection (run inside the commit that
+        // crosses the threshold) with the checkpointer thread.
+        writer.wal_hook(Some(wal_frames_hook));
         // Databases created before `sender_counts` existed: count once.
         writer.execute_batch(
             "INSERT INTO sender_counts (sender, type, n)
              SELECT sender, type, COUNT(*) FROM messages
              WHERE NOT EXISTS (SELECT 1 FROM sender_counts) GROUP BY sender, type",
         )?;
+        let writer = Arc::new(Mutex::new(writer));
+        let checkpointer = Checkpointer::start(path, configure, writer.clone())?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             let conn = Connection::open_with_flags(
@@ -65,11 +84,7 @@ impl Db {
             readers.push(conn);
         }
         Ok(Db {
-            inner: Arc::new(Inner {
-                writer: Mutex::new(writer),
-                readers: Mutex::new(readers),
-                path: path.into(),
-            }),
+            inner: Arc::new(Inner { writer, readers: Mutex::new(readers), path: path.into(), checkpointer }),
         })
     }
 
@@ -94,6 +109,10 @@ impl Db {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let out = f(&tx)?;
         tx.commit()?;
+        drop(conn);
+        if let Some(frames) = WAL_FRAMES.with(Cell::take) {
+            self.inner.checkpointer.committed(frames);
+        }
         Ok(out)
     }
 

@@ -1,6 +1,7 @@
 //! Storage: the SQLite database and the file store.
 
 pub mod balances;
+mod checkpoint;
 mod db;
 mod files;
 pub mod messages;

@@ -64,10 +64,18 @@ CREATE INDEX IF NOT EXISTS messages_sender_order ON messages (sender, time DESC,
 CREATE INDEX IF NOT EXISTS messages_owner_order ON messages (owner, time DESC, item_hash);
 CREATE INDEX IF NOT EXISTS messages_type_order ON messages (type, time DESC, item_hash);
 CREATE INDEX IF NOT EXISTS messages_channel_order ON messages (channel, time DESC, item_hash);
-CREATE INDEX IF NOT EXISTS messages_ref ON messages (content_ref);
-CREATE INDEX IF NOT EXISTS messages_key ON messages (content_key);
-CREATE INDEX IF NOT EXISTS messages_content_item_hash ON messages (content_item_hash);
-CREATE INDEX IF NOT EXISTS messages_content_type ON messages (content_type);
+-- The content columns are NULL for most messages (a ref, a key, a file hash or a post type each
+-- belong to one or two message types): partial indexes skip those rows, so an insert does not
+-- pay for an index entry no query can use (`col IN (…)` implies `col IS NOT NULL`).
+DROP INDEX IF EXISTS messages_ref;
+DROP INDEX IF EXISTS messages_key;
+DROP INDEX IF EXISTS messages_content_item_hash;
+DROP INDEX IF EXISTS messages_content_type;
+CREATE INDEX IF NOT EXISTS messages_ref_set ON messages (content_ref) WHERE content_ref IS NOT NULL;
+CREATE INDEX IF NOT EXISTS messages_key_set ON messages (content_key) WHERE content_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS messages_content_item_hash_set ON messages (content_item_hash)
+    WHERE content_item_hash IS NOT NULL;
+CREATE INDEX IF NOT EXISTS messages_content_type_set ON messages (content_type) WHERE content_type IS NOT NULL;
 
 -- Message counts per (sender, type) over `messages`, kept by the pipeline: the totals of
 -- address-filtered listings and the address stats, without counting rows.
@@ -125,7 +133,9 @@ CREATE TABLE IF NOT EXISTS posts (
     latest_amend TEXT,
     last_updated REAL NOT NULL
 );
-CREATE INDEX IF NOT EXISTS posts_amends ON posts (amends);
+-- Only amends have `amends`; the index serves `amends = ?` lookups.
+DROP INDEX IF EXISTS posts_amends;
+CREATE INDEX IF NOT EXISTS posts_amends_set ON posts (amends) WHERE amends IS NOT NULL;
 CREATE INDEX IF NOT EXISTS posts_owner ON posts (owner, last_updated DESC);
 CREATE INDEX IF NOT EXISTS posts_updated ON posts (last_updated DESC);
 

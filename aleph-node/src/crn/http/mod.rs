@@ -133,27 +133,6 @@ async fn vm_path(
     run(crn, reference, format!("/{rest}"), request).await
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn program_subdomains_name_their_hash() {
-        let hash = format!("{}ff", "00".repeat(31));
-        let host = format!("{}.crn.example.org", crate::crn::execution::hostname(&hash));
-        assert_eq!(hash_of_host(&host), Some(hash.clone()));
-        assert_eq!(hash_of_host("crn.example.org"), None);
-        let req = axum::http::Request::builder()
-            .uri("/a/b?x=1")
-            .header("host", format!("{host}:443"))
-            .body(())
-            .unwrap();
-        assert_eq!(host_routing(req).uri().to_string(), format!("/vm/{hash}/a/b?x=1"));
-        let req = axum::http::Request::builder().uri("/a").header("host", "127.0.0.1:4024").body(()).unwrap();
-        assert_eq!(host_routing(req).uri().to_string(), "/a");
-    }
-}
-
 fn check_ref(reference: &str) -> Result<String, CrnError> {
     if reference.len() == 64 && reference.bytes().all(|b| b.is_ascii_hexdigit()) {
         Ok(reference.to_ascii_lowercase())
@@ -425,4 +404,25 @@ async fn public_config(State(crn): State<Crn>) -> Response {
         },
     }))
     .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn program_subdomains_name_their_hash() {
+        let hash = format!("{}ff", "00".repeat(31));
+        let host = format!("{}.crn.example.org", crate::crn::execution::hostname(&hash));
+        assert_eq!(hash_of_host(&host), Some(hash.clone()));
+        assert_eq!(hash_of_host("crn.example.org"), None);
+        let req = axum::http::Request::builder()
+            .uri("/a/b?x=1")
+            .header("host", format!("{host}:443"))
+            .body(())
+            .unwrap();
+        assert_eq!(host_routing(req).uri().to_string(), format!("/vm/{hash}/a/b?x=1"));
+        let req = axum::http::Request::builder().uri("/a").header("host", "127.0.0.1:4024").body(()).unwrap();
+        assert_eq!(host_routing(req).uri().to_string(), "/a");
+    }
 }

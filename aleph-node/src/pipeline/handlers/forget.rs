@@ -86,16 +86,16 @@ fn used_by_vm(tx: &Transaction<'_>, store_hash: &str) -> HResult<Option<String>>
         rows
     };
     let direct: Option<String> = tx
-        .query_row("SELECT vm_hash FROM vm_volumes WHERE ref = ?1", [store_hash], |r| r.get(0))
+        .prepare_cached("SELECT vm_hash FROM vm_volumes WHERE ref = ?1")?
+        .query_row([store_hash], |r| r.get(0))
         .optional()?;
     if direct.is_some() {
         return Ok(direct);
     }
     for tag in tags {
         let vm: Option<String> = tx
-            .query_row("SELECT vm_hash FROM vm_volumes WHERE ref = ?1 AND use_latest = 1", [&tag], |r| {
-                r.get(0)
-            })
+            .prepare_cached("SELECT vm_hash FROM vm_volumes WHERE ref = ?1 AND use_latest = 1")?
+            .query_row([&tag], |r| r.get(0))
             .optional()?;
         if vm.is_some() {
             return Ok(vm);
@@ -122,7 +122,8 @@ pub(crate) fn forget_one(
     reason: Option<&str>,
 ) -> HResult<()> {
     let already: Option<String> = tx
-        .query_row("SELECT forgotten_by FROM forgotten_messages WHERE item_hash = ?1", [target], |r| r.get(0))
+        .prepare_cached("SELECT forgotten_by FROM forgotten_messages WHERE item_hash = ?1")?
+        .query_row([target], |r| r.get(0))
         .optional()?;
     if let Some(by) = already {
         let mut list: Vec<String> = serde_json::from_str(&by).unwrap_or_default();
@@ -180,7 +181,8 @@ pub(crate) fn forget_one(
     match message_type.as_str() {
         "POST" => {
             let amends: Option<String> = tx
-                .query_row("SELECT amends FROM posts WHERE item_hash = ?1", [target], |r| r.get(0))
+                .prepare_cached("SELECT amends FROM posts WHERE item_hash = ?1")?
+                .query_row([target], |r| r.get(0))
                 .optional()?
                 .flatten();
             tx.prepare_cached("DELETE FROM posts WHERE item_hash = ?1")?.execute([target])?;

@@ -126,6 +126,14 @@ impl Ctx {
     }
 }
 
+/// Whether judging a message of this type can end in a processing verdict after it has written
+/// something (and so needs a savepoint to undo it). POSTs and AGGREGATEs are judged entirely by
+/// reads (permissions, the amended original) before `insert_message`, and their `apply` fails only
+/// on storage errors, which abort the whole transaction anyway.
+pub(crate) fn may_fail_after_writing(message_type: MessageType) -> bool {
+    !matches!(message_type, MessageType::Post | MessageType::Aggregate)
+}
+
 /// Checks a message and applies it; returns its list-form JSON.
 pub(crate) fn check_and_apply(
     tx: &Transaction<'_>,
@@ -258,7 +266,8 @@ pub(crate) fn processed_message(
     item_hash: &str,
 ) -> HResult<Option<(String, String, Value)>> {
     Ok(tx
-        .query_row("SELECT type, owner, content FROM messages WHERE item_hash = ?1", [item_hash], |r| {
+        .prepare_cached("SELECT type, owner, content FROM messages WHERE item_hash = ?1")?
+        .query_row([item_hash], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
         })
         .optional()?

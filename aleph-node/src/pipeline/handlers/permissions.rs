@@ -12,9 +12,8 @@ use super::{Decoded, HResult};
 /// The `security` aggregate of `owner` (exact owner string, as the reference looks it up).
 fn security_of(tx: &Transaction<'_>, owner: &str) -> HResult<Option<Value>> {
     let text: Option<String> = tx
-        .query_row("SELECT content FROM aggregates WHERE owner = ?1 AND key = 'security'", [owner], |r| {
-            r.get(0)
-        })
+        .prepare_cached("SELECT content FROM aggregates WHERE owner = ?1 AND key = 'security'")?
+        .query_row([owner], |r| r.get(0))
         .optional()?;
     Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
 }
@@ -31,11 +30,10 @@ struct Stored {
 impl Stored {
     fn load(tx: &Transaction<'_>, item_hash: &str) -> HResult<Option<Stored>> {
         let row: Option<(String, String, String, Option<String>, String)> = tx
-            .query_row(
+            .prepare_cached(
                 "SELECT sender, chain, type, channel, content FROM messages WHERE item_hash = ?1",
-                [item_hash],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-            )
+            )?
+            .query_row([item_hash], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
             .optional()?;
         let Some((sender, chain, message_type, channel, content)) = row else { return Ok(None) };
         let (Ok(chain), Ok(message_type), Ok(value)) =

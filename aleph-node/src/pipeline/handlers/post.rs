@@ -17,9 +17,8 @@ pub(super) fn check(tx: &Transaction<'_>, _m: &PendingMessage, content: &Decoded
         return Err(ProcessingError::PostAmendNoTarget(ErrorList::one("an amend needs a ref")).into());
     };
     let original: Option<(String, Option<String>)> = tx
-        .query_row("SELECT owner, amends FROM posts WHERE item_hash = ?1", [&target], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .prepare_cached("SELECT owner, amends FROM posts WHERE item_hash = ?1")?
+        .query_row([&target], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     match original {
         None => Err(ProcessingError::PostAmendTargetNotFound(ErrorList::one(target)).into()),
@@ -69,9 +68,7 @@ pub(super) fn apply(tx: &Transaction<'_>, ctx: &Ctx, m: &PendingMessage, content
 /// independent of arrival order).
 pub(crate) fn recompute_latest_amend(tx: &Transaction<'_>, original: &str) -> HResult<()> {
     let latest: Option<(String, f64)> = tx
-        .query_row(
-            "SELECT item_hash, creation FROM posts WHERE amends = ?1 ORDER BY creation DESC, item_hash DESC LIMIT 1",
-            [original],
+        .prepare_cached("SELECT item_hash, creation FROM posts WHERE amends = ?1 ORDER BY creation DESC, item_hash DESC LIMIT 1")?.query_row([original],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;

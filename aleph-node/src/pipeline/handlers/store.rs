@@ -30,11 +30,8 @@ pub(super) fn check(tx: &Transaction<'_>, _ctx: &Ctx, m: &PendingMessage, conten
     let reference = content.str_field("ref");
     if let Some(r) = reference.filter(|r| ItemHash::is_valid(r)) {
         let target: Option<Option<String>> = tx
-            .query_row(
-                "SELECT content_ref FROM messages WHERE item_hash = ?1 AND type = 'STORE'",
-                [r],
-                |row| row.get(0),
-            )
+            .prepare_cached("SELECT content_ref FROM messages WHERE item_hash = ?1 AND type = 'STORE'")?
+            .query_row([r], |row| row.get(0))
             .optional()?;
         match target {
             None => return Err(ProcessingError::StoreRefNotFound(ErrorList::one(r)).into()),
@@ -89,13 +86,12 @@ pub(crate) fn unpin(tx: &Transaction<'_>, ctx: &Ctx, item_hash: &str, file_hash:
     };
     for tag in tags {
         let newest: Option<(String, String, String, f64)> = tx
-            .query_row(
+            .prepare_cached(
                 "SELECT owner, file_hash, item_hash, created FROM file_pins
                  WHERE kind = 'message' AND (item_hash = ?1 OR ref = ?1 OR owner || '/' || ref = ?1)
                  ORDER BY created DESC, item_hash DESC LIMIT 1",
-                [&tag],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
+            )?
+            .query_row([&tag], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
             .optional()?;
         match newest {
             Some((owner, file, item, created)) => tx.prepare_cached("UPDATE file_tags SET owner = ?2, file_hash = ?3, item_hash = ?4, last_updated = ?5 WHERE tag = ?1")?.execute(

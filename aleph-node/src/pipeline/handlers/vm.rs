@@ -62,11 +62,8 @@ fn resolve(tx: &Transaction<'_>, v: &VolumeRef) -> HResult<Option<(String, i64)>
     let file_hash = match file_hash {
         Some(h) => Some(h),
         None => tx
-            .query_row(
-                "SELECT content_item_hash FROM messages WHERE item_hash = ?1 AND type = 'STORE'",
-                [&v.reference],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT content_item_hash FROM messages WHERE item_hash = ?1 AND type = 'STORE'")?
+            .query_row([&v.reference], |r| r.get(0))
             .optional()?,
     };
     let Some(file_hash) = file_hash else { return Ok(None) };
@@ -107,11 +104,10 @@ pub(super) fn check(
             return Err(ProcessingError::VmRefNotFound(ErrorList::one(target)).into());
         }
         let row: Option<(String, bool, Option<String>)> = tx
-            .query_row(
+            .prepare_cached(
                 "SELECT owner, allow_amend, replaces FROM vms WHERE item_hash = ?1 AND type = 'program'",
-                [target],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
+            )?
+            .query_row([target], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
         let Some((owner, allow_amend, replaces)) = row else {
             return Err(ProcessingError::VmRefNotFound(ErrorList::one(target)).into());

@@ -78,11 +78,6 @@ pub fn now() -> f64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
 }
 
-/// The intake writer waits for this many submissions per commit…
-const GROUP_TARGET: usize = 32;
-/// …for at most this long, when the previous commit held more than one.
-const GROUP_WAIT: Duration = Duration::from_millis(1);
-
 struct IntakeJob {
     message: PendingMessage,
     raw: Value,
@@ -243,25 +238,11 @@ impl Pipeline {
         token: CancellationToken,
     ) -> Result<(), String> {
         let mut jobs = Vec::with_capacity(256);
-        let mut last_batch = 0;
         loop {
             tokio::select! {
                 _ = token.cancelled() => break,
                 n = rx.recv_many(&mut jobs, 256) => if n == 0 { break },
             }
-            // Under concurrent submissions, wait a moment for more: every commit writes the
-            // pages it dirtied, and messages of one batch share many (the per-sender index
-            // ranges, counters, table tails). A lone submission is not delayed.
-            if last_batch > 1 && jobs.len() < GROUP_TARGET {
-                let deadline = tokio::time::Instant::now() + GROUP_WAIT;
-                while jobs.len() < GROUP_TARGET {
-                    tokio::select! {
-                        n = rx.recv_many(&mut jobs, 256) => if n == 0 { break },
-                        _ = tokio::time::sleep_until(deadline) => break,
-                    }
-                }
-            }
-            last_batch = jobs.len();
             let batch: Vec<IntakeJob> = std::mem::take(&mut jobs);
             let mut replies = Vec::with_capacity(batch.len());
             let mut rows = Vec::with_capacity(batch.len());

@@ -691,3 +691,48 @@ async fn a_persistent_program_is_assigned_to_the_crn_linked_to_the_ccn() {
     crn.stop().await;
     ccn.stop().await;
 }
+
+#[tokio::test]
+#[cfg_attr(
+    not(aleph_sandbox),
+    ignore = "needs bubblewrap (bwrap) on PATH: run scripts/test, which installs it"
+)]
+async fn instances_without_a_usable_hypervisor_are_refused_with_503() {
+    let node = crn_node(|c| c.crn.qemu = "/nonexistent/qemu-system-x86_64".into()).await;
+    let owner = node.eth(0);
+    let rootfs = upload_and_store(&node, &owner, b"a root filesystem image", None).await;
+    let instance = sign(
+        &owner,
+        MessageType::Instance,
+        json!({
+            "allow_amend": false, "metadata": {"name": "crn-it"},
+            "environment": {"reproducible": false, "internet": true, "aleph_api": true, "shared_cache": false},
+            "resources": {"vcpus": 1, "memory": 2048, "seconds": 30}, "volumes": [],
+            "payment": {"chain": "ETH", "type": "credit"},
+            "rootfs": {"parent": {"ref": rootfs.item_hash.as_str(), "use_latest": true}, "persistence": "host", "size_mib": 20480},
+        }),
+    );
+    node.submit_ok(&instance).await;
+    let hash = instance.item_hash.as_str();
+    let client = aleph_sdk::crn::CrnClient::new(&node.url).unwrap();
+    let err = client.notify_allocation(&instance.item_hash).await.unwrap_err();
+    assert!(err.to_string().contains("503") || err.to_string().contains("QEMU"), "{err}");
+    let resp = node
+        .http
+        .post(format!("{}/control/allocation/notify", node.url))
+        .json(&json!({"instance": hash}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 503);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["failing"], json!([hash]));
+    assert!(body["errors"][hash].as_str().unwrap().contains("QEMU is not installed"), "{body}");
+    // The refusal is on record.
+    let list = running(&node).await;
+    assert_eq!(list[hash]["running"], false, "{list}");
+    assert_eq!(list[hash]["allocation"]["status"], "refused");
+    let config = node.get_ok("/status/config").await;
+    assert_eq!(config["computing"]["ENABLE_QEMU_SUPPORT"], false);
+    node.stop().await;
+}

@@ -288,18 +288,26 @@ impl Resolver {
             }
             MachineVolume::Persistent(v) => {
                 let dest = mount_point(&v.mount)?;
-                let name: String = v
-                    .name
-                    .as_deref()
-                    .unwrap_or("default")
-                    .chars()
-                    .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
-                    .collect();
-                let dir = self.volumes.join(owner).join(name);
+                // Both parts become host path components: nothing but [A-Za-z0-9_-] survives.
+                let dir = self
+                    .volumes
+                    .join(path_safe(owner))
+                    .join(path_safe(v.name.as_deref().unwrap_or("default")));
                 tokio::fs::create_dir_all(&dir).await?;
                 Ok(Mount::ReadWrite { src: dir, dest })
             }
         }
+    }
+}
+
+/// `text` as one safe path component (no separators, no `..`).
+fn path_safe(text: &str) -> String {
+    let safe: String =
+        text.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
+    if safe.is_empty() {
+        "_".into()
+    } else {
+        safe
     }
 }
 
@@ -308,6 +316,8 @@ fn store_file(content: &Value) -> Result<String, CrnError> {
     content
         .get("item_hash")
         .and_then(Value::as_str)
+        // The hash names cache files: only a valid item hash (hex or CID characters) is used.
+        .filter(|h| aleph_core::ItemHash::is_valid(h))
         .map(str::to_owned)
-        .ok_or_else(|| CrnError::CodeUnavailable("a STORE message without a file hash".into()))
+        .ok_or_else(|| CrnError::CodeUnavailable("a STORE message without a valid file hash".into()))
 }

@@ -149,8 +149,9 @@ fn configuration(spec: &ProgramSpec) -> Mp {
     ])
 }
 
-/// The guest's hostname: lowercase unpadded base32 of the hash bytes, as the reference sets it.
-pub(crate) fn hostname(item_hash: &str) -> String {
+/// The guest's hostname, and the program's subdomain label: lowercase unpadded base32 of the
+/// hash bytes, as the reference derives it.
+pub fn hostname(item_hash: &str) -> String {
     const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
     let bytes = hex::decode(item_hash).unwrap_or_default();
     let mut out = String::new();

@@ -23,6 +23,7 @@ mod program;
 mod runtime;
 mod sandbox;
 
+pub use execution::hostname as program_hostname;
 pub use http::{host_routing, router};
 pub use pool::Crn;
 

@@ -178,28 +178,6 @@ async fn call(node: &TestNode, method: reqwest::Method, path: &str, body: &str) 
         .expect("request")
 }
 
-/// Lowercase unpadded base32 of a hex hash (a program's subdomain label).
-fn data_encoding_b32(hex_hash: &str) -> String {
-    const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
-    let bytes: Vec<u8> = (0..hex_hash.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex_hash[i..i + 2], 16).unwrap())
-        .collect();
-    let (mut out, mut acc, mut bits) = (String::new(), 0u32, 0u32);
-    for b in bytes {
-        acc = (acc << 8) | u32::from(b);
-        bits += 8;
-        while bits >= 5 {
-            bits -= 5;
-            out.push(ALPHABET[((acc >> bits) & 31) as usize] as char);
-        }
-    }
-    if bits > 0 {
-        out.push(ALPHABET[((acc << (5 - bits)) & 31) as usize] as char);
-    }
-    out
-}
-
 /// Asserts the status, showing the body when it differs.
 async fn expect_status(resp: reqwest::Response, status: u16) -> reqwest::Response {
     if resp.status() != status {
@@ -255,7 +233,7 @@ async fn an_asgi_program_answers_through_the_sandbox() {
     assert_eq!(v1[hash]["vm_type"], "microvm");
 
     // The program's subdomain reaches it too (`<base32 of the hash>.<domain>`).
-    let b32 = data_encoding_b32(hash);
+    let b32 = aleph_node::crn::program_hostname(hash);
     let resp = node
         .http
         .get(format!("{}/sub?q=2", node.url))

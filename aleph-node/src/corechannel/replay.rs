@@ -198,6 +198,29 @@ fn text(v: Option<&Value>, default: &str) -> String {
     }
 }
 
+/// The editable fields CCNs and CRNs share, amended the same way: a field `details` names takes
+/// its text, the others keep theirs; `authorized` is kept as sent.
+macro_rules! amend_text_fields {
+    ($node:ident, $details:ident) => {
+        for (key, field) in [
+            ("name", &mut $node.name),
+            ("picture", &mut $node.picture),
+            ("banner", &mut $node.banner),
+            ("description", &mut $node.description),
+            ("reward", &mut $node.reward),
+            ("stream_reward", &mut $node.stream_reward),
+            ("manager", &mut $node.manager),
+            ("registration_url", &mut $node.registration_url),
+            ("terms_and_conditions", &mut $node.terms_and_conditions),
+        ] {
+            *field = text($details.get(key), field);
+        }
+        if let Some(v) = $details.get("authorized") {
+            $node.authorized = v.clone();
+        }
+    };
+}
+
 /// The host of a URL as Python's `urlparse(url).hostname` finds it (lowercase; none without
 /// `//`).
 pub(crate) fn url_host(url: &str) -> Option<String> {
@@ -617,24 +640,12 @@ impl<B: Fn(&str) -> Decimal> Replay<B> {
             let multiaddress = self.checked_multiaddress(target, multiaddress);
             let Some(ccn) = self.nodes.get_mut(target) else { return Ok(()) };
             let n = &mut ccn.node;
-            let keep = |k: &str, current: &str| text(details.get(k), current);
-            n.name = keep("name", &n.name);
+            amend_text_fields!(n, details);
             n.multiaddress = multiaddress;
-            n.address = keep("address", &n.address);
-            n.picture = keep("picture", &n.picture);
-            n.banner = keep("banner", &n.banner);
-            n.description = keep("description", &n.description);
-            n.reward = keep("reward", &n.reward);
-            n.stream_reward = keep("stream_reward", &n.stream_reward);
-            n.manager = keep("manager", &n.manager);
-            if let Some(v) = details.get("authorized") {
-                n.authorized = v.clone();
-            }
+            n.address = text(details.get("address"), &n.address);
             if let Some(v) = details.get("locked") {
                 n.locked = truthy(v);
             }
-            n.registration_url = keep("registration_url", &n.registration_url);
-            n.terms_and_conditions = keep("terms_and_conditions", &n.terms_and_conditions);
             return Ok(());
         }
         let crn = self.resource_nodes.get(target).ok_or_else(|| Ignored::UnknownTarget(target.to_owned()))?;
@@ -645,24 +656,12 @@ impl<B: Fn(&str) -> Decimal> Replay<B> {
         let url = self.checked_url(target, url);
         let Some(crn) = self.resource_nodes.get_mut(target) else { return Ok(()) };
         let n = &mut crn.node;
-        let keep = |k: &str, current: &str| text(details.get(k), current);
-        n.name = keep("name", &n.name);
-        n.multiaddress = keep("multiaddress", &n.multiaddress);
+        amend_text_fields!(n, details);
+        n.multiaddress = text(details.get("multiaddress"), &n.multiaddress);
         n.address = url;
-        n.picture = keep("picture", &n.picture);
-        n.banner = keep("banner", &n.banner);
-        n.description = keep("description", &n.description);
-        n.reward = keep("reward", &n.reward);
-        n.stream_reward = keep("stream_reward", &n.stream_reward);
-        n.manager = keep("manager", &n.manager);
-        if let Some(v) = details.get("authorized") {
-            n.authorized = v.clone();
-        }
         // An amend turns `locked` into a boolean, whether or not it sets it.
         let locked = details.get("locked").unwrap_or(&n.locked);
         n.locked = Value::Bool(truthy(locked));
-        n.registration_url = keep("registration_url", &n.registration_url);
-        n.terms_and_conditions = keep("terms_and_conditions", &n.terms_and_conditions);
         Ok(())
     }
 

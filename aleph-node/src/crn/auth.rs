@@ -60,17 +60,9 @@ pub(crate) fn owner(crn: &Crn, headers: &HeaderMap, method: &str, path: &str) ->
 }
 
 /// The domain signed operations name: the CRN URL's host, lowercased, without port or brackets
-/// (what the official SDK derives from the URL it is given).
+/// (what the official SDK derives from the URL it is given, with Python's `urlparse`).
 pub(crate) fn crn_domain(url: &str) -> String {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
-    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = if let Some(v6) = host.strip_prefix('[') {
-        v6.split(']').next().unwrap_or(v6)
-    } else {
-        host.split(':').next().unwrap_or(host)
-    };
-    host.to_ascii_lowercase()
+    crate::corechannel::replay::url_host(url).unwrap_or_default()
 }
 
 /// Whether `sender` may operate `owner`'s VMs: the owner itself, or an address the owner's

@@ -125,15 +125,16 @@ impl Resolver {
     pub(crate) async fn resolve(&self, item_hash: &str) -> Result<Arc<ProgramSpec>, CrnError> {
         let (content, _message) = self.program_message(item_hash).await?;
         let owner = content.address.clone();
-        let runtime =
-            self.store_ref(content.runtime.reference.as_str(), content.runtime.use_latest, &owner).await;
-        // The runtime ref itself names the runtime; an amended runtime keeps its original ref.
-        let runtime_ok = check_runtime(content.runtime.reference.as_str(), &self.config.python_runtime_refs)
-            .or_else(|e| match &runtime {
-                Ok((hash, _)) => check_runtime(hash, &self.config.python_runtime_refs).map_err(|_| e),
-                Err(_) => Err(e),
-            });
-        runtime_ok?;
+        // The runtime ref itself names the runtime; only when it is not one we run is the STORE it
+        // resolves to (its latest amend with `use_latest`) looked up and checked in turn.
+        let supported = &self.config.python_runtime_refs;
+        if let Err(e) = check_runtime(content.runtime.reference.as_str(), supported) {
+            match self.store_ref(content.runtime.reference.as_str(), content.runtime.use_latest, &owner).await
+            {
+                Ok((hash, _)) => check_runtime(&hash, supported).map_err(|_| e)?,
+                Err(_) => return Err(e),
+            }
+        }
 
         let (code_ref, code_store) =
             self.store_ref(content.code.reference.as_str(), content.code.use_latest, &owner).await?;

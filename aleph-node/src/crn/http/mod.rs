@@ -347,8 +347,8 @@ async fn usage(State(crn): State<Crn>) -> Json<Value> {
             "count": count,
             "load_average": {"load1": load1, "load5": load5, "load15": load15},
             "core_frequencies": {
-                "min": mhz.iter().copied().fold(f64::INFINITY, f64::min).min(f64::MAX),
-                "max": mhz.iter().copied().fold(0.0, f64::max),
+                "min": mhz.iter().copied().reduce(f64::min).unwrap_or(0.0),
+                "max": mhz.iter().copied().reduce(f64::max).unwrap_or(0.0),
             },
         },
         "mem": {"total_kB": meminfo("MemTotal"), "available_kB": meminfo("MemAvailable")},

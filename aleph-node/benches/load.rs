@@ -94,6 +94,20 @@ async fn count_processed(client: &reqwest::Client, url: &str) -> u64 {
     body["pagination_total"].as_u64().unwrap_or(0)
 }
 
+/// The node's writer counters from `/metrics`: (transactions, busy seconds, wait seconds).
+async fn writer_stats(client: &reqwest::Client, url: &str) -> (f64, f64, f64) {
+    let text =
+        client.get(format!("{url}/metrics")).send().await.expect("metrics").text().await.expect("text");
+    let value = |name: &str| {
+        text.lines().find_map(|l| l.strip_prefix(name)?.trim().parse::<f64>().ok()).unwrap_or(0.0)
+    };
+    (
+        value("aleph_node_db_write_transactions_total"),
+        value("aleph_node_db_write_busy_seconds_total"),
+        value("aleph_node_db_write_wait_seconds_total"),
+    )
+}
+
 #[tokio::main]
 async fn main() {
     let n = arg("--messages", 20_000);
@@ -115,6 +129,7 @@ async fn main() {
     let node_pid = node.id().to_string();
     let node_cpu_before = cpu_seconds(&node_pid);
     let own_cpu_before = cpu_seconds("self");
+    let writer_before = writer_stats(&client, &url).await;
     let next = Arc::new(AtomicUsize::new(0));
     let start = Instant::now();
     let mut tasks = Vec::new();
@@ -161,6 +176,20 @@ async fn main() {
         node_cpu / accepted as f64 * 1e6,
         own_cpu / accepted as f64 * 1e6,
         2.0 * accepted as f64 / (node_cpu + own_cpu)
+    );
+    let writer_after = writer_stats(&client, &url).await;
+    let (txs, busy, wait) = (
+        writer_after.0 - writer_before.0,
+        writer_after.1 - writer_before.1,
+        writer_after.2 - writer_before.2,
+    );
+    println!(
+        "writer: {txs:.0} transactions ({:.1} messages each), busy {:.0}% of the wall clock, {:.0} µs per message (a {:.0} msg/s bound), waits {:.1} ms in all",
+        accepted as f64 / txs.max(1.0),
+        100.0 * busy / total.as_secs_f64(),
+        busy / accepted as f64 * 1e6,
+        accepted as f64 / busy.max(1e-9),
+        wait * 1e3
     );
     println!("node peak RSS: {} MiB", peak_rss_kib(node.id()).unwrap_or(0) / 1024);
 

@@ -46,6 +46,13 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> super::error::ApiR
     for (name, value) in counters(&state).await? {
         out.push_str(&format!("aleph_node_{name} {value}\n"));
     }
+    let w = state.pipeline.db().writer_stats();
+    out.push_str(&format!(
+        "aleph_node_db_write_transactions_total {}\naleph_node_db_write_busy_seconds_total {}\naleph_node_db_write_wait_seconds_total {}\n",
+        w.transactions,
+        w.busy_us as f64 / 1e6,
+        w.waiting_us as f64 / 1e6
+    ));
     Ok(out)
 }
 

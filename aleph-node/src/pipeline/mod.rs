@@ -225,56 +225,76 @@ impl Pipeline {
             .await
             .map_err(|_| SubmitError::ShuttingDown)?;
         let intake = rx.await.map_err(|_| SubmitError::ShuttingDown)??;
-        if intake == Intake::Queued {
-            self.inner.wake.notify_one();
-        }
         Ok((message, intake))
     }
 
-    /// The intake writer: records submissions in batches, one transaction per batch.
-    async fn run_intake(
-        self,
+    /// The intake writer: records submissions in batches, one transaction per batch, on a thread
+    /// of its own. It waits for jobs on the channel itself rather than on a runtime worker: a
+    /// worker busy verifying signatures would otherwise leave the writer idle between batches,
+    /// and the writer's path, not the cores, bounds intake.
+    async fn run_intake(self, rx: mpsc::Receiver<IntakeJob>, token: CancellationToken) -> Result<(), String> {
+        let runtime = tokio::runtime::Handle::current();
+        let (done, finished) = oneshot::channel();
+        std::thread::Builder::new()
+            .name("intake-writer".into())
+            .spawn(move || {
+                self.intake_loop(rx, &token, &runtime);
+                let _ = done.send(());
+            })
+            .map_err(|e| format!("starting the intake writer: {e}"))?;
+        finished.await.map_err(|_| "the intake writer panicked".to_string())
+    }
+
+    fn intake_loop(
+        &self,
         mut rx: mpsc::Receiver<IntakeJob>,
-        token: CancellationToken,
-    ) -> Result<(), String> {
+        token: &CancellationToken,
+        runtime: &tokio::runtime::Handle,
+    ) {
         let mut jobs = Vec::with_capacity(256);
         loop {
-            tokio::select! {
-                _ = token.cancelled() => break,
-                n = rx.recv_many(&mut jobs, 256) => if n == 0 { break },
+            let received = runtime.block_on(async {
+                tokio::select! {
+                    _ = token.cancelled() => 0,
+                    n = rx.recv_many(&mut jobs, 256) => n,
+                }
+            });
+            if received == 0 {
+                return;
             }
-            let batch: Vec<IntakeJob> = std::mem::take(&mut jobs);
-            let mut replies = Vec::with_capacity(batch.len());
-            let mut rows = Vec::with_capacity(batch.len());
-            for job in batch {
+            let mut replies = Vec::with_capacity(jobs.len());
+            let mut rows = Vec::with_capacity(jobs.len());
+            for job in jobs.drain(..) {
                 replies.push(job.reply);
                 rows.push((job.message, job.raw, job.origin, job.verdict));
             }
-            let pipeline = self.clone();
-            let result = self
-                .inner
-                .db
-                .write(move |tx| {
-                    let ctx = handlers::Ctx::new(tx, pipeline.config())?;
-                    let mut outcomes = Vec::with_capacity(rows.len());
-                    let mut events = Vec::new();
-                    for (message, raw, origin, verdict) in rows {
-                        outcomes.push(intake_one(
-                            tx,
-                            &ctx,
-                            &pipeline,
-                            message,
-                            raw,
-                            origin,
-                            verdict,
-                            &mut events,
-                        )?);
-                    }
-                    Ok((outcomes, events))
-                })
-                .await;
+            let result = self.inner.db.write_blocking(|tx| {
+                let ctx = handlers::Ctx::new(tx, self.config())?;
+                let mut outcomes = Vec::with_capacity(rows.len());
+                let mut events = Vec::new();
+                let mut waiting = false;
+                for (message, raw, origin, verdict) in rows {
+                    outcomes.push(intake_one(
+                        tx,
+                        &ctx,
+                        self,
+                        message,
+                        raw,
+                        origin,
+                        verdict,
+                        &mut events,
+                        &mut waiting,
+                    )?);
+                }
+                Ok((outcomes, events, waiting))
+            });
             match result {
-                Ok((outcomes, events)) => {
+                Ok((outcomes, events, waiting)) => {
+                    if waiting {
+                        // Only for pending rows: the processor has nothing to do for messages
+                        // judged in the intake transaction, and waking it costs two queries.
+                        self.inner.wake.notify_one();
+                    }
                     for event in events {
                         self.emit(event);
                     }
@@ -290,7 +310,6 @@ impl Pipeline {
                 }
             }
         }
-        Ok(())
     }
 
     /// The processor: handles due pending messages until cancelled.
@@ -404,7 +423,8 @@ pub(crate) fn insert_pending(
 }
 
 /// Intake of one message inside the writer's transaction: the duplicate rule, then a recorded
-/// rejection, a message judged on the spot (inline content), or a pending row.
+/// rejection, a message judged on the spot (inline content), or a pending row (then `waiting` is
+/// set, for the processor).
 #[allow(clippy::too_many_arguments)]
 fn intake_one(
     tx: &rusqlite::Transaction<'_>,
@@ -415,6 +435,7 @@ fn intake_one(
     origin: Origin,
     verdict: IntakeVerdict,
     events: &mut Vec<Event>,
+    waiting: &mut bool,
 ) -> Result<Intake, StorageError> {
     let item_hash = message.item_hash.to_string();
     match status_of(tx, &item_hash)? {
@@ -433,6 +454,7 @@ fn intake_one(
             let time = message.time;
             let next_attempt = if time.is_finite() { time.min(ctx.now) } else { ctx.now };
             insert_pending(tx, &message, origin.as_str(), ctx.now, next_attempt, 0)?;
+            *waiting = true;
             Ok(Intake::Queued)
         }
         IntakeVerdict::Ready { content, signature } => {
@@ -452,6 +474,8 @@ fn intake_one(
                 signature,
             };
             if let Some(event) = process::process_one(tx, ctx, pipeline, &item)? {
+                // A message that must wait for what it depends on got a pending row.
+                *waiting |= matches!(event, Event::Retry { .. });
                 events.push(event);
             }
             Ok(Intake::Queued)

@@ -17,8 +17,10 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
-/// Checkpoint once the WAL holds this many frames (pages): 16 MiB with 4 KiB pages.
-const FRAMES: u64 = 4_000;
+/// Checkpoint once the WAL holds this many frames (pages): 64 MiB with 4 KiB pages. Each cycle
+/// ends with a pass that holds the writer off; at 4,000 frames those holds cost intake ~5% of
+/// its wall clock under load, at 16,000 about a third of that.
+const FRAMES: u64 = 16_000;
 /// Hold the writer off for the last pass once at most this many frames are left to copy…
 const SMALL_RESIDUE: u64 = 256;
 /// …or once the WAL has grown to this many frames (128 MiB; its file keeps that size).

@@ -3,7 +3,9 @@
 
 use std::cell::Cell;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use rusqlite::{Connection, OpenFlags, Transaction};
 
@@ -23,6 +25,29 @@ struct Inner {
     readers: Mutex<Vec<Connection>>,
     path: std::path::PathBuf,
     checkpointer: Checkpointer,
+    stats: WriterStats,
+}
+
+/// What the single writer connection has done since the database was opened.
+#[derive(Default)]
+struct WriterStats {
+    transactions: AtomicU64,
+    /// Time holding the writer (transaction body and commit), in microseconds.
+    busy_us: AtomicU64,
+    /// Time waiting for the writer connection, in microseconds.
+    waiting_us: AtomicU64,
+}
+
+/// A snapshot of the writer's statistics (the node's `/metrics` exposes them): with one writer,
+/// `busy` against wall clock tells how close the node is to its write bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriterSnapshot {
+    /// Write transactions run (committed or not).
+    pub transactions: u64,
+    /// Microseconds spent holding the writer connection.
+    pub busy_us: u64,
+    /// Microseconds spent waiting for it.
+    pub waiting_us: u64,
 }
 
 thread_local! {
@@ -84,7 +109,13 @@ impl Db {
             readers.push(conn);
         }
         Ok(Db {
-            inner: Arc::new(Inner { writer, readers: Mutex::new(readers), path: path.into(), checkpointer }),
+            inner: Arc::new(Inner {
+                writer,
+                readers: Mutex::new(readers),
+                path: path.into(),
+                checkpointer,
+                stats: WriterStats::default(),
+            }),
         })
     }
 
@@ -105,15 +136,34 @@ impl Db {
         &self,
         f: impl FnOnce(&Transaction<'_>) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
+        let asked = Instant::now();
         let mut conn = self.inner.writer.lock().map_err(|_| StorageError::Poisoned)?;
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
-        tx.commit()?;
+        let held = Instant::now();
+        let out = (|| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })();
         drop(conn);
+        let stats = &self.inner.stats;
+        stats.transactions.fetch_add(1, Ordering::Relaxed);
+        stats.busy_us.fetch_add(held.elapsed().as_micros() as u64, Ordering::Relaxed);
+        stats.waiting_us.fetch_add((held - asked).as_micros() as u64, Ordering::Relaxed);
         if let Some(frames) = WAL_FRAMES.with(Cell::take) {
             self.inner.checkpointer.committed(frames);
         }
-        Ok(out)
+        out
+    }
+
+    /// The writer's statistics so far.
+    pub fn writer_stats(&self) -> WriterSnapshot {
+        let s = &self.inner.stats;
+        WriterSnapshot {
+            transactions: s.transactions.load(Ordering::Relaxed),
+            busy_us: s.busy_us.load(Ordering::Relaxed),
+            waiting_us: s.waiting_us.load(Ordering::Relaxed),
+        }
     }
 
     /// Runs `f` in a write transaction that is always rolled back: a dry run of checks that

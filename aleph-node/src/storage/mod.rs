@@ -6,7 +6,7 @@ mod db;
 mod files;
 pub mod messages;
 
-pub use db::Db;
+pub use db::{Db, WriterSnapshot};
 pub use files::{BoxFuture, FileStore, FsFileStore, MemoryFileStore};
 
 /// A storage failure.

@@ -94,8 +94,8 @@ async fn count_processed(client: &reqwest::Client, url: &str) -> u64 {
     body["pagination_total"].as_u64().unwrap_or(0)
 }
 
-/// The node's writer counters from `/metrics`: (transactions, busy seconds, wait seconds).
-async fn writer_stats(client: &reqwest::Client, url: &str) -> (f64, f64, f64) {
+/// The node's writer counters from `/metrics`: (transactions, busy seconds, wait seconds, WAL frames).
+async fn writer_stats(client: &reqwest::Client, url: &str) -> (f64, f64, f64, f64) {
     let text =
         client.get(format!("{url}/metrics")).send().await.expect("metrics").text().await.expect("text");
     let value = |name: &str| {
@@ -105,6 +105,7 @@ async fn writer_stats(client: &reqwest::Client, url: &str) -> (f64, f64, f64) {
         value("aleph_node_db_write_transactions_total"),
         value("aleph_node_db_write_busy_seconds_total"),
         value("aleph_node_db_write_wait_seconds_total"),
+        value("aleph_node_db_wal_frames_total"),
     )
 }
 
@@ -178,14 +179,16 @@ async fn main() {
         2.0 * accepted as f64 / (node_cpu + own_cpu)
     );
     let writer_after = writer_stats(&client, &url).await;
-    let (txs, busy, wait) = (
+    let (txs, busy, wait, frames) = (
         writer_after.0 - writer_before.0,
         writer_after.1 - writer_before.1,
         writer_after.2 - writer_before.2,
+        writer_after.3 - writer_before.3,
     );
     println!(
-        "writer: {txs:.0} transactions ({:.1} messages each), busy {:.0}% of the wall clock, {:.0} µs per message (a {:.0} msg/s bound), waits {:.1} ms in all",
+        "writer: {txs:.0} transactions ({:.1} messages each, {:.1} WAL pages per message), busy {:.0}% of the wall clock, {:.0} µs per message (a {:.0} msg/s bound), waits {:.1} ms in all",
         accepted as f64 / txs.max(1.0),
+        frames / accepted as f64,
         100.0 * busy / total.as_secs_f64(),
         busy / accepted as f64 * 1e6,
         accepted as f64 / busy.max(1e-9),

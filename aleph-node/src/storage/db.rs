@@ -36,6 +36,10 @@ struct WriterStats {
     busy_us: AtomicU64,
     /// Time waiting for the writer connection, in microseconds.
     waiting_us: AtomicU64,
+    /// WAL frames (pages) written by commits.
+    wal_frames: AtomicU64,
+    /// The WAL's size after the last commit, in frames.
+    wal_size: AtomicU64,
 }
 
 /// A snapshot of the writer's statistics (the node's `/metrics` exposes them): with one writer,
@@ -48,6 +52,8 @@ pub struct WriterSnapshot {
     pub busy_us: u64,
     /// Microseconds spent waiting for it.
     pub waiting_us: u64,
+    /// WAL frames (database pages) its commits wrote.
+    pub wal_frames: u64,
 }
 
 thread_local! {
@@ -151,6 +157,10 @@ impl Db {
         stats.busy_us.fetch_add(held.elapsed().as_micros() as u64, Ordering::Relaxed);
         stats.waiting_us.fetch_add((held - asked).as_micros() as u64, Ordering::Relaxed);
         if let Some(frames) = WAL_FRAMES.with(Cell::take) {
+            // A WAL smaller than before has started over: all its frames are new.
+            let before = stats.wal_size.swap(frames, Ordering::Relaxed);
+            let added = if frames >= before { frames - before } else { frames };
+            stats.wal_frames.fetch_add(added, Ordering::Relaxed);
             self.inner.checkpointer.committed(frames);
         }
         out
@@ -163,6 +173,7 @@ impl Db {
             transactions: s.transactions.load(Ordering::Relaxed),
             busy_us: s.busy_us.load(Ordering::Relaxed),
             waiting_us: s.waiting_us.load(Ordering::Relaxed),
+            wal_frames: s.wal_frames.load(Ordering::Relaxed),
         }
     }
 

@@ -174,17 +174,22 @@ async fn forget_error_codes() {
     assert_eq!(rejected["details"], json!({"errors": [{"message": f.item_hash.as_str()}]}));
     assert_eq!(node.get_ok(&format!("/api/v0/messages/{}", f.item_hash)).await["status"], "processed");
 
-    // Forgetting an already forgotten message (with a live one) appends to its forgotten_by.
+    // Forgetting an already forgotten message (with a live one): as the reference, the forgotten
+    // target is not found (501), retried, then rejected; neither target changes.
     let p3 = post(&owner, "blog", json!({"n": 3}));
     node.submit_ok(&p3).await;
     let again = forget(&owner, &[p.item_hash.as_str(), p3.item_hash.as_str()]);
-    node.submit_ok(&again).await;
+    node.submit(&again, false).await;
+    let rejected = node.wait_status(again.item_hash.as_str(), "rejected").await;
+    assert_eq!(rejected["error_code"], 501);
     let by = node.get_ok(&format!("/api/v0/messages/{}", p.item_hash)).await["forgotten_by"].clone();
-    assert_eq!(by, json!([f.item_hash.as_str(), again.item_hash.as_str()]));
-    assert_eq!(
-        node.get_ok(&format!("/api/v0/messages/{}", p3.item_hash)).await["forgotten_by"],
-        json!([again.item_hash.as_str()])
-    );
+    assert_eq!(by, json!([f.item_hash.as_str()]));
+    assert_eq!(node.get_ok(&format!("/api/v0/messages/{}", p3.item_hash)).await["status"], "processed");
+    // Nor can someone else append to it.
+    let intruder = forget(&node.eth(1), &[p.item_hash.as_str()]);
+    node.submit(&intruder, false).await;
+    assert_eq!(node.wait_status(intruder.item_hash.as_str(), "rejected").await["error_code"], 501);
+    assert_eq!(node.get_ok(&format!("/api/v0/messages/{}", p.item_hash)).await["forgotten_by"], by);
     node.stop().await;
 }
 

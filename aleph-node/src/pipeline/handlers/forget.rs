@@ -42,9 +42,11 @@ pub(super) fn check(tx: &Transaction<'_>, m: &PendingMessage, content: &Decoded)
     }
     for target in targets(tx, content)? {
         let status = crate::pipeline::status_of(tx, &target)?;
+        // As the reference: a target must be there now (processed or removing). An already
+        // forgotten (or rejected, or removed) one is "not found", retried, then rejected; so no
+        // one can append to the `forgotten_by` of a message they could not forget.
         match status.map(|s| s.as_str()) {
             Some("processed" | "removing") => {}
-            Some("forgotten" | "rejected" | "removed") => continue,
             _ => {
                 return Err(ProcessingError::ForgetTargetNotFound {
                     target_hash: Some(target),

@@ -355,3 +355,95 @@ pub(crate) async fn get_content(
     }
     Ok(Json(content))
 }
+
+/// `GET /api/v0/messages/hashes`: item hashes by reception time, from the status table (every
+/// status, or the one `status` names), bare or with their status and reception time
+/// (`hash_only=false`).
+pub(crate) async fn hashes(
+    State(state): State<AppState>,
+    Query(params): Query<Params>,
+) -> ApiResult<Json<Value>> {
+    let status = match params.get("status") {
+        None => None,
+        Some(s) => Some(
+            s.parse::<MessageStatus>()
+                .map_err(|_| ApiError::Unprocessable(format!("unknown message status {s:?}")))?,
+        ),
+    };
+    let (page, per_page) = match query::paging(&params, 20, None)? {
+        store::Paging::Page { page, per_page } => (page, per_page),
+        store::Paging::Cursor { .. } => {
+            return Err(ApiError::Unprocessable("cursor paging is not available for hashes".into()))
+        }
+    };
+    let start = query::number::<f64>(&params, "startDate")?.unwrap_or(0.0);
+    let end = query::number::<f64>(&params, "endDate")?.unwrap_or(0.0);
+    if start < 0.0 || end < 0.0 || !start.is_finite() || !end.is_finite() {
+        return Err(ApiError::Unprocessable("startDate and endDate must be ≥ 0".into()));
+    }
+    if end > 0.0 && end < start {
+        return Err(ApiError::Unprocessable("end date cannot be lower than start date".into()));
+    }
+    let ascending = query::ascending(&params, "sortOrder")?;
+    let hash_only = query::boolean(&params, "hash_only")?.unwrap_or(true);
+    let (rows, total) = state
+        .pipeline
+        .db()
+        .read(move |c| {
+            let mut clauses = Vec::new();
+            let mut args: Vec<rusqlite::types::Value> = Vec::new();
+            if let Some(s) = status {
+                clauses.push("status = ?");
+                args.push(rusqlite::types::Value::Text(s.as_str().to_owned()));
+            }
+            if start > 0.0 {
+                clauses.push("reception_time >= ?");
+                args.push(rusqlite::types::Value::Real(start));
+            }
+            if end > 0.0 {
+                clauses.push("reception_time < ?");
+                args.push(rusqlite::types::Value::Real(end));
+            }
+            let filter =
+                if clauses.is_empty() { String::new() } else { format!(" WHERE {}", clauses.join(" AND ")) };
+            let order = if ascending { "ASC" } else { "DESC" };
+            let limit = if per_page == 0 {
+                String::new()
+            } else {
+                format!(" LIMIT {per_page} OFFSET {}", (page - 1) * per_page)
+            };
+            let mut stmt = c.prepare(&format!(
+                "SELECT item_hash, status, reception_time FROM message_status{filter} \
+                 ORDER BY reception_time {order}, item_hash ASC{limit}"
+            ))?;
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, f64>(2)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            let total: i64 = c.query_row(
+                &format!("SELECT COUNT(*) FROM message_status{filter}"),
+                rusqlite::params_from_iter(args.iter()),
+                |r| r.get(0),
+            )?;
+            Ok((rows, total))
+        })
+        .await?;
+    let hashes: Vec<Value> = rows
+        .into_iter()
+        .map(|(hash, status, reception_time)| {
+            if hash_only {
+                Value::String(hash)
+            } else {
+                json!({"status": status, "item_hash": hash, "reception_time": super::iso_offset(reception_time)})
+            }
+        })
+        .collect();
+    Ok(Json(json!({
+        "hashes": hashes,
+        "pagination_per_page": per_page,
+        "pagination_page": page,
+        "pagination_total": total,
+        "pagination_item": "hashes",
+    })))
+}

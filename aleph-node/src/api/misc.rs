@@ -48,20 +48,26 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> super::error::ApiR
     }
     let w = state.pipeline.db().writer_stats();
     out.push_str(&format!(
-        "aleph_node_db_write_transactions_total {}\naleph_node_db_write_busy_seconds_total {}\naleph_node_db_write_wait_seconds_total {}\n",
+        "aleph_node_db_write_transactions_total {}\naleph_node_db_write_busy_seconds_total {}\naleph_node_db_write_wait_seconds_total {}\naleph_node_db_wal_frames_total {}\n",
         w.transactions,
         w.busy_us as f64 / 1e6,
-        w.waiting_us as f64 / 1e6
+        w.waiting_us as f64 / 1e6,
+        w.wal_frames
     ));
     Ok(out)
 }
 
-/// `GET /metrics.json`.
-pub(crate) async fn metrics_json(State(state): State<AppState>) -> super::error::ApiResult<Json<Value>> {
+/// The `/metrics.json` object (also what `/api/ws0/status` sends).
+pub(crate) async fn metrics_object(state: &AppState) -> super::error::ApiResult<Value> {
     let mut obj = serde_json::Map::new();
     obj.insert("version".into(), Value::String(state.version.into()));
-    for (name, value) in counters(&state).await? {
+    for (name, value) in counters(state).await? {
         obj.insert(name.into(), json!(value));
     }
-    Ok(Json(Value::Object(obj)))
+    Ok(Value::Object(obj))
+}
+
+/// `GET /metrics.json`.
+pub(crate) async fn metrics_json(State(state): State<AppState>) -> super::error::ApiResult<Json<Value>> {
+    metrics_object(&state).await.map(Json)
 }

@@ -19,6 +19,8 @@ mod misc;
 mod openapi;
 mod posts;
 mod prices;
+mod programs;
+mod pubsub;
 mod query;
 mod storage;
 mod ws;
@@ -91,6 +93,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v0/messages", post(messages::submit))
         .route("/api/v0/messages.json", get(messages::list))
         .route("/api/v0/messages/page/{page}", get(messages::list_page_path))
+        .route("/api/v0/messages/hashes", get(messages::hashes))
+        .route("/api/v0/ipfs/pubsub/pub", post(pubsub::publish))
+        .route("/api/v0/p2p/pubsub/pub", post(pubsub::publish))
         .route("/api/v0/messages/{item_hash}/status", get(messages::get_status))
         .route("/api/v0/messages/{item_hash}/content", get(messages::get_content))
         .route("/api/v0/messages/{item_hash}", get(messages::get_one))
@@ -131,7 +136,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v0/channels/list.json", get(addresses::all_channels))
         .route("/api/v0/authorizations/granted/{address}", get(addresses::granted))
         .route("/api/v0/authorizations/received/{address}", get(addresses::received))
+        .route("/api/v0/programs/on/message", get(programs::on_message))
         .route("/api/ws0/messages", get(ws::messages))
+        .route("/api/ws0/status", get(ws::status))
         .route("/api/openapi.json", get(openapi::serve))
         .route("/metrics", get(misc::metrics))
         .route("/metrics.json", get(misc::metrics_json))

@@ -147,3 +147,35 @@ async fn serve(mut socket: WebSocket, state: AppState, q: MessageQuery, format: 
         }
     }
 }
+
+/// `GET /api/ws0/status`: the `/metrics.json` object at connection, then every 10 s when it
+/// changed.
+pub(crate) async fn status(State(state): State<AppState>, ws: WebSocketUpgrade) -> Response {
+    ws.on_upgrade(move |socket| serve_status(socket, state))
+}
+
+async fn serve_status(mut socket: WebSocket, state: AppState) {
+    let mut last: Option<Value> = None;
+    let mut tick = tokio::time::interval(Duration::from_secs(10));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                let Ok(now) = super::misc::metrics_object(&state).await else { continue };
+                if last.as_ref() != Some(&now) {
+                    if socket.send(WsMessage::Text(now.to_string().into())).await.is_err() {
+                        return;
+                    }
+                    last = Some(now);
+                }
+            }
+            incoming = socket.recv() => match incoming {
+                None | Some(Err(_)) | Some(Ok(WsMessage::Close(_))) => return,
+                Some(Ok(_)) => {}
+            },
+            _ = state.pipeline.stopped() => {
+                let _ = socket.send(WsMessage::Close(None)).await;
+                return;
+            }
+        }
+    }
+}

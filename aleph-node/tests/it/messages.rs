@@ -249,3 +249,51 @@ async fn the_status_filter_lists_only_what_it_names() {
     }
     node.stop().await;
 }
+
+#[tokio::test]
+async fn message_hashes_by_reception_time_with_status_filter_and_paging() {
+    let node = TestNode::start().await;
+    let mut processed = Vec::new();
+    for n in 0..3 {
+        let m = post(&node.eth(0), "hashes", json!({"n": n}));
+        node.submit_ok(&m).await;
+        processed.push(m.item_hash.to_string());
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let mut rejected = post(&node.eth(0), "hashes", json!({"n": "bad"}));
+    rejected.signature = None;
+    node.submit(&rejected, true).await;
+    let rejected = rejected.item_hash.to_string();
+
+    // Newest reception first, every status, bare hashes by default.
+    let all = node.get_ok("/api/v0/messages/hashes").await;
+    let newest_first: Vec<&str> =
+        [rejected.as_str()].into_iter().chain(processed.iter().rev().map(String::as_str)).collect();
+    assert_eq!(all["hashes"], json!(newest_first));
+    assert_eq!(all["pagination_total"], 4);
+    assert_eq!(all["pagination_item"], "hashes");
+    assert_eq!(all["pagination_page"], 1);
+    assert_eq!(all["pagination_per_page"], 20);
+
+    let only = node.get_ok("/api/v0/messages/hashes?status=processed&sortOrder=1&pagination=2&page=2").await;
+    assert_eq!(only["hashes"], json!([processed[2]]));
+    assert_eq!(only["pagination_total"], 3);
+
+    let full = node.get_ok("/api/v0/messages/hashes?status=rejected&hash_only=false").await;
+    assert_eq!(full["hashes"][0]["item_hash"], rejected);
+    assert_eq!(full["hashes"][0]["status"], "rejected");
+    assert!(full["hashes"][0]["reception_time"].as_str().is_some_and(|t| t.ends_with("+00:00")), "{full}");
+
+    let future = now() + 3600.0;
+    assert_eq!(
+        node.get_ok(&format!("/api/v0/messages/hashes?startDate={future}")).await["hashes"],
+        json!([])
+    );
+    for bad in
+        ["status=nope", "startDate=-1", "startDate=10&endDate=5", "page=0", "sortOrder=2", "hash_only=maybe"]
+    {
+        let (status, body) = node.get(&format!("/api/v0/messages/hashes?{bad}")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
+    }
+    node.stop().await;
+}

@@ -400,3 +400,49 @@ async fn unicode_content_is_kept_byte_for_byte() {
     assert_eq!(posts["posts"][0]["content"]["body"], "héllo ✓ 🦀 \u{2028} \"quoted\" \\ back");
     node.stop().await;
 }
+
+#[tokio::test]
+async fn legacy_pubsub_publish_takes_the_message_as_text_or_object() {
+    let node = TestNode::start().await;
+    let publish = |path: &'static str, body: Value| {
+        let http = node.http.clone();
+        let url = format!("{}{path}", node.url);
+        async move { read(http.post(url).json(&body).send().await.unwrap()).await }
+    };
+    // `data` as the reference wants it: the message JSON as a string.
+    let text = post(&node.eth(0), "legacy", json!({"as": "text"}));
+    let (status, body) = publish(
+        "/api/v0/ipfs/pubsub/pub",
+        json!({"topic": "ALEPH-TEST", "data": serde_json::to_string(&text).unwrap()}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body, json!({"status": "success", "failed": []}));
+    node.wait_status(text.item_hash.as_str(), "processed").await;
+    // `data` as the Python SDK's fallback sends it: an object.
+    let object = post(&node.eth(0), "legacy", json!({"as": "object"}));
+    let (status, _) = publish("/api/v0/p2p/pubsub/pub", json!({"topic": "ALEPH-TEST", "data": object})).await;
+    assert_eq!(status, StatusCode::OK);
+    node.wait_status(object.item_hash.as_str(), "processed").await;
+
+    // Another topic: 403; no message or a malformed one: 422, and nothing recorded.
+    let other = post(&node.eth(0), "legacy", json!({"as": "elsewhere"}));
+    let (status, body) = publish("/api/v0/p2p/pubsub/pub", json!({"topic": "OTHER", "data": other})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let mut bad_hash = serde_json::to_value(post(&node.eth(0), "legacy", json!({"as": "bad"}))).unwrap();
+    bad_hash["item_hash"] = json!(sha256_hex(b"not the content"));
+    for body in [
+        json!({"topic": "ALEPH-TEST"}),
+        json!({"topic": "ALEPH-TEST", "data": "{not json"}),
+        json!({"topic": "ALEPH-TEST", "data": 7}),
+        json!({"data": other}),
+        json!({"topic": "ALEPH-TEST", "data": bad_hash}),
+    ] {
+        let (status, answer) = publish("/api/v0/ipfs/pubsub/pub", body.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {answer}");
+    }
+    for h in [other.item_hash.to_string(), sha256_hex(b"not the content")] {
+        assert_eq!(node.get(&format!("/api/v0/messages/{h}")).await.0, StatusCode::NOT_FOUND);
+    }
+    node.stop().await;
+}

@@ -153,3 +153,36 @@ async fn program_replacement_rules() {
     assert_eq!(node.get_ok(&format!("/api/v0/messages/{}", update.item_hash)).await["status"], "forgotten");
     node.stop().await;
 }
+
+#[tokio::test]
+async fn programs_subscribed_to_messages_are_listed() {
+    let node = TestNode::start().await;
+    let owner = node.eth(0);
+    let code = upload_and_store(&node, &owner, b"PK subscriber code", None).await;
+    let runtime = upload_and_store(&node, &owner, b"subscriber runtime", None).await;
+    let (code, runtime) = (code.item_hash.as_str(), runtime.item_hash.as_str());
+    // One program on HTTP only, two subscribed to messages.
+    node.submit_ok(&program(&owner, code, runtime)).await;
+    let subscriptions = json!([{"sender": owner.address(), "channel": "TEST"}]);
+    let mut subscribed = Vec::new();
+    for n in 0..2 {
+        let mut content = program_content(code, runtime, false);
+        content["on"]["message"] = subscriptions.clone();
+        content["metadata"]["n"] = json!(n);
+        let m = sign(&owner, MessageType::Program, content);
+        node.submit_ok(&m).await;
+        subscribed.push(m.item_hash.to_string());
+    }
+    let newest_first = node.get_ok("/api/v0/programs/on/message").await;
+    assert_eq!(
+        newest_first,
+        json!([
+            {"item_hash": subscribed[1], "content": {"on": {"message": subscriptions}}},
+            {"item_hash": subscribed[0], "content": {"on": {"message": subscriptions}}},
+        ])
+    );
+    let oldest_first = node.get_ok("/api/v0/programs/on/message?sort_order=1").await;
+    assert_eq!(oldest_first[0]["item_hash"], subscribed[0]);
+    assert_eq!(node.get("/api/v0/programs/on/message?sort_order=3").await.0, StatusCode::BAD_REQUEST);
+    node.stop().await;
+}

@@ -105,3 +105,18 @@ async fn bad_websocket_queries_are_refused() {
     }
     node.stop().await;
 }
+
+#[tokio::test]
+async fn status_socket_sends_the_metrics_object() {
+    let node = TestNode::start().await;
+    node.submit_ok(&post(&node.eth(0), "status", json!({}))).await;
+    let url = format!("{}/api/ws0/status", node.url.replacen("http", "ws", 1));
+    let mut ws = tokio_tungstenite::connect_async(url).await.expect("websocket").0;
+    let frame = next_json(&mut ws, Duration::from_secs(5)).await.expect("a status frame at connection");
+    assert_eq!(frame, node.get_ok("/metrics.json").await);
+    assert_eq!(frame["sync_messages_total"], 1, "{frame}");
+    // Unchanged metrics are not sent again.
+    assert!(next_json(&mut ws, Duration::from_millis(500)).await.is_none());
+    ws.close(None).await.ok();
+    node.stop().await;
+}

@@ -1,0 +1,46 @@
+//! `GET /api/v0/programs/on/message`: the programs that subscribe to messages
+//! (`content.on.message`), for CRNs that run them on matching messages.
+
+use axum::extract::{Query, State};
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::error::{ApiError, ApiResult};
+use super::query::{self, Params};
+use super::AppState;
+
+/// `[{"item_hash", "content": {"on": {"message": subscriptions}}}]`, newest first unless
+/// `sort_order=1`. A subscription list written as JSON `null` is listed too, as the reference's
+/// JSONB test has it.
+pub(crate) async fn on_message(
+    State(state): State<AppState>,
+    Query(params): Query<Params>,
+) -> ApiResult<Json<Value>> {
+    let ascending =
+        query::ascending(&params, "sort_order").map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let order = if ascending { "ASC" } else { "DESC" };
+    let rows = state
+        .pipeline
+        .db()
+        .read(move |c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT item_hash, json_extract(content, '$.on.message') FROM messages \
+                 WHERE type = 'PROGRAM' AND json_type(content, '$.on.message') IS NOT NULL \
+                 ORDER BY time {order}, item_hash"
+            ))?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .await?;
+    let programs = rows
+        .into_iter()
+        .map(|(hash, subscriptions)| {
+            let subscriptions =
+                subscriptions.and_then(|s| serde_json::from_str::<Value>(&s).ok()).unwrap_or(Value::Null);
+            json!({"item_hash": hash, "content": {"on": {"message": subscriptions}}})
+        })
+        .collect();
+    Ok(Json(Value::Array(programs)))
+}

@@ -113,7 +113,7 @@ pub(crate) async fn stats_v1(
                 Some(t) => format!("SUM(type = '{t}')"),
             };
             let dir = if ascending { "ASC" } else { "DESC" };
-            let limit = if per_page == 0 { String::new() } else { format!(" LIMIT {per_page} OFFSET {}", (page - 1) * per_page) };
+            let limit = crate::storage::sql::page_limit(page, per_page);
             let mut stmt = c.prepare(&format!(
                 "SELECT sender FROM messages WHERE lower(sender) LIKE ?1 GROUP BY sender ORDER BY {order_expr} {dir}, sender{limit}"
             ))?;
@@ -155,7 +155,7 @@ pub(crate) async fn files(
                 args.push(SqlValue::Text(h));
             }
             let dir = if ascending { "ASC" } else { "DESC" };
-            let limit = if per_page == 0 { String::new() } else { format!(" LIMIT {per_page} OFFSET {}", (page - 1) * per_page) };
+            let limit = crate::storage::sql::page_limit(page, per_page);
             let mut stmt = c.prepare(&format!(
                 "SELECT p.file_hash, COALESCE(f.size, 0), COALESCE(f.type, 'file'), p.created, p.item_hash
                  FROM file_pins p LEFT JOIN files f ON f.hash = p.file_hash WHERE {filter} ORDER BY p.created {dir}{limit}"

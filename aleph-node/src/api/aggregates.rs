@@ -135,8 +135,7 @@ pub(crate) async fn list(
                     args.extend(vals.iter().cloned().map(SqlValue::Text));
                 }
             }
-            let count_where =
-                if clauses.is_empty() { String::new() } else { format!(" WHERE {}", clauses.join(" AND ")) };
+            let count_where = crate::storage::sql::where_all(&clauses);
             let total: i64 = c.query_row(
                 &format!("SELECT COUNT(*) FROM aggregates{count_where}"),
                 rusqlite::params_from_iter(args.iter()),
@@ -147,8 +146,7 @@ pub(crate) async fn list(
                 clauses.push(format!("({column} {cmp} ? OR ({column} = ? AND owner || '/' || key > ?))"));
                 args.extend([SqlValue::Real(t), SqlValue::Real(t), SqlValue::Text(k)]);
             }
-            let w =
-                if clauses.is_empty() { String::new() } else { format!(" WHERE {}", clauses.join(" AND ")) };
+            let w = crate::storage::sql::where_all(&clauses);
             let sql = format!(
                 "SELECT owner, key, content, creation, last_updated FROM aggregates{w}
                  ORDER BY {column} {dir}, owner || '/' || key ASC LIMIT {limit} OFFSET {offset}"

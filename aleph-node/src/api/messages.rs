@@ -15,6 +15,7 @@ use super::query::{self, Params};
 use super::{iso_z as iso, AppState};
 use crate::pipeline::{Event, Intake, Origin};
 use crate::storage::messages as store;
+use crate::storage::sql;
 
 fn status_code_of(status: MessageStatus) -> StatusCode {
     match status {
@@ -194,13 +195,8 @@ async fn forgotten_list(state: AppState, params: Params, path_page: Option<u64>)
                     args.extend(vals.iter().map(|v| rusqlite::types::Value::Text(v.clone())));
                 }
             }
-            let filter =
-                if clauses.is_empty() { String::new() } else { format!(" WHERE {}", clauses.join(" AND ")) };
-            let limit = if per_page == 0 {
-                String::new()
-            } else {
-                format!(" LIMIT {per_page} OFFSET {}", (page - 1) * per_page)
-            };
+            let filter = sql::where_all(&clauses);
+            let limit = sql::page_limit(page, per_page);
             let mut stmt = c.prepare(&format!(
                 "SELECT * FROM forgotten_messages{filter} ORDER BY forgotten_at DESC{limit}"
             ))?;
@@ -404,14 +400,9 @@ pub(crate) async fn hashes(
                 clauses.push("reception_time < ?");
                 args.push(rusqlite::types::Value::Real(end));
             }
-            let filter =
-                if clauses.is_empty() { String::new() } else { format!(" WHERE {}", clauses.join(" AND ")) };
+            let filter = sql::where_all(&clauses);
             let order = if ascending { "ASC" } else { "DESC" };
-            let limit = if per_page == 0 {
-                String::new()
-            } else {
-                format!(" LIMIT {per_page} OFFSET {}", (page - 1) * per_page)
-            };
+            let limit = sql::page_limit(page, per_page);
             let mut stmt = c.prepare(&format!(
                 "SELECT item_hash, status, reception_time FROM message_status{filter} \
                  ORDER BY reception_time {order}, item_hash ASC{limit}"

@@ -102,11 +102,7 @@ fn balance_filter_sql(filter: &BalanceFilter, args: &mut Vec<SqlValue>) -> Strin
         clauses.push("CAST(balance AS REAL) >= ?".to_owned());
         args.push(SqlValue::Real(filter.min_balance as f64));
     }
-    if clauses.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", clauses.join(" AND "))
-    }
+    super::sql::where_all(&clauses)
 }
 
 /// Balance rows (dapp rows included, as the reference lists them) ordered by address: a page
@@ -382,11 +378,7 @@ fn cost_filter_sql(filter: &CostFilter, args: &mut Vec<SqlValue>) -> String {
             args.push(SqlValue::Text(v.clone()));
         }
     }
-    if clauses.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", clauses.join(" AND "))
-    }
+    super::sql::where_all(&clauses)
 }
 
 /// Sums of the three cost columns and the number of distinct resources matching `filter`.

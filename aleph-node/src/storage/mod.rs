@@ -5,6 +5,7 @@ mod checkpoint;
 mod db;
 mod files;
 pub mod messages;
+pub mod sql;
 
 pub use db::{Db, WriterSnapshot};
 pub use files::{BoxFuture, FileStore, FsFileStore, MemoryFileStore};

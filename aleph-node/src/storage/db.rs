@@ -91,6 +91,12 @@ impl Db {
     pub fn open(path: &Path) -> Result<Self, StorageError> {
         let writer = Connection::open(path)?;
         configure(&writer)?;
+        // A small page cache for the writer (4 MiB; the readers keep 32 MiB). When a B-tree
+        // rebalance swaps two pages, SQLite parks one under a page number past 1 GiB; the next
+        // commit then truncates the page cache by walking every cached page, a walk as long as
+        // the cache. At 32 MiB that was ~8% of the writer's time under load (BENCHMARKS.md);
+        // pages that drop out are still in the OS page cache.
+        writer.pragma_update(None, "cache_size", -4_000)?;
         writer.execute_batch(include_str!("schema.sql"))?;
         // Replaces SQLite's automatic checkpoint on this connection (run inside the commit that
         // crosses the threshold) with the checkpointer thread.

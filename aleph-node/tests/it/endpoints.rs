@@ -1,5 +1,6 @@
-//! The small endpoints (version, node info, metrics, OpenAPI, channels, per-address views) and a
-//! sweep over every operation the OpenAPI document lists: each is routed to a handler.
+//! The small endpoints (version, node info, metrics, OpenAPI, channels, per-address views) and
+//! sweeps over every operation the OpenAPI document lists: each is routed to a handler, and
+//! hostile parameters and bodies never get a 5xx.
 
 use aleph_core::{MessageType, Signer};
 use axum::http::StatusCode;
@@ -132,5 +133,117 @@ async fn every_documented_operation_is_routed() {
             }
         }
     }
+    node.stop().await;
+}
+
+/// Query values, already in URL form: empty, negative, huge, not numbers, NUL, bytes that are not
+/// UTF-8, list separators only, a very long value, non-ASCII, JSON where text is expected.
+const HOSTILE_VALUES: &[&str] = &[
+    "",
+    "-1",
+    "0",
+    "99999999999999999999999999",
+    "1e309",
+    "NaN",
+    "abc",
+    "%00",
+    "%ff%fe",
+    ",,,",
+    "%F0%9F%99%82",
+    "%5B%5D",
+    "%7B%22a%22%3A1%7D",
+];
+
+/// Request bodies with the content types they claim.
+fn hostile_bodies() -> Vec<(&'static str, Vec<u8>)> {
+    let nested = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    vec![
+        ("application/json", Vec::new()),
+        ("application/json", b"{".to_vec()),
+        ("application/json", b"null".to_vec()),
+        ("application/json", b"[]".to_vec()),
+        ("application/json", br#"{"message": 7, "sync": "yes", "topic": [], "data": {}}"#.to_vec()),
+        ("application/json", nested.into_bytes()),
+        ("application/json", vec![0xff, 0xfe, 0x00, 0x80]),
+        (
+            "multipart/form-data; boundary=X",
+            b"--X\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nabc".to_vec(),
+        ),
+        ("multipart/form-data", b"no boundary".to_vec()),
+        ("text/plain", b"\x00\x01\x02 plain bytes".to_vec()),
+    ]
+}
+
+#[tokio::test]
+async fn hostile_input_never_gets_a_5xx() {
+    use axum::body::Body;
+    use axum::http::{header, Method, Request};
+
+    let node = TestNode::start().await;
+    node.submit_ok(&post(&node.eth(0), "sweep", json!({"n": 1}))).await;
+    let router = node.router();
+    let doc = node.get_ok("/api/openapi.json").await;
+    let long = "x".repeat(5_000);
+    let mut values: Vec<&str> = HOSTILE_VALUES.to_vec();
+    values.push(&long);
+    let mut requests = 0;
+    for (template, ops) in doc["paths"].as_object().expect("paths") {
+        if template.starts_with("/api/ws0/") {
+            continue;
+        }
+        for (method, op) in ops.as_object().unwrap() {
+            let params = op["parameters"].as_array().unwrap();
+            let (path_params, query_params): (Vec<&Value>, Vec<&Value>) =
+                params.iter().partition(|p| p["in"] == "path");
+            // Every path parameter and every query parameter, one at a time, with each value.
+            let mut uris = Vec::new();
+            for value in &values {
+                let mut path = template.clone();
+                for p in &path_params {
+                    path = path.replace(&format!("{{{}}}", p["name"].as_str().unwrap()), value);
+                }
+                if !path_params.is_empty() && !value.is_empty() {
+                    uris.push(path);
+                }
+                let path = fill(
+                    template,
+                    &[
+                        ("item_hash", sha256_hex(b"x")),
+                        ("hash", sha256_hex(b"x")),
+                        ("address", node.eth(0).address().to_owned()),
+                        ("page", "1".into()),
+                        ("ref", "r".into()),
+                    ],
+                );
+                for q in &query_params {
+                    uris.push(format!("{path}?{}={value}", q["name"].as_str().unwrap()));
+                }
+            }
+            for uri in uris {
+                let bodies =
+                    if method == "post" { hostile_bodies() } else { vec![("application/json", Vec::new())] };
+                for (content_type, body) in bodies {
+                    let request = Request::builder()
+                        .method(if method == "post" { Method::POST } else { Method::GET })
+                        .uri(&uri)
+                        .header(header::CONTENT_TYPE, content_type)
+                        .body(Body::from(body))
+                        .unwrap();
+                    let (status, answer) = oneshot(&router, request).await;
+                    requests += 1;
+                    assert!(
+                        status.as_u16() < 500,
+                        "{method} {uri} ({content_type}): {status} {}",
+                        String::from_utf8_lossy(&answer)
+                    );
+                }
+            }
+        }
+    }
+    assert!(requests > 2_000, "{requests}");
+    println!("{requests} hostile requests, no 5xx");
+    // Still serving, and nothing was recorded from the garbage.
+    assert!(node.get_ok("/api/v0/version").await["version"].is_string());
+    assert_eq!(node.get_ok("/api/v0/messages.json").await["pagination_total"], 1);
     node.stop().await;
 }

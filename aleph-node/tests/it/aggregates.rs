@@ -1,4 +1,5 @@
-//! Aggregates: shallow merge by content time, whatever the arrival order, and the aggregate
+//! Aggregates: shallow merge by content time, whatever the arrival order (concurrent writers and
+//! amends included), and the aggregate
 //! endpoints.
 
 use aleph_core::{MessageType, Signer};
@@ -120,4 +121,74 @@ async fn aggregate_endpoints() {
     let msgs = node.get_ok("/api/v0/messages.json?msgTypes=AGGREGATE&contentKeys=settings").await;
     assert_eq!(msgs["messages"].as_array().unwrap().len(), 1);
     node.stop().await;
+}
+
+/// Submits every message at once (no `sync`), so intake batches and processing interleave.
+async fn submit_all_at_once(node: &TestNode, messages: &[&aleph_core::PendingMessage]) {
+    let submissions = messages.iter().map(|m| node.submit(m, false));
+    for (status, body) in futures_util::future::join_all(submissions).await {
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    }
+    for m in messages {
+        node.wait_status(m.item_hash.as_str(), "processed").await;
+    }
+}
+
+#[tokio::test]
+async fn concurrent_writers_reach_the_same_aggregates_and_amends_in_any_order() {
+    let (a, b) = (TestNode::start().await, TestNode::start().await);
+    let (alice, bob) = (a.eth(0), a.eth(1));
+    // Two writers on one aggregate key each, every element setting a shared field and one of its
+    // own; some content times are equal (ties merge in item-hash order).
+    let mut elements = Vec::new();
+    for i in 0..24u32 {
+        let time = 1_700_000_000.0 + f64::from(i / 3);
+        for (who, signer) in [("alice", &alice), ("bob", &bob)] {
+            let body = json!({"last": format!("{who}-{i}"), format!("{who}{}", i % 4): i});
+            elements.push(aggregate(signer, "shared", body, time));
+        }
+    }
+    // One post, amended concurrently; the displayed version is the latest amend by content time.
+    let original = post(&alice, "blog", json!({"v": "original"}));
+    a.submit_ok(&original).await;
+    b.submit_ok(&original).await;
+    let amends: Vec<_> = (0..16u32)
+        .map(|i| {
+            let time = 1_700_000_000.0 + f64::from(i * 7 % 16);
+            sign(
+                &alice,
+                MessageType::Post,
+                json!({"type": "amend", "ref": original.item_hash.as_str(), "content": {"v": i}, "time": time}),
+            )
+        })
+        .collect();
+
+    let forward: Vec<_> = elements.iter().chain(&amends).collect();
+    let backward: Vec<_> = forward.iter().rev().copied().collect();
+    tokio::join!(submit_all_at_once(&a, &forward), submit_all_at_once(&b, &backward));
+
+    for owner in [&alice, &bob] {
+        let path = format!("/api/v0/aggregates/{}.json?keys=shared&with_info=true", owner.address());
+        let (on_a, on_b) = (a.get_ok(&path).await, b.get_ok(&path).await);
+        assert_eq!(on_a["data"], on_b["data"], "{}", owner.address());
+        assert_eq!(on_a["info"], on_b["info"]);
+        // The newest content time is 1_700_000_007 (i = 21..=23): its last element by item hash
+        // sets `last`; every own field holds its highest i.
+        let who = if owner.address() == alice.address() { "alice" } else { "bob" };
+        let data = &on_a["data"]["shared"];
+        for k in 0..4u32 {
+            let highest = (0..24u32).filter(|i| i % 4 == k).max().unwrap();
+            assert_eq!(data[format!("{who}{k}")], highest, "{data}");
+        }
+        let last = data["last"].as_str().unwrap().to_owned();
+        assert!(["21", "22", "23"].iter().any(|i| last == format!("{who}-{i}")), "{data}");
+    }
+    let posts_path = format!("/api/v0/posts.json?hashes={}", original.item_hash);
+    let (pa, pb) = (a.get_ok(&posts_path).await, b.get_ok(&posts_path).await);
+    assert_eq!(pa["posts"], pb["posts"]);
+    // i * 7 % 16 == 15 for i = 9: the latest amend.
+    assert_eq!(pa["posts"][0]["content"], json!({"v": 9}), "{pa}");
+    assert_eq!(pa["posts"][0]["item_hash"], amends[9].item_hash.as_str());
+    a.stop().await;
+    b.stop().await;
 }

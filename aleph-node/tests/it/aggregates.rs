@@ -1,6 +1,5 @@
 //! Aggregates: shallow merge by content time, whatever the arrival order (concurrent writers and
-//! amends included), and the aggregate
-//! endpoints.
+//! amends included), and the aggregate endpoints.
 
 use aleph_core::{MessageType, Signer};
 use axum::http::StatusCode;

@@ -124,17 +124,56 @@ impl Where {
     }
 }
 
-fn build_where(q: &MessageQuery) -> Where {
+/// The filters of `q` as one or two disjoint arms whose union is the listing.
+///
+/// Most messages are owned by their sender, so the owner index only holds the others
+/// (`owner <> sender`, see schema.sql). An `owners` filter is therefore two arms: messages sent by
+/// one of the owners for themselves (read through the sender index), and messages sent for one of
+/// them by someone else (through the owner index). Each arm is read in listing order from its
+/// index and the two are merged.
+fn build_arms(q: &MessageQuery) -> Vec<Where> {
+    if q.owners.is_empty() {
+        return vec![build_where(q, None)];
+    }
+    vec![build_where(q, Some(OwnerArm::Sender)), build_where(q, Some(OwnerArm::Delegate))]
+}
+
+#[derive(Clone, Copy)]
+enum OwnerArm {
+    /// `owner = sender`, owner among the owners.
+    Sender,
+    /// `owner <> sender`, owner among the owners.
+    Delegate,
+}
+
+fn build_where(q: &MessageQuery, arm: Option<OwnerArm>) -> Where {
     let mut w = Where::new();
-    w.any_of("m.type", &q.types);
+    // With no statistics SQLite may walk the type or channel index (a few values, each holding a
+    // large share of all messages) and filter by sender on the way, reading every message of the
+    // type when the sender has none. A sender or owner is the selective term: `+` keeps the type
+    // and channel terms off their indexes then.
+    let by_address = !q.addresses.is_empty() || !q.owners.is_empty();
+    let (type_column, channel_column) =
+        if by_address { ("+m.type", "+m.channel") } else { ("m.type", "m.channel") };
+    w.any_of(type_column, &q.types);
     w.any_of("m.sender", &q.addresses);
-    w.any_of("m.owner", &q.owners);
+    match arm {
+        None => {}
+        Some(OwnerArm::Sender) => {
+            w.any_of("m.sender", &q.owners);
+            w.push("m.owner = m.sender", []);
+        }
+        Some(OwnerArm::Delegate) => {
+            w.any_of("m.owner", &q.owners);
+            w.push("m.owner <> m.sender", []);
+        }
+    }
     w.any_of("m.content_ref", &q.refs);
     w.any_of("m.content_item_hash", &q.content_hashes);
     w.any_of("m.content_key", &q.content_keys);
     w.any_of("m.content_type", &q.content_types);
     w.any_of("m.chain", &q.chains);
-    w.any_of("m.channel", &q.channels);
+    w.any_of(channel_column, &q.channels);
     w.any_of("m.item_hash", &q.hashes);
     w.any_of("COALESCE(m.payment_type, 'hold')", &q.payment_types);
     if !q.tags.is_empty() {
@@ -170,8 +209,9 @@ pub fn list_messages(
     paging: &Paging,
     format: ContentFormat,
 ) -> Result<MessagePage, StorageError> {
-    let mut w = build_where(q);
-    let order = if q.ascending { "m.time ASC, m.item_hash ASC" } else { "m.time DESC, m.item_hash ASC" };
+    let mut arms = build_arms(q);
+    // Output column names, so that the order also applies to a union of arms.
+    let order = if q.ascending { "time ASC, item_hash ASC" } else { "time DESC, item_hash ASC" };
     let (limit, offset, cursor_mode, per_page) = match paging {
         Paging::Page { page, per_page } => {
             let off = if *per_page == 0 { 0 } else { page.saturating_sub(1) * per_page };
@@ -180,18 +220,22 @@ pub fn list_messages(
         Paging::Cursor { after, per_page } => {
             if let Some((t, h)) = after {
                 let cmp = if q.ascending { ">" } else { "<" };
-                w.push(
-                    format!("(m.time {cmp} ? OR (m.time = ? AND m.item_hash > ?))"),
-                    [SqlValue::Real(*t), SqlValue::Real(*t), SqlValue::Text(h.clone())],
-                );
+                for w in &mut arms {
+                    w.push(
+                        format!("(m.time {cmp} ? OR (m.time = ? AND m.item_hash > ?))"),
+                        [SqlValue::Real(*t), SqlValue::Real(*t), SqlValue::Text(h.clone())],
+                    );
+                }
             }
             (*per_page + 1, 0, true, *per_page)
         }
     };
     let limit_sql = if limit == 0 { String::new() } else { format!(" LIMIT {limit} OFFSET {offset}") };
-    let sql = format!("SELECT {COLUMNS} FROM messages m{} ORDER BY {order}{limit_sql}", w.sql());
+    let selects: Vec<String> =
+        arms.iter().map(|w| format!("SELECT {COLUMNS} FROM messages m{}", w.sql())).collect();
+    let sql = format!("{} ORDER BY {order}{limit_sql}", selects.join(" UNION ALL "));
     let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows = stmt.query(rusqlite::params_from_iter(w.params.iter()))?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(arms.iter().flat_map(|w| w.params.iter())))?;
     let mut messages = Vec::new();
     let mut last: Option<(f64, String)> = None;
     // In cursor mode the query fetches one row more than a page: its presence means more follow.
@@ -218,10 +262,12 @@ pub fn list_messages(
         match counted_total(conn, q)? {
             Some(n) => n,
             None => {
-                let w = build_where(q);
-                let sql = format!("SELECT COUNT(*) FROM messages m{}", w.sql());
-                conn.query_row(&sql, rusqlite::params_from_iter(w.params.iter()), |r| r.get::<_, i64>(0))?
-                    as u64
+                let arms = build_arms(q);
+                let counts: Vec<String> =
+                    arms.iter().map(|w| format!("(SELECT COUNT(*) FROM messages m{})", w.sql())).collect();
+                let sql = format!("SELECT {}", counts.join(" + "));
+                let params = arms.iter().flat_map(|w| w.params.iter());
+                conn.query_row(&sql, rusqlite::params_from_iter(params), |r| r.get::<_, i64>(0))? as u64
             }
         }
     };

@@ -206,25 +206,31 @@ async fn main() {
         node = start_node(&dir, port);
         wait_ready(&client, &url).await;
         let addresses: Vec<String> = (0..8).map(|i| format!("0xFILL{:036x}", i * 7919)).collect();
-        let mut lat = Vec::new();
-        for i in 0..400 {
-            let a = &addresses[i % addresses.len()];
-            let t = Instant::now();
-            let r = client
-                .get(format!("{url}/api/v0/messages.json?addresses={a}&pagination=20&page={}", 1 + i % 5))
-                .send()
-                .await
-                .expect("get");
-            let _ = r.bytes().await;
-            lat.push(t.elapsed().as_secs_f64() * 1000.0);
+        for (label, filter) in [("addresses=…", "addresses"), ("owners=…&msgTypes=POST", "owners")] {
+            let mut lat = Vec::new();
+            for i in 0..400 {
+                let a = &addresses[i % addresses.len()];
+                let extra = if filter == "owners" { "&msgTypes=POST" } else { "" };
+                let t = Instant::now();
+                let r = client
+                    .get(format!(
+                        "{url}/api/v0/messages.json?{filter}={a}{extra}&pagination=20&page={}",
+                        1 + i % 5
+                    ))
+                    .send()
+                    .await
+                    .expect("get");
+                let _ = r.bytes().await;
+                lat.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
+            lat.sort_by(f64::total_cmp);
+            println!(
+                "messages.json?{label} over {fill} messages: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms",
+                lat[lat.len() / 2],
+                lat[lat.len() * 9 / 10],
+                lat[lat.len() * 99 / 100]
+            );
         }
-        lat.sort_by(f64::total_cmp);
-        println!(
-            "messages.json?addresses=… over {fill} messages: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms",
-            lat[lat.len() / 2],
-            lat[lat.len() * 9 / 10],
-            lat[lat.len() * 99 / 100]
-        );
     }
     let _ = node.kill();
     let _ = node.wait();

@@ -274,11 +274,11 @@ pub fn list_messages(
     Ok(MessagePage { messages, total: Some(total), next_cursor: None })
 }
 
-/// The total of a listing filtered only by senders (and types), read from `sender_counts`;
-/// `None` for any other filter.
+/// The total of a listing filtered only by senders or only by owners (and types), without
+/// counting the owners' or senders' rows: `sender_counts`, corrected for owners by the messages
+/// sent for someone else (few, and indexed on their own); `None` for any other filter.
 fn counted_total(conn: &Connection, q: &MessageQuery) -> Result<Option<u64>, StorageError> {
-    let only_senders = !q.addresses.is_empty()
-        && q.owners.is_empty()
+    let only_senders_or_owners = (q.addresses.is_empty() != q.owners.is_empty())
         && q.refs.is_empty()
         && q.content_hashes.is_empty()
         && q.content_keys.is_empty()
@@ -295,17 +295,35 @@ fn counted_total(conn: &Connection, q: &MessageQuery) -> Result<Option<u64>, Sto
         && q.start_date <= 0.0
         && q.end_date <= 0.0
         && q.after_seq.is_none();
-    if !only_senders {
+    if !only_senders_or_owners {
         return Ok(None);
     }
-    let mut w = Where::new();
-    w.any_of("sender", &q.addresses);
-    w.any_of("type", &q.types);
-    let sql = format!("SELECT COALESCE(SUM(n), 0) FROM sender_counts{}", w.sql());
-    Ok(Some(
-        conn.query_row(&sql, rusqlite::params_from_iter(w.params.iter()), |r| r.get::<_, i64>(0))?.max(0)
-            as u64,
-    ))
+    let count = |sql: String, w: &Where| -> Result<i64, StorageError> {
+        Ok(conn.query_row(
+            &format!("{sql}{}", w.sql()),
+            rusqlite::params_from_iter(w.params.iter()),
+            |r| r.get(0),
+        )?)
+    };
+    let people = if q.owners.is_empty() { &q.addresses } else { &q.owners };
+    let mut sent = Where::new();
+    sent.any_of("sender", people);
+    sent.any_of("type", &q.types);
+    let mut total = count("SELECT COALESCE(SUM(n), 0) FROM sender_counts".into(), &sent)?;
+    if !q.owners.is_empty() {
+        // Owned = sent − sent for someone else + sent by someone else for them.
+        let mut sent_for_others = Where::new();
+        sent_for_others.any_of("sender", &q.owners);
+        sent_for_others.push("owner <> sender", []);
+        sent_for_others.any_of("type", &q.types);
+        let mut sent_for_them = Where::new();
+        sent_for_them.any_of("owner", &q.owners);
+        sent_for_them.push("owner <> sender", []);
+        sent_for_them.any_of("type", &q.types);
+        total -= count("SELECT COUNT(*) FROM messages".into(), &sent_for_others)?;
+        total += count("SELECT COUNT(*) FROM messages".into(), &sent_for_them)?;
+    }
+    Ok(Some(total.max(0) as u64))
 }
 
 /// Encodes a keyset cursor (opaque to clients).

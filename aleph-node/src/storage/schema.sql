@@ -66,6 +66,9 @@ CREATE INDEX IF NOT EXISTS messages_sender_order ON messages (sender, time DESC,
 -- this saves an index entry, and its pages in the WAL, on nearly every insert.
 DROP INDEX IF EXISTS messages_owner_order;
 CREATE INDEX IF NOT EXISTS messages_owner_other ON messages (owner, time DESC, item_hash) WHERE owner <> sender;
+-- The same messages by sender: what an owner sent for others, to correct `sender_counts` into
+-- per-owner totals.
+CREATE INDEX IF NOT EXISTS messages_sent_for_others ON messages (sender, type) WHERE owner <> sender;
 CREATE INDEX IF NOT EXISTS messages_type_order ON messages (type, time DESC, item_hash);
 CREATE INDEX IF NOT EXISTS messages_channel_order ON messages (channel, time DESC, item_hash);
 -- The content columns are NULL for most messages (a ref, a key, a file hash or a post type each

@@ -372,5 +372,19 @@ async fn the_owners_filter_merges_own_and_delegated_messages_in_order() {
         ))
         .await;
     assert_eq!(hashes_of(&both).len(), expected.len() + 1);
+
+    // Totals of full pages are counted without reading the owners' rows: check them against the
+    // listings (one per page forces the count).
+    for (who, types, listed) in [
+        (owner.address(), "&msgTypes=POST", expected.len()),
+        (owner.address(), "", expected.len() + 1), // the security aggregate too
+        (delegate.address(), "", 2),               // its own posts, not those sent for the owner
+        (stranger.address(), "&msgTypes=POST", 1),
+    ] {
+        let page = node.get_ok(&format!("/api/v0/messages.json?owners={who}{types}&pagination=1")).await;
+        assert_eq!(page["pagination_total"], listed, "{who}{types}");
+        let all = node.get_ok(&format!("/api/v0/messages.json?owners={who}{types}&pagination=0")).await;
+        assert_eq!(hashes_of(&all).len(), listed, "{who}{types}");
+    }
     node.stop().await;
 }

@@ -372,13 +372,9 @@ pub(crate) async fn hashes(
             return Err(ApiError::Unprocessable("cursor paging is not available for hashes".into()))
         }
     };
-    let start = query::number::<f64>(&params, "startDate")?.unwrap_or(0.0);
-    let end = query::number::<f64>(&params, "endDate")?.unwrap_or(0.0);
-    if start < 0.0 || end < 0.0 || !start.is_finite() || !end.is_finite() {
-        return Err(ApiError::Unprocessable("startDate and endDate must be ≥ 0".into()));
-    }
-    if end > 0.0 && end < start {
-        return Err(ApiError::Unprocessable("end date cannot be lower than start date".into()));
+    let (start, end) = query::date_range(&params)?;
+    if !start.is_finite() || !end.is_finite() {
+        return Err(ApiError::Unprocessable("startDate and endDate must be finite".into()));
     }
     let ascending = query::ascending(&params, "sortOrder")?;
     let hash_only = query::boolean(&params, "hash_only")?.unwrap_or(true);

@@ -37,11 +37,7 @@ fn build(params: &Params) -> ApiResult<PostQuery> {
         ));
         q.params.extend(tags.into_iter().map(SqlValue::Text));
     }
-    let start = query::number::<f64>(params, "startDate")?.unwrap_or(0.0);
-    let end = query::number::<f64>(params, "endDate")?.unwrap_or(0.0);
-    if start < 0.0 || end < 0.0 || (end > 0.0 && end < start) {
-        return Err(ApiError::Unprocessable("invalid date range".into()));
-    }
+    let (start, end) = query::date_range(params)?;
     if start > 0.0 {
         q.clauses.push("p.last_updated >= ?".into());
         q.params.push(SqlValue::Real(start));

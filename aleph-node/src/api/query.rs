@@ -84,6 +84,17 @@ fn check_hashes(values: &[String], key: &str) -> Result<(), ApiError> {
 }
 
 /// The message filters of `messages.json` and the websocket.
+/// `startDate` and `endDate` (0 or absent: no bound), with the reference's rules: neither is
+/// negative and the end is not before the start.
+pub(crate) fn date_range(params: &Params) -> Result<(f64, f64), ApiError> {
+    let start = number::<f64>(params, "startDate")?.unwrap_or(0.0);
+    let end = number::<f64>(params, "endDate")?.unwrap_or(0.0);
+    if start < 0.0 || end < 0.0 || (end > 0.0 && end < start) {
+        return Err(ApiError::Unprocessable("invalid date range".into()));
+    }
+    Ok((start, end))
+}
+
 pub(crate) fn message_query(params: &Params) -> Result<(MessageQuery, ContentFormat), ApiError> {
     let mut types = list(params, "msgTypes");
     types.extend(list(params, "msgType"));
@@ -105,11 +116,7 @@ pub(crate) fn message_query(params: &Params) -> Result<(MessageQuery, ContentFor
             return Err(ApiError::Unprocessable(format!("invalid message status {s:?}")));
         }
     }
-    let start_date = number::<f64>(params, "startDate")?.unwrap_or(0.0);
-    let end_date = number::<f64>(params, "endDate")?.unwrap_or(0.0);
-    if start_date < 0.0 || end_date < 0.0 || (end_date > 0.0 && end_date < start_date) {
-        return Err(ApiError::Unprocessable("invalid date range".into()));
-    }
+    let (start_date, end_date) = date_range(params)?;
     let payment_types = list(params, "paymentTypes");
     for p in &payment_types {
         if !matches!(p.as_str(), "hold" | "superfluid" | "credit") {

@@ -116,11 +116,7 @@ impl Where {
     }
 
     fn sql(&self) -> String {
-        if self.clauses.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", self.clauses.join(" AND "))
-        }
+        super::sql::where_all(&self.clauses)
     }
 }
 
@@ -262,7 +258,7 @@ pub fn list_messages(
         match counted_total(conn, q)? {
             Some(n) => n,
             None => {
-                let arms = build_arms(q);
+                // Page mode: the arms carry no cursor clause, so they filter the count as well.
                 let counts: Vec<String> =
                     arms.iter().map(|w| format!("(SELECT COUNT(*) FROM messages m{})", w.sql())).collect();
                 let sql = format!("SELECT {}", counts.join(" + "));
@@ -312,16 +308,15 @@ fn counted_total(conn: &Connection, q: &MessageQuery) -> Result<Option<u64>, Sto
     let mut total = count("SELECT COALESCE(SUM(n), 0) FROM sender_counts".into(), &sent)?;
     if !q.owners.is_empty() {
         // Owned = sent − sent for someone else + sent by someone else for them.
-        let mut sent_for_others = Where::new();
-        sent_for_others.any_of("sender", &q.owners);
-        sent_for_others.push("owner <> sender", []);
-        sent_for_others.any_of("type", &q.types);
-        let mut sent_for_them = Where::new();
-        sent_for_them.any_of("owner", &q.owners);
-        sent_for_them.push("owner <> sender", []);
-        sent_for_them.any_of("type", &q.types);
-        total -= count("SELECT COUNT(*) FROM messages".into(), &sent_for_others)?;
-        total += count("SELECT COUNT(*) FROM messages".into(), &sent_for_them)?;
+        let delegated = |column: &str| {
+            let mut w = Where::new();
+            w.any_of(column, &q.owners);
+            w.push("owner <> sender", []);
+            w.any_of("type", &q.types);
+            w
+        };
+        total -= count("SELECT COUNT(*) FROM messages".into(), &delegated("sender"))?;
+        total += count("SELECT COUNT(*) FROM messages".into(), &delegated("owner"))?;
     }
     Ok(Some(total.max(0) as u64))
 }

@@ -1,7 +1,15 @@
-//! The private event loop: owns the libp2p `Swarm` (TCP+DNS, Noise, yamux or mplex; gossipsub
-//! plus the catch-up request/response protocol) and everything that touches it.
+//! The private event loop: owns the libp2p `Swarm` (TCP+DNS, Noise, yamux or mplex; gossipsub,
+//! identify, and the catch-up request/response protocol) and everything that touches it.
+//!
+//! The catch-up protocol is ours alone: the reference's sidecar (p2p-service) speaks only
+//! identify and gossipsub. A stream opened with a protocol a peer does not speak is not free:
+//! the gossipsub of rust-libp2p ≤ 0.52 (p2p-service ≤ 1.0.5 runs 0.44) counts every failed
+//! inbound negotiation against the connection and, at the fifth, disables gossipsub there and
+//! lets the connection close. So the sync protocol is only opened with peers whose identify
+//! answer lists it, and never again with a peer that refused it.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,22 +18,29 @@ use libp2p::gossipsub::{
     self, IdentTopic, MessageAcceptance, MessageAuthenticity, TopicHash, ValidationMode,
 };
 use libp2p::identity::Keypair;
-use libp2p::request_response::{self, ProtocolSupport, ResponseChannel};
+use libp2p::multiaddr::Protocol;
+use libp2p::request_response::{self, OutboundFailure, ProtocolSupport, ResponseChannel};
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
-use libp2p::{Multiaddr, PeerId, StreamProtocol, Swarm};
+use libp2p::{identify, Multiaddr, PeerId, StreamProtocol, Swarm};
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
+use super::catch_up::{Round, MAX_QUEUED};
 use super::sync::{self, SyncRequest, SyncResponse};
 use super::validate::{validate_gossip, GossipRejection};
 use super::{Command, P2pError, Shared, MAX_TRANSMIT_SIZE};
 use crate::pipeline::{Origin, Pipeline};
 
-/// The behaviours the node runs: gossipsub (the reference's only one) and the catch-up sync.
+/// The identify `protocol_version` the reference's sidecar announces (a free-form string).
+const IDENTIFY_PROTOCOL_VERSION: &str = "/aleph/id/1.0.0";
+
+/// The behaviours the node runs: gossipsub and identify (what the reference's sidecar runs),
+/// and the catch-up sync, opened only with peers that advertise it.
 #[derive(NetworkBehaviour)]
 pub(crate) struct Behaviour {
     gossipsub: gossipsub::Behaviour,
+    identify: identify::Behaviour,
     sync: request_response::json::Behaviour<SyncRequest, SyncResponse>,
 }
 
@@ -35,10 +50,11 @@ enum Internal {
     Validated { id: gossipsub::MessageId, source: PeerId, result: Result<Value, GossipRejection> },
     /// A sync answer is ready to send.
     Respond { channel: ResponseChannel<SyncResponse>, page: SyncResponse },
-    /// A sync page from `peer` was applied.
-    PageApplied { peer: PeerId, last_seq: i64, more: bool },
+    /// The applier of round `round` with `peer` is done with a page (`recorded`: it is all in
+    /// the database and the watermark moved past it).
+    PageApplied { peer: PeerId, round: u64, recorded: bool },
     /// The watermark of `peer` was read: ask it for what follows.
-    Ask { peer: PeerId, after_seq: i64 },
+    Ask { peer: PeerId, round: u64, after_seq: i64 },
 }
 
 pub(crate) struct EventLoop {
@@ -52,7 +68,16 @@ pub(crate) struct EventLoop {
     message_topic: TopicHash,
     alive_topic: TopicHash,
     bootstrap: Vec<Multiaddr>,
-    syncing: HashSet<PeerId>,
+    /// Catch-up rounds under way, by peer, with the queue of their applier.
+    rounds: HashMap<PeerId, (Round, mpsc::Sender<SyncResponse>)>,
+    next_round: u64,
+    /// Connected peers whose identify answer lists the sync protocol.
+    sync_peers: HashSet<PeerId>,
+    /// Peers that refused the sync protocol: never asked again.
+    sync_refused: HashSet<PeerId>,
+    /// The IP each connected peer's connection comes from (to pick, among the listen addresses
+    /// it reports on identify, one to dial it back on).
+    remote_ips: HashMap<PeerId, IpAddr>,
 }
 
 fn transport_err(e: impl std::fmt::Display) -> P2pError {
@@ -125,7 +150,11 @@ impl EventLoop {
             [(StreamProtocol::new(sync::PROTOCOL), ProtocolSupport::Full)],
             request_response::Config::default().with_request_timeout(Duration::from_secs(60)),
         );
-        let behaviour = Behaviour { gossipsub, sync: sync_behaviour };
+        let identify = identify::Behaviour::new(
+            identify::Config::new(IDENTIFY_PROTOCOL_VERSION.into(), key.public())
+                .with_agent_version(format!("aleph-node-rs/{}", crate::VERSION)),
+        );
+        let behaviour = Behaviour { gossipsub, identify, sync: sync_behaviour };
         let swarm = libp2p::SwarmBuilder::with_existing_identity(key)
             .with_tokio()
             .with_tcp(
@@ -153,7 +182,11 @@ impl EventLoop {
             message_topic: topics[0].clone(),
             alive_topic: topics[1].clone(),
             bootstrap: Vec::new(),
-            syncing: HashSet::new(),
+            rounds: HashMap::new(),
+            next_round: 0,
+            sync_peers: HashSet::new(),
+            sync_refused: HashSet::new(),
+            remote_ips: HashMap::new(),
         })
     }
 
@@ -292,22 +325,65 @@ impl EventLoop {
     }
 
     async fn sync_all(&mut self) {
-        let peers: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
+        let peers: Vec<PeerId> = self.sync_peers.iter().copied().collect();
         for peer in peers {
             self.start_sync(peer);
         }
     }
 
+    /// Starts a catch-up round with `peer`, if it speaks the protocol and none is running.
     fn start_sync(&mut self, peer: PeerId) {
-        if !self.syncing.insert(peer) {
+        if !self.sync_peers.contains(&peer)
+            || self.sync_refused.contains(&peer)
+            || self.rounds.contains_key(&peer)
+        {
             return;
         }
+        self.next_round += 1;
+        let round = self.next_round;
+        // The applier: records the round's pages in order, one at a time.
+        let (pages_tx, mut pages) = mpsc::channel::<SyncResponse>(MAX_QUEUED);
+        let (pipeline, shared, tx) = (self.pipeline.clone(), self.shared.clone(), self.internal_tx.clone());
+        tokio::spawn(async move {
+            while let Some(page) = pages.recv().await {
+                // A page not fully recorded ends this round; the next one starts again from the
+                // saved watermark.
+                let recorded = sync::apply_page(&pipeline, &shared, peer, page).await.is_some();
+                let _ = tx.send(Internal::PageApplied { peer, round, recorded });
+                if !recorded {
+                    break;
+                }
+            }
+        });
+        self.rounds.insert(peer, (Round::new(round), pages_tx));
         let pipeline = self.pipeline.clone();
         let tx = self.internal_tx.clone();
         tokio::spawn(async move {
             let after_seq = sync::watermark(&pipeline, peer).await;
-            let _ = tx.send(Internal::Ask { peer, after_seq });
+            let _ = tx.send(Internal::Ask { peer, round, after_seq });
         });
+    }
+
+    /// Sends the round's next request if it should go out now, or ends the round when it is done.
+    fn advance_round(&mut self, peer: PeerId) {
+        let Some((round, _)) = self.rounds.get_mut(&peer) else {
+            return;
+        };
+        match round.next_request() {
+            Some(after) if self.swarm.is_connected(&peer) => self.ask(peer, after),
+            Some(_) => {
+                self.rounds.remove(&peer);
+            }
+            None if round.is_done() => {
+                self.rounds.remove(&peer);
+            }
+            None => {}
+        }
+    }
+
+    /// Whether `round` is the one under way with `peer`.
+    fn is_current(&self, peer: &PeerId, round: u64) -> bool {
+        self.rounds.get(peer).is_some_and(|(r, _)| r.id == round)
     }
 
     fn ask(&mut self, peer: PeerId, after_seq: i64) {
@@ -374,18 +450,27 @@ impl EventLoop {
                     tracing::debug!("sync requester went away");
                 }
             }
-            Internal::PageApplied { peer, last_seq, more } => {
-                if more && self.swarm.is_connected(&peer) {
-                    self.ask(peer, last_seq);
-                } else {
-                    self.syncing.remove(&peer);
+            Internal::PageApplied { peer, round, recorded } => {
+                if !self.is_current(&peer, round) {
+                    return;
                 }
+                if !recorded {
+                    self.rounds.remove(&peer);
+                    return;
+                }
+                if let Some((r, _)) = self.rounds.get_mut(&peer) {
+                    r.on_applied();
+                }
+                self.advance_round(peer);
             }
-            Internal::Ask { peer, after_seq } => {
+            Internal::Ask { peer, round, after_seq } => {
+                if !self.is_current(&peer, round) {
+                    return;
+                }
                 if self.swarm.is_connected(&peer) {
                     self.ask(peer, after_seq);
                 } else {
-                    self.syncing.remove(&peer);
+                    self.rounds.remove(&peer);
                 }
             }
         }
@@ -404,26 +489,62 @@ impl EventLoop {
                     addrs.retain(|a| a != &address);
                 }
             }
-            SwarmEvent::ConnectionEstablished { peer_id, num_established, .. } => {
+            SwarmEvent::ConnectionEstablished { peer_id, num_established, endpoint, .. } => {
                 self.shared.with_peer(peer_id, |i| {
                     i.connected = true;
                     i.last_seen = super::unix_now();
                 });
+                if let Some(ip) = ip_of(endpoint.get_remote_address()) {
+                    self.remote_ips.insert(peer_id, ip);
+                }
                 if num_established.get() == 1 {
+                    // Catch-up waits for the peer's identify answer (see the module docs).
                     tracing::debug!(peer = %peer_id, "peer connected");
-                    self.start_sync(peer_id);
                 }
             }
-            SwarmEvent::ConnectionClosed { peer_id, num_established: 0, .. } => {
+            SwarmEvent::ConnectionClosed { peer_id, num_established: 0, cause, .. } => {
+                tracing::debug!(peer = %peer_id, ?cause, "peer disconnected");
                 self.shared.with_peer(peer_id, |i| i.connected = false);
-                self.syncing.remove(&peer_id);
+                self.rounds.remove(&peer_id);
+                self.sync_peers.remove(&peer_id);
+                self.remote_ips.remove(&peer_id);
             }
             SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
                 tracing::debug!(peer = ?peer_id, error = %error, "outgoing connection failed");
             }
             SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(event)) => self.on_gossip(event),
             SwarmEvent::Behaviour(BehaviourEvent::Sync(event)) => self.on_sync(event),
+            SwarmEvent::Behaviour(BehaviourEvent::Identify(event)) => self.on_identify(event),
             _ => {}
+        }
+    }
+
+    fn on_identify(&mut self, event: identify::Event) {
+        let identify::Event::Received { peer_id, info, .. } = event else {
+            return;
+        };
+        let speaks_sync = info.protocols.iter().any(|p| p.as_ref() == sync::PROTOCOL);
+        // A listen address on the IP the connection came from, to dial the peer back on if the
+        // link drops (the reference's sidecar does not redial peers that dialled it).
+        let dial_back = self
+            .remote_ips
+            .get(&peer_id)
+            .and_then(|ip| info.listen_addrs.iter().find(|a| ip_of(a) == Some(*ip) && is_tcp(a)).cloned());
+        self.shared.with_peer(peer_id, |i| {
+            i.agent_version = Some(info.agent_version.clone());
+            i.speaks_sync = speaks_sync;
+            if let Some(addr) = dial_back {
+                i.addresses
+                    .entry("P2P".into())
+                    .or_insert_with(|| addr.with_p2p(peer_id).unwrap_or_else(|a| a).to_string());
+            }
+        });
+        if speaks_sync && !self.sync_refused.contains(&peer_id) && self.swarm.is_connected(&peer_id) {
+            if self.sync_peers.insert(peer_id) {
+                self.start_sync(peer_id);
+            }
+        } else {
+            self.sync_peers.remove(&peer_id);
         }
     }
 
@@ -491,27 +612,28 @@ impl EventLoop {
                             i.addresses.insert("HTTP".into(), http);
                         });
                     }
-                    let pipeline = self.pipeline.clone();
-                    let shared = self.shared.clone();
-                    let tx = self.internal_tx.clone();
-                    tokio::spawn(async move {
-                        let (last_seq, more) = (response.last_seq, response.more);
-                        let empty = response.messages.is_empty();
-                        // A page not fully recorded ends this round; the next one starts again
-                        // from the saved watermark.
-                        let recorded =
-                            empty || sync::apply_page(&pipeline, &shared, peer, response).await.is_some();
-                        let _ = tx.send(Internal::PageApplied {
-                            peer,
-                            last_seq,
-                            more: more && !empty && recorded,
-                        });
-                    });
+                    let Some((round, pages)) = self.rounds.get_mut(&peer) else {
+                        return;
+                    };
+                    let empty = response.messages.is_empty();
+                    if round.on_page(response.last_seq, response.more, empty)
+                        && pages.try_send(response).is_err()
+                    {
+                        // The applier stopped (a page was not recorded): so does the round.
+                        self.rounds.remove(&peer);
+                        return;
+                    }
+                    self.advance_round(peer);
                 }
             },
             request_response::Event::OutboundFailure { peer, error, .. } => {
                 tracing::debug!(%peer, %error, "sync request failed");
-                self.syncing.remove(&peer);
+                self.rounds.remove(&peer);
+                if matches!(error, OutboundFailure::UnsupportedProtocols) {
+                    self.sync_refused.insert(peer);
+                    self.sync_peers.remove(&peer);
+                    self.shared.with_peer(peer, |i| i.speaks_sync = false);
+                }
             }
             request_response::Event::InboundFailure { peer, error, .. } => {
                 tracing::debug!(%peer, %error, "sync answer failed");
@@ -519,6 +641,19 @@ impl EventLoop {
             request_response::Event::ResponseSent { .. } => {}
         }
     }
+}
+
+/// The IP address a multiaddr starts with.
+fn ip_of(addr: &Multiaddr) -> Option<IpAddr> {
+    match addr.iter().next()? {
+        Protocol::Ip4(ip) => Some(ip.into()),
+        Protocol::Ip6(ip) => Some(ip.into()),
+        _ => None,
+    }
+}
+
+fn is_tcp(addr: &Multiaddr) -> bool {
+    addr.iter().any(|p| matches!(p, Protocol::Tcp(_)))
 }
 
 fn is_http_url(u: &str) -> bool {

@@ -27,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 use crate::api::Broadcaster;
 use crate::pipeline::Pipeline;
 
+mod catch_up;
 mod event_loop;
 pub(crate) mod fetch;
 pub mod message_id;
@@ -214,6 +215,10 @@ pub struct PeerInfo {
     pub invalid_messages: u64,
     /// Its sequence watermark in our catch-up sync.
     pub synced_seq: i64,
+    /// The agent it reported on identify.
+    pub agent_version: Option<String>,
+    /// Whether it speaks our catch-up protocol (listed on identify, not refused).
+    pub speaks_sync: bool,
 }
 
 /// Counters for benchmarks and metrics.

@@ -12,8 +12,8 @@ use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::{validate, Shared};
-use crate::pipeline::{Origin, Pipeline};
+use super::Shared;
+use crate::pipeline::{Origin, Pipeline, Prepared};
 use crate::storage::StorageError;
 
 /// The protocol name.
@@ -173,13 +173,17 @@ pub(crate) async fn apply_page(
         .into_iter()
         .filter(|m| m.get("item_hash").and_then(Value::as_str).is_none_or(|h| !known.contains(h)))
         .collect();
-    // Signatures are independent: verify them on every core.
+    // Signatures are independent: verify them on every core, once (the prepared submissions
+    // carry the verdicts to the intake writer).
     let checked = tokio::task::spawn_blocking(move || {
         fresh
             .into_par_iter()
             .map(|m| {
-                let verdict = validate::validate_value(&m).map(|_| ());
-                (m, verdict)
+                let prepared = Prepared::new(m).map_err(|e| e.to_string())?;
+                match prepared.peer_rejection() {
+                    None => Ok(prepared),
+                    Some(reason) => Err(reason),
+                }
             })
             .collect::<Vec<_>>()
     })
@@ -187,17 +191,18 @@ pub(crate) async fn apply_page(
     .unwrap_or_default();
     let mut valid = Vec::with_capacity(checked.len());
     let mut invalid = 0u64;
-    for (m, verdict) in checked {
+    for verdict in checked {
         match verdict {
-            Ok(()) => valid.push(m),
-            Err(e) => {
+            Ok(prepared) => valid.push(prepared),
+            Err(reason) => {
                 invalid += 1;
-                tracing::debug!(%peer, error = %e, "invalid envelope in a sync page");
+                tracing::debug!(%peer, %reason, "invalid envelope in a sync page");
             }
         }
     }
     let n = valid.len();
-    let results = futures_util::future::join_all(valid.into_iter().map(|m| p.submit(m, Origin::P2p))).await;
+    let results =
+        futures_util::future::join_all(valid.into_iter().map(|m| p.submit_prepared(m, Origin::P2p))).await;
     let failed = results.iter().filter(|r| r.is_err()).count();
     if failed > 0 {
         // Not recorded: do not advance past them.

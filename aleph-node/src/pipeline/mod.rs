@@ -96,6 +96,44 @@ enum IntakeVerdict {
     Queue,
 }
 
+/// A submission parsed and checked on the caller's thread, ready for the intake writer: the
+/// checks and the signature verification run where the message is submitted, so that they
+/// spread over every core, and the intake writer only records and applies.
+pub(crate) struct Prepared {
+    message: PendingMessage,
+    raw: Value,
+    verdict: IntakeVerdict,
+}
+
+impl Prepared {
+    /// Parses `raw` with the reference intake rules, validates inline content and verifies the
+    /// signature of inline messages (others are verified once their content is fetched).
+    pub(crate) fn new(raw: Value) -> Result<Self, SubmitError> {
+        let message = PendingMessage::from_value(&raw)?;
+        let verdict = match aleph_core::validate::validate_pending(&message) {
+            Err(e) => IntakeVerdict::Rejected(e),
+            Ok(Some(decoded)) => IntakeVerdict::Ready {
+                content: Box::new(decoded.into()),
+                signature: aleph_core::verify_signature(&message.signed_fields()).map_err(|e| e.to_string()),
+            },
+            Ok(None) => IntakeVerdict::Queue,
+        };
+        Ok(Prepared { message, raw, verdict })
+    }
+
+    /// Why a peer should not have sent this envelope: it fails the intake checks or its
+    /// signature (verified here for messages whose content is not inline).
+    pub(crate) fn peer_rejection(&self) -> Option<String> {
+        match &self.verdict {
+            IntakeVerdict::Rejected(e) => Some(e.to_string()),
+            IntakeVerdict::Ready { signature, .. } => signature.as_ref().err().cloned(),
+            IntakeVerdict::Queue => {
+                aleph_core::verify_signature(&self.message.signed_fields()).err().map(|e| e.to_string())
+            }
+        }
+    }
+}
+
 /// The pipeline handle: cheap to clone, shared by the API and the P2P layer.
 #[derive(Clone)]
 pub struct Pipeline {
@@ -207,17 +245,16 @@ impl Pipeline {
     /// Submits a message (the pending envelope as JSON). Parses it with the reference intake
     /// rules, validates inline content, and records it durably before returning.
     pub async fn submit(&self, raw: Value, origin: Origin) -> Result<(PendingMessage, Intake), SubmitError> {
-        let message = PendingMessage::from_value(&raw)?;
-        // The checks and the signature verification run here, on the submitting task, so that
-        // they spread over every core; the intake writer only records and applies.
-        let verdict = match aleph_core::validate::validate_pending(&message) {
-            Err(e) => IntakeVerdict::Rejected(e),
-            Ok(Some(decoded)) => IntakeVerdict::Ready {
-                content: Box::new(decoded.into()),
-                signature: aleph_core::verify_signature(&message.signed_fields()).map_err(|e| e.to_string()),
-            },
-            Ok(None) => IntakeVerdict::Queue,
-        };
+        self.submit_prepared(Prepared::new(raw)?, origin).await
+    }
+
+    /// Records a submission checked beforehand (see [`Prepared::new`]).
+    pub(crate) async fn submit_prepared(
+        &self,
+        prepared: Prepared,
+        origin: Origin,
+    ) -> Result<(PendingMessage, Intake), SubmitError> {
+        let Prepared { message, raw, verdict } = prepared;
         let (reply, rx) = oneshot::channel();
         self.inner
             .intake

@@ -11,6 +11,7 @@ mod endpoints;
 mod forget;
 mod messages;
 mod p2p;
+mod p2p_reference;
 mod payment;
 mod posts;
 mod python_interop;

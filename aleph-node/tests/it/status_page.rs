@@ -96,6 +96,44 @@ async fn pages_over_http() {
     node.stop().await;
 }
 
+/// Waits until `node` has `n` connected peers.
+async fn connected(node: &aleph_node::NodeHandle, n: usize) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while node.p2p().expect("networked").connected_peers().len() != n {
+        assert!(std::time::Instant::now() < deadline, "never {n} connected peers");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn peers_and_their_state() {
+    use aleph_node::p2p::P2pConfig;
+    let root = tempfile::tempdir().expect("temp dir");
+    let launch = |dir: std::path::PathBuf, bootstrap: Vec<String>| async move {
+        let p2p = P2pConfig { bootstrap, reconnect_secs: 60.0, ..P2pConfig::local() };
+        aleph_node::Node::builder(crate::common::test_config(&dir))
+            .p2p(p2p)
+            .launch()
+            .await
+            .expect("node starts")
+    };
+    let b = launch(root.path().join("b"), Vec::new()).await;
+    let addrs = b.p2p().expect("networked").listen_addrs().iter().map(ToString::to_string).collect();
+    let a = launch(root.path().join("a"), addrs).await;
+    connected(&b, 1).await;
+    let a_id = a.p2p().expect("networked").local_peer_id().to_string();
+    let page =
+        || async { reqwest::get(format!("{}/", b.url())).await.expect("get").text().await.expect("body") };
+    let home = page().await;
+    assert!(home.contains(&format!("<tr><td><code>{a_id}</code></td><td>connected</td>")), "{home}");
+
+    a.shutdown().await;
+    connected(&b, 0).await;
+    let home = page().await;
+    assert!(home.contains(&format!("<tr><td><code>{a_id}</code></td><td>disconnected</td>")), "{home}");
+    b.shutdown().await;
+}
+
 /// The rendered DOM of `url`, as headless chromium serializes it after loading (redirects
 /// followed, scripts run).
 async fn rendered(url: &str) -> String {

@@ -1,4 +1,5 @@
-//! Finds bubblewrap (for the CRN's sandbox tests) and the Python interpreter with the official SDK (`$ALEPH_PYTHON`, set by `scripts/test`), so
+//! Finds bubblewrap (for the CRN's sandbox tests), chromium (for the status page's browser test)
+//! and the Python interpreter with the official SDK (`$ALEPH_PYTHON`, set by `scripts/test`), so
 //! that the interop test driving the node with it is compiled as ignored, with a reason, when it
 //! is absent.
 
@@ -18,6 +19,13 @@ fn main() {
     println!("cargo::rustc-check-cfg=cfg(aleph_squashfs)");
     if on_path("mksquashfs") && on_path("unsquashfs") {
         println!("cargo::rustc-cfg=aleph_squashfs");
+    }
+    // The status page's browser test needs chromium; it is compiled as ignored without it, except
+    // in CI (`CI=true`), where it runs and fails.
+    println!("cargo::rustc-check-cfg=cfg(aleph_browser)");
+    println!("cargo::rerun-if-env-changed=CI");
+    if on_path("chromium") || std::env::var("CI").is_ok_and(|v| v == "true") {
+        println!("cargo::rustc-cfg=aleph_browser");
     }
     println!("cargo::rustc-check-cfg=cfg(aleph_python)");
     println!("cargo::rerun-if-env-changed=ALEPH_PYTHON");

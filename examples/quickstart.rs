@@ -1,32 +1,24 @@
 //! Run with: `cargo run -p examples --example quickstart -- [--node URL]`
-//! (or `ALEPH_NODE_URL=…`; default `http://127.0.0.1:4024`, a local `aleph-node`). The key is
-//! `ALEPH_PRIVATE_KEY` (hex), by default the local node's first funded dev account.
+//! (or `ALEPH_CCN=…`, alias `ALEPH_NODE_URL`; default `http://127.0.0.1:4024`, a local
+//! `aleph-node`). The key is `ALEPH_PRIVATE_KEY` (hex), by default the local node's first funded
+//! dev account.
 //!
 //! Publishes a post, reads it back with its status, then writes and reads an aggregate.
 use std::time::Duration;
 
-use aleph_sdk::core::{Chain, Signer};
+use aleph_sdk::core::Signer;
 use aleph_sdk::{AlephClient, AnySigner, MessageBuilder, MessageWithStatus, SubmitMode};
-use serde_json::json;
+use serde_json::{json, Value};
 
-fn node_url() -> String {
-    let args: Vec<String> = std::env::args().collect();
-    args.windows(2)
-        .find(|w| w[0] == "--node")
-        .map(|w| w[1].clone())
-        .or_else(|| std::env::var("ALEPH_NODE_URL").ok())
-        .unwrap_or_else(|| aleph_sdk::LOCAL_NODE_URL.to_owned())
-}
-
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let client = AlephClient::builder(node_url()).timeout(Duration::from_secs(30)).build()?;
-    let key = std::env::var("ALEPH_PRIVATE_KEY").unwrap_or_else(|_| format!("0xac{}", "0".repeat(62)));
-    let signer = AnySigner::from_hex(Chain::Eth, &key)?;
+/// Posts, reads back, writes an aggregate and returns it as read from the node.
+pub(crate) async fn run(
+    client: &AlephClient,
+    signer: &AnySigner,
+) -> Result<Value, Box<dyn std::error::Error>> {
     println!("node {} ({}), account {}", client.base_url(), client.node_version().await?, signer.address());
 
     let post = MessageBuilder::post("quickstart", json!({"body": "hello from Rust"})).channel("EXAMPLES");
-    let sent = client.publish(&signer, &post, SubmitMode::WaitProcessed(Duration::from_secs(30))).await?;
+    let sent = client.publish(signer, &post, SubmitMode::WaitProcessed(Duration::from_secs(30))).await?;
     println!("posted {}", sent.item_hash());
 
     match client.get_message_with_status(sent.item_hash()).await? {
@@ -36,10 +28,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         other => println!("status: {}", other.status()),
     }
 
-    client
-        .create_aggregate(&signer, "quickstart", json!({"runs": 1}), Some("EXAMPLES"), SubmitMode::Sync)
-        .await?;
-    let settings: serde_json::Value = client.get_aggregate(signer.address(), "quickstart").await?;
+    // `SubmitMode::Sync` may still answer `pending`: wait for processing before reading back.
+    let wait = SubmitMode::WaitProcessed(Duration::from_secs(30));
+    client.create_aggregate(signer, "quickstart", json!({"runs": 1}), Some("EXAMPLES"), wait).await?;
+    let settings: Value = client.get_aggregate(signer.address(), "quickstart").await?;
     println!("aggregate: {settings}");
-    Ok(())
+    Ok(settings)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let client = AlephClient::builder(examples::node_url(&args)).timeout(Duration::from_secs(30)).build()?;
+    run(&client, &examples::signer()?).await.map(drop)
 }

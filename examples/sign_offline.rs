@@ -3,9 +3,10 @@
 //! Builds and signs a POST with a fresh Ethereum key, verifies it, and prints the message as a
 //! client would submit it. No network.
 use aleph_core::chain::ethereum::EthereumSigner;
-use aleph_core::{verify_signature, MessageType, Signer, UnsignedMessage};
+use aleph_core::{verify_signature, MessageType, PendingMessage, Signer, UnsignedMessage};
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// Signs a post with a fresh key and verifies the signature.
+pub(crate) fn run() -> Result<PendingMessage, Box<dyn std::error::Error>> {
     let signer = EthereumSigner::random();
     let time = 1_700_000_000.0;
     let content = serde_json::json!({
@@ -21,6 +22,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some("TEST".into()),
     ))?;
     verify_signature(&message.signed_fields())?;
-    println!("{}", serde_json::to_string_pretty(&message)?);
+    Ok(message)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    println!("{}", serde_json::to_string_pretty(&run()?)?);
     Ok(())
 }

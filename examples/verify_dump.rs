@@ -7,7 +7,8 @@ use aleph_sdk::core::{verify_batch, ItemHash, SignedFields};
 use aleph_sdk::{Message, MessageBuilder};
 use serde_json::Value;
 
-fn sample() -> Result<Value, Box<dyn std::error::Error>> {
+/// A small dump: three posts signed by a fresh key.
+pub(crate) fn sample() -> Result<Value, Box<dyn std::error::Error>> {
     let signer = aleph_sdk::core::chain::ethereum::EthereumSigner::random();
     let mut list = Vec::new();
     for i in 0..3 {
@@ -17,12 +18,10 @@ fn sample() -> Result<Value, Box<dyn std::error::Error>> {
     Ok(Value::Array(list))
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dump: Value = match std::env::args().nth(1) {
-        Some(path) => serde_json::from_str(&std::fs::read_to_string(path)?)?,
-        None => sample()?,
-    };
-    let items = match &dump {
+/// Checks every message of `dump`, printing each invalid one; returns how many were checked and
+/// how many are invalid.
+pub(crate) fn check(dump: &Value) -> Result<(usize, usize), Box<dyn std::error::Error>> {
+    let items = match dump {
         Value::Array(a) => a.clone(),
         other => other.get("messages").and_then(Value::as_array).cloned().ok_or("no message list")?,
     };
@@ -54,6 +53,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     println!("{} messages, {} valid, {bad} invalid", items.len(), items.len() - bad);
+    Ok((items.len(), bad))
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let dump: Value = match std::env::args().nth(1) {
+        Some(path) => serde_json::from_str(&std::fs::read_to_string(path)?)?,
+        None => sample()?,
+    };
+    let (_, bad) = check(&dump)?;
     if bad > 0 {
         std::process::exit(1);
     }

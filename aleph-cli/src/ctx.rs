@@ -25,9 +25,11 @@ impl Ctx {
         Ok(Ctx { global, config, out })
     }
 
-    /// The node URL: `--ccn`, else the configured default, else the official API server.
+    /// The node URL: `--ccn` (or `ALEPH_CCN`, else its alias `ALEPH_NODE_URL`), else the
+    /// configured default, else the official API server.
     pub(crate) fn ccn_url(&self) -> anyhow::Result<String> {
-        match self.global.ccn.as_deref().or(self.config.file.default_ccn.as_deref()) {
+        let named = self.global.ccn.clone().or_else(aleph_sdk::node_from_env);
+        match named.as_deref().or(self.config.file.default_ccn.as_deref()) {
             Some(c) => self.config.resolve_ccn(c),
             None => Ok(aleph_sdk::DEFAULT_API_URL.to_owned()),
         }

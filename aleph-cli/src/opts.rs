@@ -17,7 +17,7 @@ Examples:
   aleph --dry-run aggregate post profile '{\"name\":\"me\"}'
 
 Environment:
-  ALEPH_CCN           the node (URL or profile name), as --ccn
+  ALEPH_CCN           the node (URL or profile name), as --ccn (alias: ALEPH_NODE_URL)
   ALEPH_PRIVATE_KEY   a private key, as --private-key
   ALEPH_ACCOUNT       the stored account to use, as --account
   ALEPH_PASSPHRASE    the passphrase of encrypted accounts (otherwise prompted)

@@ -5,6 +5,7 @@
 //! | output | shape |
 //! | --- | --- |
 //! | a published message | `{"item_hash", "type", "chain", "sender", "channel", "status"}` |
+//! | an uploaded file (`file upload`) | the published STORE message's fields plus `"file_hash"` and `"size"` |
 //! | a signed message (`--dry-run`, `message sign`) | the message as submitted: `{"sender", "chain", "signature", "type", "item_type", "item_content", "item_hash", "time", "channel"}`, one per line |
 //! | a verdict (`message verify`) | `{"item_hash", "valid", "error"}`, one per line |
 //! | a listing | `{"<items>": [...], "page", "per_page", "total"}` as the API returns it |
@@ -68,17 +69,33 @@ impl Output {
 
     /// Prints the outcome of a publication.
     pub(crate) fn submitted(&self, s: &Submitted) -> anyhow::Result<()> {
-        let m = &s.message;
-        let value = json!({
-            "item_hash": m.item_hash.as_str(),
-            "type": m.message_type.as_str(),
-            "chain": m.chain.as_str(),
-            "sender": m.sender,
-            "channel": m.channel,
-            "status": s.status.as_str(),
-        });
-        self.emit(&value, || format!("{} {} {}", m.message_type, m.item_hash, s.status.as_str()))
+        self.emit(&submitted_value(s), || submitted_line(s))
     }
+
+    /// Prints the outcome of a file upload: the STORE message and the file it stores (the hash
+    /// `file download` takes), with its size.
+    pub(crate) fn stored(&self, s: &Submitted, file_hash: &str, size: u64) -> anyhow::Result<()> {
+        let mut value = submitted_value(s);
+        value["file_hash"] = json!(file_hash);
+        value["size"] = json!(size);
+        self.emit(&value, || format!("{}\nfile {file_hash} ({size} bytes)", submitted_line(s)))
+    }
+}
+
+fn submitted_value(s: &Submitted) -> Value {
+    let m = &s.message;
+    json!({
+        "item_hash": m.item_hash.as_str(),
+        "type": m.message_type.as_str(),
+        "chain": m.chain.as_str(),
+        "sender": m.sender,
+        "channel": m.channel,
+        "status": s.status.as_str(),
+    })
+}
+
+fn submitted_line(s: &Submitted) -> String {
+    format!("{} {} {}", s.message.message_type, s.message.item_hash, s.status.as_str())
 }
 
 /// Writes one line to stdout; a closed pipe (`| head`) ends quietly.

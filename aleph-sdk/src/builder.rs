@@ -14,6 +14,26 @@ pub const DEFAULT_API_URL: &str = "https://api2.aleph.im";
 /// The default URL of a local node (`aleph-node` listens there).
 pub const LOCAL_NODE_URL: &str = "http://127.0.0.1:4024";
 
+/// The environment variable that names the node, for the `aleph` command (`--ccn`) and the
+/// examples alike: a URL (the command also takes a profile name there).
+pub const NODE_ENV: &str = "ALEPH_CCN";
+
+/// The older name of [`NODE_ENV`], still read when it is unset.
+pub const NODE_ENV_ALIAS: &str = "ALEPH_NODE_URL";
+
+/// The node named by the environment: [`NODE_ENV`] (`ALEPH_CCN`), else [`NODE_ENV_ALIAS`]
+/// (`ALEPH_NODE_URL`); empty values count as unset.
+///
+/// ```
+/// let url = aleph_sdk::node_from_env().unwrap_or_else(|| aleph_sdk::LOCAL_NODE_URL.to_owned());
+/// assert!(!url.is_empty());
+/// ```
+pub fn node_from_env() -> Option<String> {
+    [NODE_ENV, NODE_ENV_ALIAS]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+}
+
 /// The user agent sent unless another is set.
 pub const DEFAULT_USER_AGENT: &str = concat!("aleph-sdk-rust/", env!("CARGO_PKG_VERSION"));
 

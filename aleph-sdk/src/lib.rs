@@ -18,7 +18,10 @@ pub use aleph_core::{Chain, ItemHash, MessageStatus, MessageType, PendingMessage
 
 pub use accounts::{AccountError, AnySigner};
 pub use aleph_core::validate::{ErrorCode, ProcessingError};
-pub use builder::{ClientBuilder, DEFAULT_API_URL, DEFAULT_USER_AGENT, LOCAL_NODE_URL};
+pub use builder::{
+    node_from_env, ClientBuilder, DEFAULT_API_URL, DEFAULT_USER_AGENT, LOCAL_NODE_URL, NODE_ENV,
+    NODE_ENV_ALIAS,
+};
 pub use client::{
     package_directory, AlephClient, ProgramPublished, Progress, ProgressFn, StoreOptions, SubmitMode,
 };

@@ -3,12 +3,12 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use aleph_sdk::core::ItemHash;
-use aleph_sdk::{MessageBuilder, ProgressFn, StoreOptions, SubmitMode};
+use aleph_sdk::core::{ItemHash, MessageType, PendingMessage};
+use aleph_sdk::{AlephClient, MessageBuilder, ProgressFn, StoreOptions, SubmitMode};
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::ctx::Ctx;
 use crate::error::usage;
@@ -44,10 +44,13 @@ enum FileCommand {
     },
     /// Download a file, checked against its hash.
     ///
-    /// Example: aleph file download 2cf24d…9824 -o hello.txt
+    /// Examples:
+    ///   aleph file download 2cf24d…9824 -o hello.txt   # the file hash
+    ///   aleph file download 3f2a…c9 -o hello.txt       # or its STORE message's item hash
     #[command(verbatim_doc_comment)]
     Download {
-        /// The file hash (sha256 or IPFS CID).
+        /// The file hash (sha256 or IPFS CID), or the item hash of the STORE message that stores
+        /// it.
         hash: String,
         /// Where to write it (`-` for stdout); default: the hash, in the current directory.
         #[arg(short, long)]
@@ -95,6 +98,31 @@ fn bar(ctx: &Ctx, len: u64) -> ProgressBar {
     pb
 }
 
+/// The file hash a STORE message names (`content.item_hash`).
+fn stored_file(message: &PendingMessage) -> Option<String> {
+    let content: Value = serde_json::from_str(message.item_content.as_deref()?).ok()?;
+    content.get("item_hash")?.as_str().map(str::to_owned)
+}
+
+/// The file `hash` designates: itself, unless it is the item hash of a STORE message, whose file
+/// it then is. Another message type is a usage error.
+async fn file_of(client: &AlephClient, hash: ItemHash) -> anyhow::Result<ItemHash> {
+    let message = match client.get_message(&hash).await {
+        Ok(m) => m,
+        Err(e) if e.is_not_found() => return Ok(hash),
+        Err(e) => return Err(e.into()),
+    };
+    if message.message_type != MessageType::Store {
+        return Err(usage(format!(
+            "{hash} is a {} message, not a file or a STORE message",
+            message.message_type
+        )));
+    }
+    let file = message.content.as_ref().and_then(|c| c.get("item_hash")).and_then(Value::as_str);
+    let file = file.with_context(|| format!("STORE message {hash} names no file"))?;
+    super::item_hash(file)
+}
+
 impl FileArgs {
     /// Runs the command.
     pub async fn run(self, ctx: &Ctx) -> anyhow::Result<()> {
@@ -135,11 +163,15 @@ impl FileArgs {
                 let submitted =
                     ctx.client()?.create_store_from_path(&signer, &path, &options, Some(progress)).await;
                 pb.finish_and_clear();
-                ctx.out.submitted(&submitted?)
+                let submitted = submitted?;
+                let file_hash =
+                    stored_file(&submitted.message).context("the STORE message sent names no file hash")?;
+                ctx.out.stored(&submitted, &file_hash, meta.len())
             }
             FileCommand::Download { hash, output } => {
                 let hash = super::item_hash(&hash)?;
                 let client = ctx.client()?;
+                let hash = file_of(&client, hash).await?;
                 if output.as_deref() == Some(std::path::Path::new("-")) {
                     let bytes = client.download(&hash).await?;
                     use std::io::Write as _;

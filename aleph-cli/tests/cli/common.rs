@@ -93,6 +93,7 @@ impl Env {
         c.args(args)
             .env("ALEPH_CONFIG_HOME", self.cfg.path())
             .env("ALEPH_CCN", &self.url)
+            .env_remove("ALEPH_NODE_URL")
             .env("ALEPH_PRIVATE_KEY", &self.key)
             .env_remove("ALEPH_ACCOUNT")
             .env_remove("ALEPH_PASSPHRASE")

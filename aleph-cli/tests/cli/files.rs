@@ -13,6 +13,12 @@ async fn files_upload_download_list_forget() {
     assert_eq!(stored["status"], "processed", "{stored}");
     let store_hash = stored["item_hash"].as_str().unwrap().to_owned();
     let file_hash = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
+    assert_eq!(stored["file_hash"], file_hash, "{stored}");
+    assert_eq!(stored["size"], 5, "{stored}");
+    let human = env.run(&["file", "upload", file.to_str().unwrap(), "--ref", "again"]).ok();
+    let lines: Vec<&str> = human.lines().collect();
+    assert!(lines[0].starts_with("STORE ") && lines[0].ends_with(" processed"), "{human}");
+    assert_eq!(lines[1], format!("file {file_hash} (5 bytes)"), "{human}");
 
     let dest = dir.path().join("back.txt");
     let got = env.run(&["file", "download", file_hash, "-o", dest.to_str().unwrap(), "--json"]).json();
@@ -20,6 +26,16 @@ async fn files_upload_download_list_forget() {
     assert_eq!(std::fs::read_to_string(&dest).unwrap(), "hello");
     let piped = env.run(&["file", "download", file_hash, "-o", "-"]).ok();
     assert_eq!(piped, "hello");
+    // The STORE message's item hash designates its file too.
+    let by_message = dir.path().join("by-message.txt");
+    let got =
+        env.run(&["file", "download", &store_hash, "-o", by_message.to_str().unwrap(), "--json"]).json();
+    assert_eq!(got["hash"], file_hash, "{got}");
+    assert_eq!(std::fs::read_to_string(&by_message).unwrap(), "hello");
+    let post = env.run(&["post", "create", "--type", "note", "--content", "{}", "--json"]).json();
+    let not_store = env.run(&["file", "download", post["item_hash"].as_str().unwrap(), "-o", "-"]);
+    assert_eq!(not_store.code, 2, "{not_store:?}");
+    assert!(not_store.stderr.contains("is a POST message"), "{not_store:?}");
 
     let list = env.run(&["file", "list", "--json"]).json();
     assert!(list["files"].as_array().unwrap().iter().any(|f| f["file_hash"] == file_hash), "{list}");

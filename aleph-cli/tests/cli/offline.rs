@@ -252,6 +252,13 @@ fn config_profiles() {
     c.env_remove("ALEPH_CCN");
     let shown = env.run_with(c, None).json();
     assert_eq!(shown["ccn"], "http://127.0.0.1:4024");
+    // ALEPH_NODE_URL (the examples' older name) is read when ALEPH_CCN is unset, and only then.
+    let mut c = env.cmd(&["config", "show", "--json"]);
+    c.env_remove("ALEPH_CCN").env("ALEPH_NODE_URL", "http://127.0.0.1:4999");
+    assert_eq!(env.run_with(c, None).json()["ccn"], "http://127.0.0.1:4999");
+    let mut c = env.cmd(&["config", "show", "--json"]);
+    c.env("ALEPH_CCN", "http://127.0.0.1:4998").env("ALEPH_NODE_URL", "http://127.0.0.1:4999");
+    assert_eq!(env.run_with(c, None).json()["ccn"], "http://127.0.0.1:4998");
     env.run(&["config", "ccn", "remove", "mine"]).ok();
 }
 

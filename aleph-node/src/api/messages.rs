@@ -16,6 +16,7 @@ use super::{iso_z as iso, AppState};
 use crate::pipeline::{Event, Intake, Origin};
 use crate::storage::messages as store;
 use crate::storage::sql;
+use crate::storage::StorageError;
 
 fn status_code_of(status: MessageStatus) -> StatusCode {
     match status {
@@ -240,80 +241,80 @@ pub(crate) async fn get_one(
 ) -> ApiResult<Json<Value>> {
     check_hash(&hash)?;
     let h = hash.clone();
-    let body = state
-        .pipeline
-        .db()
-        .read(move |c| {
-            let Some((status, reception_time)) = store::status(c, &h)? else { return Ok(None) };
-            let mut out = Map::new();
-            out.insert("status".into(), Value::String(status.clone()));
-            out.insert("item_hash".into(), Value::String(h.clone()));
-            out.insert("reception_time".into(), iso(reception_time));
-            match status.as_str() {
-                "processed" | "removing" => {
-                    let Some(mut message) = store::get_message(c, &h)? else { return Ok(None) };
-                    if let Some(obj) = message.as_object_mut() {
-                        obj.remove("size");
-                    }
-                    out.insert("message".into(), message);
-                    if status == "removing" {
-                        out.insert("reason".into(), Value::String("balance_insufficient".into()));
-                    }
-                }
-                "pending" => {
-                    let mut stmt = c.prepare_cached(
-                        "SELECT message, reception_time FROM pending_messages WHERE item_hash = ?1 ORDER BY id",
-                    )?;
-                    let messages = stmt
-                        .query_map([&h], |r| Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?)))?
-                        .collect::<Result<Vec<_>, _>>()?
-                        .into_iter()
-                        .filter_map(|(text, rt)| {
-                            let mut m: Map<String, Value> = serde_json::from_str(&text).ok()?;
-                            let content = m
-                                .get("item_content")
-                                .and_then(Value::as_str)
-                                .and_then(|c| serde_json::from_str(c).ok())
-                                .unwrap_or(Value::Null);
-                            let t = m.get("time").and_then(Value::as_f64).unwrap_or(0.0);
-                            m.insert("time".into(), iso(t));
-                            m.insert("content".into(), content);
-                            m.insert("reception_time".into(), iso(rt));
-                            Some(Value::Object(m))
-                        })
-                        .collect::<Vec<_>>();
-                    out.insert("messages".into(), Value::Array(messages));
-                }
-                "rejected" => {
-                    let row: Option<(String, i64, Option<String>)> = c
-                        .query_row(
-                            "SELECT message, error_code, details FROM rejected_messages WHERE item_hash = ?1",
-                            [&h],
-                            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                        )
-                        .optional()?;
-                    let (message, code, details) = row.unwrap_or_else(|| ("null".into(), -1, None));
-                    out.insert("message".into(), serde_json::from_str(&message).unwrap_or(Value::Null));
-                    out.insert("error_code".into(), json!(code));
-                    out.insert(
-                        "details".into(),
-                        details.and_then(|d| serde_json::from_str(&d).ok()).unwrap_or(Value::Null),
-                    );
-                }
-                "forgotten" => {
-                    let row = c
-                        .query_row("SELECT * FROM forgotten_messages WHERE item_hash = ?1", [&h], forgotten_skeleton)
-                        .optional()?;
-                    let (message, by) = row.unwrap_or_default();
-                    out.insert("message".into(), Value::Object(message));
-                    out.insert("forgotten_by".into(), by);
-                }
-                _ => {}
-            }
-            Ok(Some(Value::Object(out)))
-        })
-        .await?;
+    let body = state.pipeline.db().read(move |c| lookup(c, &h)).await?;
     body.map(Json).ok_or_else(|| ApiError::NotFound(format!("message {hash} not found")))
+}
+
+/// The message `h` with its status, as `GET /api/v0/messages/{item_hash}` answers it (`None`
+/// when the node has never seen it).
+pub(crate) fn lookup(c: &rusqlite::Connection, h: &str) -> Result<Option<Value>, StorageError> {
+    let Some((status, reception_time)) = store::status(c, h)? else { return Ok(None) };
+    let mut out = Map::new();
+    out.insert("status".into(), Value::String(status.clone()));
+    out.insert("item_hash".into(), Value::String(h.to_owned()));
+    out.insert("reception_time".into(), iso(reception_time));
+    match status.as_str() {
+        "processed" | "removing" => {
+            let Some(mut message) = store::get_message(c, h)? else { return Ok(None) };
+            if let Some(obj) = message.as_object_mut() {
+                obj.remove("size");
+            }
+            out.insert("message".into(), message);
+            if status == "removing" {
+                out.insert("reason".into(), Value::String("balance_insufficient".into()));
+            }
+        }
+        "pending" => {
+            let mut stmt = c.prepare_cached(
+                "SELECT message, reception_time FROM pending_messages WHERE item_hash = ?1 ORDER BY id",
+            )?;
+            let messages = stmt
+                .query_map([h], |r| Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?)))?
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .filter_map(|(text, rt)| {
+                    let mut m: Map<String, Value> = serde_json::from_str(&text).ok()?;
+                    let content = m
+                        .get("item_content")
+                        .and_then(Value::as_str)
+                        .and_then(|c| serde_json::from_str(c).ok())
+                        .unwrap_or(Value::Null);
+                    let t = m.get("time").and_then(Value::as_f64).unwrap_or(0.0);
+                    m.insert("time".into(), iso(t));
+                    m.insert("content".into(), content);
+                    m.insert("reception_time".into(), iso(rt));
+                    Some(Value::Object(m))
+                })
+                .collect::<Vec<_>>();
+            out.insert("messages".into(), Value::Array(messages));
+        }
+        "rejected" => {
+            let row: Option<(String, i64, Option<String>)> = c
+                .query_row(
+                    "SELECT message, error_code, details FROM rejected_messages WHERE item_hash = ?1",
+                    [h],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            let (message, code, details) = row.unwrap_or_else(|| ("null".into(), -1, None));
+            out.insert("message".into(), serde_json::from_str(&message).unwrap_or(Value::Null));
+            out.insert("error_code".into(), json!(code));
+            out.insert(
+                "details".into(),
+                details.and_then(|d| serde_json::from_str(&d).ok()).unwrap_or(Value::Null),
+            );
+        }
+        "forgotten" => {
+            let row = c
+                .query_row("SELECT * FROM forgotten_messages WHERE item_hash = ?1", [h], forgotten_skeleton)
+                .optional()?;
+            let (message, by) = row.unwrap_or_default();
+            out.insert("message".into(), Value::Object(message));
+            out.insert("forgotten_by".into(), by);
+        }
+        _ => {}
+    }
+    Ok(Some(Value::Object(out)))
 }
 
 /// `GET /api/v0/messages/{item_hash}/status`.

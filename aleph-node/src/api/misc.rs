@@ -17,7 +17,8 @@ pub(crate) async fn public_info(State(state): State<AppState>) -> Json<Value> {
     Json(json!({"node_multi_addresses": addrs}))
 }
 
-async fn counters(state: &AppState) -> super::error::ApiResult<Vec<(&'static str, i64)>> {
+/// The message, file and peer totals of `/metrics` (and of the status page).
+pub(crate) async fn counters(state: &AppState) -> super::error::ApiResult<Vec<(&'static str, i64)>> {
     let peers = state.broadcaster.as_ref().map_or(0, |b| b.peer_count() as i64);
     Ok(state
         .pipeline

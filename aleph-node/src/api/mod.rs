@@ -22,6 +22,7 @@ mod prices;
 mod programs;
 mod pubsub;
 mod query;
+mod status_page;
 mod storage;
 mod ws;
 
@@ -49,6 +50,11 @@ pub trait Broadcaster: Send + Sync + std::fmt::Debug + 'static {
     /// How many peers are connected.
     fn peer_count(&self) -> usize {
         0
+    }
+
+    /// Every peer connected or heard from, by peer id, as the status page lists them.
+    fn peer_table(&self) -> Vec<(String, crate::p2p::PeerInfo)> {
+        Vec::new()
     }
 }
 
@@ -139,6 +145,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v0/programs/on/message", get(programs::on_message))
         .route("/api/ws0/messages", get(ws::messages))
         .route("/api/ws0/status", get(ws::status))
+        .route("/", get(status_page::home))
+        .route("/message/{item_hash}", get(status_page::message))
         .route("/api/openapi.json", get(openapi::serve))
         .route("/metrics", get(misc::metrics))
         .route("/metrics.json", get(misc::metrics_json))

@@ -5,6 +5,8 @@ use serde_json::{json, Map, Value};
 
 /// (method, path, area, summary, query parameters)
 const OPERATIONS: &[(&str, &str, &str, &str, &[&str])] = &[
+    ("get", "/", "pages", "The operator's status page (HTML): version, role, message counts, peers, latest messages; q= searches an item hash (redirects to its page) or an address.", &["q"]),
+    ("get", "/message/{item_hash}", "pages", "One message as an HTML page: status, content, confirmations, signature check.", &[]),
     ("post", "/api/v0/messages", "messages", "Submit a signed message: {sync, message}. 200 processed, 202 pending, 422 rejected or invalid.", &[]),
     ("get", "/api/v0/messages.json", "messages", "List messages (page or cursor paging).", MESSAGE_FILTERS),
     ("get", "/api/v0/messages/page/{page}.json", "messages", "List messages, page in the path.", MESSAGE_FILTERS),
@@ -113,8 +115,9 @@ pub(crate) fn document(version: &str) -> Value {
                 .iter()
                 .map(|p| json!({"name": p, "in": "query", "required": false, "schema": {"type": "string"}})),
         );
+        let media = if *tag == "pages" { "text/html" } else { "application/json" };
         let mut responses = json!({
-            "200": {"description": "OK", "content": {"application/json": {}}},
+            "200": {"description": "OK", "content": {media: {}}},
             "400": {"description": "Malformed path parameter"},
             "404": {"description": "Not found"},
             "422": {"description": "Invalid query or body"},

@@ -434,6 +434,10 @@ impl Broadcaster for P2pHandle {
     fn peer_count(&self) -> usize {
         self.connected_peers().len()
     }
+
+    fn peer_table(&self) -> Vec<(String, PeerInfo)> {
+        self.peers().into_iter().map(|(id, info)| (id.to_string(), info)).collect()
+    }
 }
 
 /// Seconds since the Unix epoch.

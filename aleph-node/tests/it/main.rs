@@ -1,6 +1,6 @@
 //! Integration tests of the node: the HTTP API through the router and over the network, the
-//! pipeline's processing rules and error codes, a crash test of the real binary, and the official
-//! Python SDK driving a node.
+//! pipeline's processing rules and error codes, the status page in a headless browser, a crash
+//! test of the real binary, and the official Python SDK driving a node.
 
 mod aggregates;
 mod common;
@@ -16,6 +16,7 @@ mod payment;
 mod posts;
 mod python_interop;
 mod router;
+mod status_page;
 mod storage;
 mod submit;
 mod vm;

@@ -42,7 +42,7 @@ const OPERATIONS: &[(&str, &str, &str, &str, &[&str])] = &[
     ("get", "/api/v0/balances", "accounts", "ALEPH balances.", &["chains", "pagination", "page", "min_balance"]),
     ("get", "/api/v0/credit_balances", "accounts", "Credit balances.", &["pagination", "page", "min_balance"]),
     ("get", "/api/v0/addresses/{address}/credit_history", "accounts", "Credit history.", &["pagination", "page"]),
-    ("post", "/api/v0/price/estimate", "prices", "Estimate the cost of a message.", &[]),
+    ("post", "/api/v0/price/estimate", "prices", "Estimate the cost of a message: {message} with `type`, `item_type`, `item_hash` and `item_content` (or content this node stores); `sender`, `chain`, `time`, `signature` and `channel` are optional.", &[]),
     ("get", "/api/v0/price/{item_hash}", "prices", "The recorded cost of a message.", &[]),
     ("get", "/api/v0/channels/list.json", "misc", "Every channel in use.", &[]),
     ("get", "/api/v0/authorizations/granted/{address}.json", "authorizations", "Authorizations an address grants.", &["grantee", "types", "channels", "chains", "postTypes", "aggregateKeys", "pagination", "page"]),

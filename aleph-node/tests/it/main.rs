@@ -13,6 +13,7 @@ mod messages;
 mod p2p;
 mod payment;
 mod posts;
+mod prices;
 mod python_interop;
 mod router;
 mod storage;

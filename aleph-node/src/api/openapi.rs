@@ -21,9 +21,9 @@ const OPERATIONS: &[(&str, &str, &str, &str, &[&str])] = &[
     ("get", "/api/v0/aggregates/{address}.json", "aggregates", "An address's aggregates (404 when none).", &["keys", "with_info", "value_only", "limit"]),
     ("get", "/api/v0/aggregates", "aggregates", "Every aggregate.", &["keys", "addresses", "sortBy", "sortOrder", "pagination", "page", "cursor"]),
     ("get", "/api/v0/aggregates.json", "aggregates", "Every aggregate.", &["keys", "addresses", "sortBy", "sortOrder", "pagination", "page", "cursor"]),
-    ("post", "/api/v0/storage/add_file", "storage", "Upload a file: raw body, multipart `file`, or multipart `metadata` (signed STORE message) + `file`.", &[]),
+    ("post", "/api/v0/storage/add_file", "storage", "Upload a file: raw body, multipart `file`, or multipart `metadata` (signed STORE message) + `file`; with a message, its owner must be able to pay for the file (priced as whole MiB) before the bytes are stored, else 402.", &[]),
     ("post", "/api/v0/storage/add_json", "storage", "Upload a JSON document (stored compact with sorted keys).", &[]),
-    ("post", "/api/v0/ipfs/add_file", "storage", "Upload a file addressed by its CIDv0 (multipart).", &[]),
+    ("post", "/api/v0/ipfs/add_file", "storage", "Upload a file addressed by its CIDv0 (multipart), with an optional `metadata` STORE message as for storage/add_file (402 when its owner cannot pay).", &[]),
     ("post", "/api/v0/ipfs/add_json", "storage", "Upload a JSON document addressed by its CIDv0.", &[]),
     ("get", "/api/v0/storage/raw/{hash}", "storage", "A file's bytes.", &[]),
     ("get", "/api/v0/storage/{hash}", "storage", "A file as MIME-style base64, for peers.", &[]),
@@ -123,6 +123,10 @@ pub(crate) fn document(version: &str) -> Value {
             responses["202"] = json!({"description": "Accepted, pending"});
             responses["413"] = json!({"description": "Over the size limit"});
         }
+        if path.ends_with("/add_file") {
+            responses["402"] = json!({"description": "The STORE message's owner cannot pay for the file (text body `402: Payment Required`)"});
+            responses["403"] = json!({"description": "The STORE message's signature is invalid"});
+        }
         let op = json!({"tags": [tag], "summary": summary, "parameters": parameters, "responses": responses});
         let entry = paths.entry(path.to_string()).or_insert_with(|| Value::Object(Map::new()));
         entry[*method] = op;
@@ -150,5 +154,6 @@ mod tests {
         }
         let doc = super::document("test");
         assert_eq!(doc["paths"]["/api/v0/messages/{item_hash}"]["get"]["parameters"][0]["name"], "item_hash");
+        assert!(doc["paths"]["/api/v0/storage/add_file"]["post"]["responses"]["402"].is_object());
     }
 }

@@ -35,7 +35,7 @@ const OPERATIONS: &[(&str, &str, &str, &str, &[&str])] = &[
     ("get", "/api/v0/storage/limits.json", "storage", "Upload limits.", &[]),
     ("get", "/api/v0/addresses/stats.json", "addresses", "Message counts per address.", &["addresses[]"]),
     ("get", "/api/v1/addresses/stats.json", "addresses", "Message counts per address, paginated.", &["addressContains", "sortBy", "sortOrder", "pagination", "page"]),
-    ("get", "/api/v0/addresses/{address}/files", "addresses", "Files an address stores (404 when none).", &["pagination", "page", "sort_order", "file_hash"]),
+    ("get", "/api/v0/addresses/{address}/files", "addresses", "Files an address stores (404 for an empty page). Page mode: {address, total_size, files, pagination_page, pagination_total, pagination_per_page}, `created` in RFC 3339. With `cursor` (even empty): {address, total_size, files, pagination_per_page, next_cursor}, `created` in epoch seconds, `next_cursor` from the last file's (created, item_hash).", &["pagination", "page", "cursor", "sort_order", "file_hash"]),
     ("get", "/api/v0/addresses/{address}/post_types", "addresses", "Post types an address uses.", &[]),
     ("get", "/api/v0/addresses/{address}/channels", "addresses", "Channels an address posts on.", &[]),
     ("get", "/api/v0/addresses/{address}/balance", "accounts", "ALEPH and credit balance.", &["chain", "include_credit_details"]),
@@ -154,6 +154,8 @@ mod tests {
         }
         let doc = super::document("test");
         assert_eq!(doc["paths"]["/api/v0/messages/{item_hash}"]["get"]["parameters"][0]["name"], "item_hash");
+        let files = &doc["paths"]["/api/v0/addresses/{address}/files"]["get"]["parameters"];
+        assert!(files.as_array().unwrap().iter().any(|p| p["name"] == "cursor"));
         assert!(doc["paths"]["/api/v0/storage/add_file"]["post"]["responses"]["402"].is_object());
     }
 }

@@ -7,6 +7,7 @@ mod common;
 mod corechannel;
 mod crash;
 mod crn;
+mod dev;
 mod endpoints;
 mod forget;
 mod messages;

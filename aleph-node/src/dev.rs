@@ -1,5 +1,7 @@
-//! Development accounts: deterministic keys, funded with ALEPH and credits, as local chain nodes
-//! provide.
+//! Development mode: deterministic accounts funded with ALEPH and credits, as local chain nodes
+//! provide, and the network aggregates the official clients read ([`aggregates`]).
+
+mod aggregates;
 
 use std::path::Path;
 
@@ -93,8 +95,10 @@ impl DevAccounts {
         DevAccounts { accounts }
     }
 
-    /// Funds every account with ALEPH and credits (idempotent).
+    /// Funds every account with ALEPH and credits, and seeds the network aggregates the official
+    /// clients read (idempotent).
     pub fn seed(&self, tx: &Transaction<'_>) -> Result<(), StorageError> {
+        aggregates::seed(tx)?;
         let now = crate::pipeline::now();
         for (i, a) in self.accounts.iter().enumerate() {
             tx.execute(

@@ -221,6 +221,41 @@ pub(crate) fn check_and_record(
     Ok(costs.rows)
 }
 
+/// The balance check of an authenticated upload, before its bytes are accepted (the reference's
+/// `_verify_user_balance`): the STORE `content` is priced for a file of `file_size` bytes
+/// (rounded up to whole MiB, as the reference estimates it), and the owner's balance for its
+/// payment type must cover every cost already recorded for them plus this one: tokens for
+/// `hold` and `superfluid`, one day of credits for `credit`. Unlike processing, there is no
+/// exemption here: no free small files, no cutoffs; those are judged when the message is
+/// processed.
+pub(crate) fn check_upload_balance(
+    conn: &Connection,
+    now: f64,
+    content: &Content,
+    file_size: u64,
+) -> Result<(), PaymentError> {
+    // An empty file estimates nothing (zero means "not given"): its size is looked up instead.
+    let mib = file_size.div_ceil(cost::MIB);
+    let estimates =
+        EstimatedSizes { store_mib: (mib > 0).then(|| cost::Decimal::from(mib)), ..Default::default() };
+    let costs = price(conn, content, "", Some(&estimates))?;
+    let cost = costs.total().map_err(cost_error)?;
+    let owner = content.address();
+    match costs.payment_type {
+        PaymentType::Credit => {
+            let credits = balances::credit_balance(conn, owner, now)?.max(0);
+            let existing = balances::cost_sum(conn, owner, PaymentType::Credit, None)?;
+            cost::check_credit_balance(credits, existing, cost)?;
+        }
+        payment_type => {
+            let balance = balances::total_balance(conn, owner)?;
+            let existing = balances::cost_sum(conn, owner, payment_type, None)?;
+            cost::check_hold_balance(balance, existing, cost)?;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

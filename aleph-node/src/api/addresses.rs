@@ -9,6 +9,7 @@ use serde_json::{json, Map, Value};
 use super::error::{ApiError, ApiResult};
 use super::query::{self, Params};
 use super::AppState;
+use crate::storage::messages::Paging;
 
 const STAT_TYPES: [(&str, &str); 6] = [
     ("post", "POST"),
@@ -133,59 +134,122 @@ pub(crate) async fn stats_v1(
     })))
 }
 
-/// `GET /api/v0/addresses/{address}/files`.
+/// One file pin of an address, as `/addresses/{address}/files` lists it.
+struct FileRow {
+    file_hash: String,
+    size: i64,
+    kind: String,
+    created: f64,
+    item_hash: String,
+}
+
+impl FileRow {
+    /// The listed form; `created` is an RFC 3339 string in page mode and epoch seconds in cursor
+    /// mode, as the reference answers.
+    fn to_json(&self, epoch_created: bool) -> Value {
+        let created = if epoch_created {
+            json!(self.created)
+        } else {
+            json!(aleph_core::message::time_to_rfc3339(self.created))
+        };
+        json!({
+            "file_hash": self.file_hash, "size": self.size,
+            "type": if self.kind == "dir" { "directory" } else { self.kind.as_str() },
+            "created": created, "item_hash": self.item_hash,
+        })
+    }
+}
+
+/// `GET /api/v0/addresses/{address}/files`: the files an address's STORE messages pin, newest
+/// first (`sort_order=1`: oldest first; ties by item hash), in pages or, when `cursor` is given
+/// (even empty), in keyset pages with a `next_cursor` made of the last file's (created,
+/// item_hash). `total_size` and `pagination_total` count every file of the address, whatever
+/// `file_hash` selects; an empty page is 404, as in the reference.
 pub(crate) async fn files(
     State(state): State<AppState>,
     Path(address): Path<String>,
     Query(params): Query<Params>,
 ) -> ApiResult<Json<Value>> {
-    let per_page = query::number::<u64>(&params, "pagination")?.unwrap_or(100);
-    let page = query::number::<u64>(&params, "page")?.unwrap_or(1).max(1);
+    let paging = query::paging(&params, 100, None)?;
     let ascending = query::ascending(&params, "sort_order")?;
     let file_hash = params.get("file_hash").cloned();
     let addr = address.clone();
-    let (files, total, total_size) = state
+    let query_paging = paging.clone();
+    let (mut rows, total, total_size) = state
         .pipeline
         .db()
         .read(move |c| {
             let mut filter = "p.owner = ?1 AND p.kind = 'message'".to_owned();
             let mut args = vec![SqlValue::Text(addr)];
-            if let Some(h) = file_hash {
-                filter.push_str(" AND p.file_hash = ?2");
-                args.push(SqlValue::Text(h));
-            }
-            let dir = if ascending { "ASC" } else { "DESC" };
-            let limit = crate::storage::sql::page_limit(page, per_page);
-            let mut stmt = c.prepare(&format!(
-                "SELECT p.file_hash, COALESCE(f.size, 0), COALESCE(f.type, 'file'), p.created, p.item_hash
-                 FROM file_pins p LEFT JOIN files f ON f.hash = p.file_hash WHERE {filter} ORDER BY p.created {dir}{limit}"
-            ))?;
-            let files = stmt
-                .query_map(rusqlite::params_from_iter(args.iter()), |r| {
-                    let kind: String = r.get(2)?;
-                    Ok(json!({
-                        "file_hash": r.get::<_, String>(0)?, "size": r.get::<_, i64>(1)?,
-                        "type": if kind == "dir" { "directory".to_owned() } else { kind },
-                        "created": aleph_core::message::time_to_rfc3339(r.get(3)?),
-                        "item_hash": r.get::<_, Option<String>>(4)?,
-                    }))
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
             let (total, total_size): (i64, i64) = c.query_row(
-                &format!("SELECT COUNT(*), COALESCE(SUM(f.size), 0) FROM file_pins p LEFT JOIN files f ON f.hash = p.file_hash WHERE {filter}"),
+                &format!("SELECT COUNT(*), COALESCE(SUM(f.size), 0) FROM file_pins p JOIN files f ON f.hash = p.file_hash WHERE {filter}"),
                 rusqlite::params_from_iter(args.iter()),
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
-            Ok((files, total, total_size))
+            if let Some(h) = file_hash {
+                args.push(SqlValue::Text(h));
+                filter.push_str(&format!(" AND p.file_hash = ?{}", args.len()));
+            }
+            let (cmp, dir) = if ascending { (">", "ASC") } else { ("<", "DESC") };
+            let limit = match query_paging {
+                Paging::Page { page, per_page } => crate::storage::sql::page_limit(page, per_page),
+                Paging::Cursor { after, per_page } => {
+                    if let Some((t, h)) = after {
+                        args.push(SqlValue::Real(t));
+                        args.push(SqlValue::Text(h));
+                        let (t, h) = (args.len() - 1, args.len());
+                        filter.push_str(&format!(
+                            " AND (p.created {cmp} ?{t} OR (p.created = ?{t} AND p.item_hash > ?{h}))"
+                        ));
+                    }
+                    format!(" LIMIT {}", per_page + 1)
+                }
+            };
+            let mut stmt = c.prepare(&format!(
+                "SELECT p.file_hash, f.size, f.type, p.created, p.item_hash
+                 FROM file_pins p JOIN files f ON f.hash = p.file_hash
+                 WHERE {filter} ORDER BY p.created {dir}, p.item_hash ASC{limit}"
+            ))?;
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+                    Ok(FileRow {
+                        file_hash: r.get(0)?,
+                        size: r.get(1)?,
+                        kind: r.get(2)?,
+                        created: r.get(3)?,
+                        item_hash: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((rows, total, total_size))
         })
         .await?;
-    if total == 0 {
-        return Err(ApiError::NotFound(format!("no files for {address}")));
+    match paging {
+        Paging::Page { page, per_page } => {
+            if rows.is_empty() {
+                return Err(ApiError::NotFound(format!("no files for {address}")));
+            }
+            let files: Vec<Value> = rows.iter().map(|r| r.to_json(false)).collect();
+            Ok(Json(json!({
+                "address": address, "total_size": total_size, "files": files,
+                "pagination_page": page, "pagination_total": total, "pagination_per_page": per_page,
+            })))
+        }
+        Paging::Cursor { per_page, .. } => {
+            let has_more = rows.len() as u64 > per_page;
+            rows.truncate(per_page as usize);
+            let Some(last) = rows.last() else {
+                return Err(ApiError::NotFound(format!("no files for {address}")));
+            };
+            let next_cursor =
+                has_more.then(|| crate::storage::messages::encode_cursor(last.created, &last.item_hash));
+            let files: Vec<Value> = rows.iter().map(|r| r.to_json(true)).collect();
+            Ok(Json(json!({
+                "address": address, "total_size": total_size, "files": files,
+                "pagination_per_page": per_page, "next_cursor": next_cursor,
+            })))
+        }
     }
-    Ok(Json(json!({
-        "address": address, "total_size": total_size, "files": files,
-        "pagination_page": page, "pagination_total": total, "pagination_per_page": per_page,
-    })))
 }
 
 async fn distinct(state: &AppState, sql: &'static str, address: String) -> ApiResult<Vec<String>> {

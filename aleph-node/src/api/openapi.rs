@@ -23,9 +23,9 @@ const OPERATIONS: &[(&str, &str, &str, &str, &[&str])] = &[
     ("get", "/api/v0/aggregates/{address}.json", "aggregates", "An address's aggregates (404 when none).", &["keys", "with_info", "value_only", "limit"]),
     ("get", "/api/v0/aggregates", "aggregates", "Every aggregate.", &["keys", "addresses", "sortBy", "sortOrder", "pagination", "page", "cursor"]),
     ("get", "/api/v0/aggregates.json", "aggregates", "Every aggregate.", &["keys", "addresses", "sortBy", "sortOrder", "pagination", "page", "cursor"]),
-    ("post", "/api/v0/storage/add_file", "storage", "Upload a file: raw body, multipart `file`, or multipart `metadata` (signed STORE message) + `file`.", &[]),
+    ("post", "/api/v0/storage/add_file", "storage", "Upload a file: raw body, multipart `file`, or multipart `metadata` (signed STORE message) + `file`; with a message, its owner must be able to pay for the file (priced as whole MiB) before the bytes are stored, else 402.", &[]),
     ("post", "/api/v0/storage/add_json", "storage", "Upload a JSON document (stored compact with sorted keys).", &[]),
-    ("post", "/api/v0/ipfs/add_file", "storage", "Upload a file addressed by its CIDv0 (multipart).", &[]),
+    ("post", "/api/v0/ipfs/add_file", "storage", "Upload a file addressed by its CIDv0 (multipart), with an optional `metadata` STORE message as for storage/add_file (402 when its owner cannot pay).", &[]),
     ("post", "/api/v0/ipfs/add_json", "storage", "Upload a JSON document addressed by its CIDv0.", &[]),
     ("get", "/api/v0/storage/raw/{hash}", "storage", "A file's bytes.", &[]),
     ("get", "/api/v0/storage/{hash}", "storage", "A file as MIME-style base64, for peers.", &[]),
@@ -37,14 +37,14 @@ const OPERATIONS: &[(&str, &str, &str, &str, &[&str])] = &[
     ("get", "/api/v0/storage/limits.json", "storage", "Upload limits.", &[]),
     ("get", "/api/v0/addresses/stats.json", "addresses", "Message counts per address.", &["addresses[]"]),
     ("get", "/api/v1/addresses/stats.json", "addresses", "Message counts per address, paginated.", &["addressContains", "sortBy", "sortOrder", "pagination", "page"]),
-    ("get", "/api/v0/addresses/{address}/files", "addresses", "Files an address stores (404 when none).", &["pagination", "page", "sort_order", "file_hash"]),
+    ("get", "/api/v0/addresses/{address}/files", "addresses", "Files an address stores (404 for an empty page). Page mode: {address, total_size, files, pagination_page, pagination_total, pagination_per_page}, `created` in RFC 3339. With `cursor` (even empty): {address, total_size, files, pagination_per_page, next_cursor}, `created` in epoch seconds, `next_cursor` from the last file's (created, item_hash).", &["pagination", "page", "cursor", "sort_order", "file_hash"]),
     ("get", "/api/v0/addresses/{address}/post_types", "addresses", "Post types an address uses.", &[]),
     ("get", "/api/v0/addresses/{address}/channels", "addresses", "Channels an address posts on.", &[]),
     ("get", "/api/v0/addresses/{address}/balance", "accounts", "ALEPH and credit balance.", &["chain", "include_credit_details"]),
     ("get", "/api/v0/balances", "accounts", "ALEPH balances.", &["chains", "pagination", "page", "min_balance"]),
     ("get", "/api/v0/credit_balances", "accounts", "Credit balances.", &["pagination", "page", "min_balance"]),
     ("get", "/api/v0/addresses/{address}/credit_history", "accounts", "Credit history.", &["pagination", "page"]),
-    ("post", "/api/v0/price/estimate", "prices", "Estimate the cost of a message.", &[]),
+    ("post", "/api/v0/price/estimate", "prices", "Estimate the cost of a message: {message} with `type`, `item_type`, `item_hash` and `item_content` (or content this node stores); `sender`, `chain`, `time`, `signature` and `channel` are optional.", &[]),
     ("get", "/api/v0/price/{item_hash}", "prices", "The recorded cost of a message.", &[]),
     ("get", "/api/v0/channels/list.json", "misc", "Every channel in use.", &[]),
     ("get", "/api/v0/authorizations/granted/{address}.json", "authorizations", "Authorizations an address grants.", &["grantee", "types", "channels", "chains", "postTypes", "aggregateKeys", "pagination", "page"]),
@@ -126,6 +126,10 @@ pub(crate) fn document(version: &str) -> Value {
             responses["202"] = json!({"description": "Accepted, pending"});
             responses["413"] = json!({"description": "Over the size limit"});
         }
+        if path.ends_with("/add_file") {
+            responses["402"] = json!({"description": "The STORE message's owner cannot pay for the file (text body `402: Payment Required`)"});
+            responses["403"] = json!({"description": "The STORE message's signature is invalid"});
+        }
         let op = json!({"tags": [tag], "summary": summary, "parameters": parameters, "responses": responses});
         let entry = paths.entry(path.to_string()).or_insert_with(|| Value::Object(Map::new()));
         entry[*method] = op;
@@ -153,5 +157,8 @@ mod tests {
         }
         let doc = super::document("test");
         assert_eq!(doc["paths"]["/api/v0/messages/{item_hash}"]["get"]["parameters"][0]["name"], "item_hash");
+        let files = &doc["paths"]["/api/v0/addresses/{address}/files"]["get"]["parameters"];
+        assert!(files.as_array().unwrap().iter().any(|p| p["name"] == "cursor"));
+        assert!(doc["paths"]["/api/v0/storage/add_file"]["post"]["responses"]["402"].is_object());
     }
 }

@@ -170,6 +170,31 @@ fn estimate(
     Ok(costs.price_response(content.address(), true).map_err(|e| ApiError::NotFound(e.to_string())))
 }
 
+/// The envelope fields an estimate may leave out (the reference's `AlephBaseMessage` makes
+/// `sender`, `chain`, `signature`, `time` and `channel` optional): absent or null is fine, a value
+/// of the wrong kind is 422.
+fn check_optional_envelope_fields(message: &Value) -> ApiResult<()> {
+    let present = |k: &str| message.get(k).filter(|v| !v.is_null());
+    for field in ["sender", "signature", "channel"] {
+        if present(field).is_some_and(|v| !v.is_string()) {
+            return Err(ApiError::Unprocessable(format!("{field}: Input should be a valid string")));
+        }
+    }
+    if let Some(chain) = present("chain") {
+        if chain.as_str().and_then(|c| c.parse::<aleph_core::Chain>().ok()).is_none() {
+            return Err(ApiError::Unprocessable(format!("chain: invalid chain {chain}")));
+        }
+    }
+    if let Some(time) = present("time") {
+        if aleph_core::message::parse_time_value(time).is_none() {
+            return Err(ApiError::Unprocessable(format!(
+                "time: Input should be a valid datetime, not {time}"
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn parse_body(body: &Bytes) -> ApiResult<Value> {
     serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(format!("Invalid JSON body: {e}")))
 }
@@ -201,11 +226,7 @@ pub(crate) async fn estimate_message(
     let item_hash = text("item_hash")
         .ok_or_else(|| ApiError::Unprocessable("Could not determine item hash".into()))?
         .to_owned();
-    for field in ["sender", "chain"] {
-        if text(field).is_none() {
-            return Err(ApiError::Unprocessable(format!("{field}: field required")));
-        }
-    }
+    check_optional_envelope_fields(message)?;
     let inline = match (text("item_type"), message.get("item_content")) {
         (Some("inline"), _) | (None, Some(Value::String(_))) => true,
         (Some("storage" | "ipfs"), None | Some(Value::Null)) | (None, None | Some(Value::Null)) => false,

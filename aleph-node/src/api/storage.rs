@@ -104,10 +104,11 @@ fn is_multipart(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"))
 }
 
-/// Checks the signed STORE message that accompanies an authenticated upload: signature (403),
-/// inline content (422), the file hash (422). The balance (402) is checked once the file is
-/// recorded, by [`check_upload_balance`].
+/// Checks the signed STORE message that accompanies an authenticated upload, in the reference's
+/// order: signature (403), inline content (422), the file hash (422), then whether the owner can
+/// pay for the file (402, [`check_upload_balance`]); all before the bytes are stored.
 async fn check_upload_message(
+    state: &AppState,
     metadata: &Value,
     engine: UploadEngine,
     file: &[u8],
@@ -131,30 +132,42 @@ async fn check_upload_message(
     if expected != hash_of(engine, file) {
         return Err(ApiError::Unprocessable("File hash does not match".into()));
     }
+    check_upload_balance(state, &message, file.len() as u64).await?;
     Ok((message, sync))
 }
 
-/// Whether the STORE message's owner can pay for the file (402 otherwise): the payment check of
-/// processing, run on a transaction that is rolled back.
-async fn check_upload_balance(state: &AppState, message: &Value) -> ApiResult<()> {
+/// Whether the STORE message's owner can pay for a file of `size` bytes, as the reference checks
+/// an upload (402 with the reference's bare body otherwise): see
+/// [`crate::payment::check_upload_balance`].
+async fn check_upload_balance(state: &AppState, message: &Value, size: u64) -> ApiResult<()> {
     let (pending, content) = aleph_core::validate::validate_pending_value(message)
-        .map_err(|e| ApiError::Unprocessable(e.to_string()))
-        .and_then(|(p, c)| {
-            c.map(|c| (p, c.content)).ok_or_else(|| ApiError::Unprocessable("inline content required".into()))
-        })?;
-    let free = state.pipeline.config().limits.max_unauthenticated_upload as u64;
+        .map_err(|e| ApiError::Unprocessable(format!("Invalid store message content: {e}")))?;
+    let content = content
+        .map(|c| c.content)
+        .ok_or_else(|| ApiError::Unprocessable("Store message content needed".into()))?;
+    if pending.message_type != aleph_core::MessageType::Store {
+        return Err(ApiError::Unprocessable("Invalid store message content: not a STORE message".into()));
+    }
     let verdict = state
         .pipeline
         .db()
-        .dry_run(move |tx| {
-            match crate::payment::check_and_record(tx, crate::pipeline::now(), &pending, &content, free) {
-                Ok(_) => Ok(Ok(())),
+        .read(move |c| {
+            match crate::payment::check_upload_balance(c, crate::pipeline::now(), &content, size) {
+                Ok(()) => Ok(Ok(())),
                 Err(crate::payment::PaymentError::Processing(e)) => Ok(Err(e)),
                 Err(crate::payment::PaymentError::Storage(e)) => Err(e),
             }
         })
         .await?;
-    verdict.map_err(|e| ApiError::PaymentRequired(e.to_string()))
+    verdict.map_err(|e| {
+        if matches!(e.code(), 5 | 6) {
+            // The reference raises a bare `HTTPPaymentRequired`: "402: Payment Required".
+            ApiError::PaymentRequired("Payment Required".into())
+        } else {
+            tracing::warn!(error = %e, "an upload could not be priced");
+            ApiError::Unprocessable(format!("the upload cannot be priced: {e}"))
+        }
+    })
 }
 
 async fn add_file(state: AppState, engine: UploadEngine, request: Request) -> ApiResult<Response> {
@@ -186,7 +199,7 @@ async fn add_file(state: AppState, engine: UploadEngine, request: Request) -> Ap
             (StatusCode::OK, None)
         }
         Some(metadata) => {
-            let (message, sync) = check_upload_message(metadata, engine, &file).await?;
+            let (message, sync) = check_upload_message(&state, metadata, engine, &file).await?;
             (StatusCode::OK, Some((message, sync)))
         }
     };
@@ -194,7 +207,6 @@ async fn add_file(state: AppState, engine: UploadEngine, request: Request) -> Ap
     let hash = store_file(&state, engine, file, true).await?;
     let mut status = status;
     if let Some((message, sync)) = message {
-        check_upload_balance(&state, &message).await?;
         let response = super::messages::submit_message(&state, message, sync).await?;
         status = response.status();
     }

@@ -388,3 +388,24 @@ async fn the_owners_filter_merges_own_and_delegated_messages_in_order() {
     }
     node.stop().await;
 }
+
+#[tokio::test]
+async fn content_time_is_answered_as_item_content_has_it() {
+    // A time the Python SDK writes (`time.time()`), finer than the microsecond.
+    let node = TestNode::start().await;
+    let signer = node.eth(0);
+    let time = 1796307295.0000033_f64;
+    let content = json!({"address": signer.address(), "time": time, "type": "timed", "content": {}});
+    let m = signer
+        .sign(UnsignedMessage::inline(MessageType::Post, content.to_string(), time, Some(CHANNEL.into())))
+        .unwrap();
+    assert!(m.item_content.as_deref().unwrap().contains("1796307295.0000033"));
+    node.submit_ok(&m).await;
+    let one = node.get_ok(&format!("/api/v0/messages/{}", m.item_hash)).await;
+    assert_eq!(one["message"]["content"]["time"].as_f64(), Some(time), "{one}");
+    let listed = node.get_ok(&format!("/api/v0/messages.json?hashes={}", m.item_hash)).await;
+    assert_eq!(listed["messages"][0]["content"]["time"].as_f64(), Some(time), "{listed}");
+    let raw = node.http.get(format!("{}/api/v0/messages/{}", node.url, m.item_hash)).send().await.unwrap();
+    assert!(raw.text().await.unwrap().contains("\"time\":1796307295.0000033"));
+    node.stop().await;
+}

@@ -1,5 +1,6 @@
 //! The payment error paths of processing: 5 (balance), 6 (credits), 202 (payment method after
-//! the hold cutoff), free small STOREs, and 402 on an authenticated upload that cannot be paid.
+//! the hold cutoff), free small STOREs, and 402 on an authenticated upload that cannot be paid
+//! (checked before the bytes are taken, with no free small files).
 
 use aleph_core::chain::ethereum::EthereumSigner;
 use aleph_core::{MessageType, PendingMessage, Signer};
@@ -125,5 +126,61 @@ async fn small_stores_are_free_and_large_ones_are_paid() {
         node.http.post(format!("{}/api/v0/storage/add_file", node.url)).multipart(form).send().await.unwrap();
     assert_eq!(resp.status(), 402);
     assert_eq!(node.get(&format!("/api/v0/messages/{}", unpaid.item_hash)).await.0, StatusCode::NOT_FOUND);
+    node.stop().await;
+}
+
+async fn authenticated_upload(
+    node: &TestNode,
+    path: &str,
+    m: &PendingMessage,
+    bytes: &[u8],
+) -> (u16, String) {
+    let form = Form::new()
+        .part("metadata", Part::text(json!({"message": m, "sync": true}).to_string()))
+        .part("file", Part::bytes(bytes.to_vec()).file_name("tiny"));
+    let resp = node.http.post(format!("{}{path}", node.url)).multipart(form).send().await.unwrap();
+    (resp.status().as_u16(), resp.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn an_upload_is_refused_before_its_bytes_when_its_owner_cannot_pay() {
+    // The reference's `_verify_user_balance`: an empty account's 16-byte upload is priced as 1 MiB
+    // and refused with a bare 402, although processing lets such a small file through for free.
+    let node = TestNode::start().await;
+    let poor = EthereumSigner::random();
+    let bytes = b"sixteen bytes!!\n".to_vec();
+    for (path, hash) in [
+        ("/api/v0/storage/add_file", sha256_hex(&bytes)),
+        ("/api/v0/ipfs/add_file", aleph_core::cid::cid_v0(&bytes)),
+    ] {
+        let m = store(&poor, &hash);
+        assert_eq!(
+            authenticated_upload(&node, path, &m, &bytes).await,
+            (402, "402: Payment Required".to_owned())
+        );
+        // Neither the bytes nor the message were taken.
+        assert_eq!(node.get(&format!("/api/v0/storage/raw/{hash}")).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(node.get(&format!("/api/v0/messages/{}", m.item_hash)).await.0, StatusCode::NOT_FOUND);
+    }
+    // The same STORE over an anonymous upload is still free to process.
+    node.http.post(format!("{}/api/v0/storage/add_file", node.url)).body(bytes.clone()).send().await.unwrap();
+    node.submit_ok(&store(&poor, &sha256_hex(&bytes))).await;
+    // A funded account uploads the same way.
+    let mine = b"sixteen bytes ok".to_vec();
+    let m = store(&node.eth(1), &sha256_hex(&mine));
+    assert_eq!(authenticated_upload(&node, "/api/v0/storage/add_file", &m, &mine).await.0, 200);
+    // A credit STORE needs a day of credits for at least 25 MiB.
+    let credit = sign(
+        &poor,
+        MessageType::Store,
+        json!({"item_type": "storage", "item_hash": sha256_hex(b"credit paid"), "payment": {"type": "credit"}}),
+    );
+    assert_eq!(authenticated_upload(&node, "/api/v0/storage/add_file", &credit, b"credit paid").await.0, 402);
+    let credit = sign(
+        &node.eth(1),
+        MessageType::Store,
+        json!({"item_type": "storage", "item_hash": sha256_hex(b"credit paid"), "payment": {"type": "credit"}}),
+    );
+    assert_eq!(authenticated_upload(&node, "/api/v0/storage/add_file", &credit, b"credit paid").await.0, 200);
     node.stop().await;
 }

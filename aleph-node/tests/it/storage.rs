@@ -453,3 +453,56 @@ async fn unreferenced_files_are_collected_after_their_grace_period() {
     assert_eq!(node.get(&raw(&kept)).await.0, StatusCode::OK, "a stored file is kept");
     node.stop().await;
 }
+
+#[tokio::test]
+async fn address_files_in_cursor_pages() {
+    // The cursor mode the official Rust CLI's `file list` reads: `created` in epoch seconds, a
+    // `next_cursor` instead of page totals, 404 for an empty page.
+    let node = TestNode::start().await;
+    let owner = node.eth(0);
+    let mut stores = Vec::new();
+    for i in 0..3 {
+        stores.push(upload_and_store(&node, &owner, format!("cursor file {i}").as_bytes(), None).await);
+    }
+    let base = format!("/api/v0/addresses/{}/files", owner.address());
+    let first = node.get_ok(&format!("{base}?cursor=&pagination=2")).await;
+    assert_eq!(keys(&first), ["address", "files", "next_cursor", "pagination_per_page", "total_size"]);
+    assert_eq!(first["address"], owner.address());
+    assert_eq!(first["pagination_per_page"], 2);
+    let total: u64 = (0..3).map(|i| format!("cursor file {i}").len() as u64).sum();
+    assert_eq!(first["total_size"], total);
+    let files = first["files"].as_array().unwrap();
+    assert_eq!(files.len(), 2);
+    assert!(files.iter().all(|f| f["created"].is_f64()), "{first}");
+    assert_eq!(keys(&files[0]), ["created", "file_hash", "item_hash", "size", "type"]);
+    // Newest first, then the rest from the cursor.
+    assert_eq!(files[0]["item_hash"], stores[2].item_hash.as_str());
+    assert_eq!(files[1]["item_hash"], stores[1].item_hash.as_str());
+    let cursor = first["next_cursor"].as_str().expect("a next cursor");
+    let rest = node.get_ok(&format!("{base}?cursor={cursor}&pagination=2")).await;
+    assert_eq!(rest["files"].as_array().unwrap().len(), 1);
+    assert_eq!(rest["files"][0]["item_hash"], stores[0].item_hash.as_str());
+    assert_eq!(rest["next_cursor"], Value::Null);
+    // Oldest first.
+    let oldest = node.get_ok(&format!("{base}?cursor=&sort_order=1")).await;
+    let order: Vec<&str> =
+        oldest["files"].as_array().unwrap().iter().map(|f| f["item_hash"].as_str().unwrap()).collect();
+    assert_eq!(order, stores.iter().map(|m| m.item_hash.as_str()).collect::<Vec<_>>());
+    assert_eq!(oldest["next_cursor"], Value::Null);
+    // One file by hash; the totals still cover every file of the address.
+    let hash = sha256_hex(b"cursor file 1");
+    let one = node.get_ok(&format!("{base}?cursor=&file_hash={hash}")).await;
+    assert_eq!(one["files"].as_array().unwrap().len(), 1);
+    assert_eq!(one["total_size"], total);
+    // Page mode keeps its shape, with ISO times.
+    let paged = node.get_ok(&format!("{base}?pagination=2&page=2")).await;
+    assert_eq!(paged["pagination_total"], 3);
+    assert!(paged["files"][0]["created"].is_string());
+    assert_eq!(node.get(&format!("{base}?pagination=2&page=3")).await.0, StatusCode::NOT_FOUND);
+    // Empty, and bad cursor parameters.
+    let nobody = format!("/api/v0/addresses/{}/files?cursor=", node.eth(3).address());
+    assert_eq!(node.get(&nobody).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(node.get(&format!("{base}?cursor=&pagination=0")).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(node.get(&format!("{base}?cursor=not-a-cursor")).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    node.stop().await;
+}

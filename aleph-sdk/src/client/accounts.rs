@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::AlephClient;
 use crate::error::Result;
-use crate::types::{AccountFiles, AddressStats, Balance};
+use crate::types::{AccountFile, AccountFiles, AddressStats, Balance, CursorPage};
 
 impl AlephClient {
     /// The token and credit balance of `address` (unknown addresses have zeros).
@@ -46,6 +46,31 @@ impl AlephClient {
             ("pagination".to_owned(), per_page.to_string()),
         ];
         self.http().get_json(&format!("/api/v0/addresses/{address}/files"), &q).await
+    }
+
+    /// The files stored by `address`, one page in cursor mode (newest first): start with
+    /// `cursor = None`, continue with `next_cursor` until it is `None`; `per_page` is capped at
+    /// 200 by the node ([`crate::ClientError::NotFound`] for an empty page).
+    pub async fn get_account_files_cursor(
+        &self,
+        address: &str,
+        cursor: Option<&str>,
+        per_page: u32,
+    ) -> Result<CursorPage<AccountFile>> {
+        let q = vec![
+            ("cursor".to_owned(), cursor.unwrap_or("").to_owned()),
+            ("pagination".to_owned(), per_page.clamp(1, 200).to_string()),
+        ];
+        let v: Value = self.http().get_json(&format!("/api/v0/addresses/{address}/files"), &q).await?;
+        Ok(CursorPage {
+            items: serde_json::from_value(v.get("files").cloned().unwrap_or(Value::Array(Vec::new())))?,
+            per_page: v.get("pagination_per_page").and_then(Value::as_u64).unwrap_or(0),
+            next_cursor: v
+                .get("next_cursor")
+                .and_then(Value::as_str)
+                .filter(|c| !c.is_empty())
+                .map(str::to_owned),
+        })
     }
 
     /// The POST types `address` has used.

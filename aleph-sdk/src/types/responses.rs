@@ -231,12 +231,22 @@ pub struct AccountFile {
     /// `file` or `dir`/`directory`.
     #[serde(default, rename = "type")]
     pub file_type: Option<String>,
-    /// When it was stored (ISO-8601).
-    #[serde(default)]
+    /// When it was stored (ISO-8601; cursor pages give epoch seconds, read into the same form).
+    #[serde(default, deserialize_with = "iso_or_epoch")]
     pub created: Option<String>,
     /// The STORE message.
     #[serde(default)]
     pub item_hash: Option<String>,
+}
+
+/// A time given as ISO-8601 text or as epoch seconds, kept as ISO-8601 text.
+fn iso_or_epoch<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<String>, D::Error> {
+    Ok(match Option::<Value>::deserialize(d)? {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s),
+        Some(Value::Number(n)) => n.as_f64().and_then(aleph_core::message::time_to_rfc3339),
+        Some(other) => return Err(serde::de::Error::custom(format!("expected a time, not {other}"))),
+    })
 }
 
 /// `GET /api/v0/addresses/{address}/files`.

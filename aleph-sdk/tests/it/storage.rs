@@ -43,6 +43,19 @@ async fn upload_store_download() {
     assert_eq!(meta.size, data.len() as u64);
     let files = c.get_account_files(signer.address(), 1, 20).await.unwrap();
     assert!(files.files.iter().any(|f| f.file_hash == h.as_str()));
+    // The same files in cursor pages of one, newest first, with ISO times.
+    let (mut walked, mut cursor) = (Vec::new(), None::<String>);
+    loop {
+        let page = c.get_account_files_cursor(signer.address(), cursor.as_deref(), 1).await.unwrap();
+        assert_eq!(page.items.len(), 1);
+        assert!(page.items[0].created.as_deref().is_some_and(|t| t.ends_with('Z')), "{:?}", page.items[0]);
+        walked.push(page.items[0].file_hash.clone());
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(walked, files.files.iter().map(|f| f.file_hash.clone()).collect::<Vec<_>>());
 
     // Streamed from disk with progress, then streamed back to disk.
     let dir = tempfile::tempdir().unwrap();

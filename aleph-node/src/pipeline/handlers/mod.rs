@@ -11,7 +11,7 @@ use super::process::Item;
 use crate::config::NodeConfig;
 use crate::storage::StorageError;
 
-mod aggregate;
+pub(crate) mod aggregate;
 mod forget;
 mod permissions;
 mod post;

@@ -102,6 +102,9 @@ pub struct CrnConfig {
     pub unsquashfs: PathBuf,
     /// Apply cgroup memory and CPU limits where the host lets us.
     pub cgroups: bool,
+    /// Run programs even when the host cannot apply some of their limits (memory, swap, CPU);
+    /// otherwise such starts are refused with 503 and the missing limits named.
+    pub allow_unlimited: bool,
     /// Idle on-demand programs are stopped after this many seconds (the reference: 3600).
     pub reuse_timeout_secs: f64,
     /// How often running programs' messages and payment are re-checked, in seconds (60).
@@ -128,6 +131,7 @@ impl Default for CrnConfig {
             bwrap: PathBuf::from("bwrap"),
             unsquashfs: PathBuf::from("unsquashfs"),
             cgroups: true,
+            allow_unlimited: false,
             reuse_timeout_secs: 3600.0,
             payment_check_interval_secs: 60.0,
             start_timeout_secs: 60.0,

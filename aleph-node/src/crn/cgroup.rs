@@ -1,7 +1,8 @@
 //! Memory and CPU limits through cgroups, where the host lets this process create groups: the
 //! unified hierarchy (v2: `memory.max`, `cpu.max`) when its controllers are delegated, else the
-//! v1 `memory` and `cpu` hierarchies. Where neither is writable, programs run without them (the
-//! wall-time limit still applies) and the node says so once at start.
+//! v1 `memory` and `cpu` hierarchies. What the host lets us apply (memory, swap, CPU) is found
+//! at start ([`LimitSupport`]), logged and reported in `/status/config`; a program is refused when
+//! a limit it needs cannot be applied, unless the operator allows it (`crn.allow_unlimited`).
 
 use std::path::{Path, PathBuf};
 
@@ -12,6 +13,28 @@ pub(crate) enum Cgroups {
     V2 { parent: PathBuf },
     /// cgroup v1: parent groups of ours in the `memory` and `cpu` hierarchies.
     V1 { memory: PathBuf, cpu: Option<PathBuf> },
+}
+
+/// Which limits the host lets programs be held to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub(crate) struct LimitSupport {
+    /// `memory.max` (v2) or `memory.limit_in_bytes` (v1).
+    pub(crate) memory: bool,
+    /// `memory.swap.max` (v2) or `memory.memsw.limit_in_bytes` (v1): no swapping past the limit.
+    pub(crate) swap: bool,
+    /// `cpu.max` (v2) or the CFS quota files (v1).
+    pub(crate) cpu: bool,
+}
+
+impl LimitSupport {
+    /// The limits that cannot be applied, by name.
+    pub(crate) fn missing(&self) -> Vec<&'static str> {
+        [("memory", self.memory), ("swap", self.swap), ("cpu", self.cpu)]
+            .into_iter()
+            .filter(|(_, ok)| !ok)
+            .map(|(name, _)| name)
+            .collect()
+    }
 }
 
 /// One program's groups; removed on drop.
@@ -83,7 +106,31 @@ impl Cgroups {
         Some(Cgroups::V1 { memory, cpu })
     }
 
-    /// A group for one program, limited to `memory_mib` and `vcpus` cores.
+    /// Which limits a group of ours can take, read from the files our parent groups offer.
+    pub(crate) fn support(&self) -> LimitSupport {
+        match self {
+            Cgroups::V2 { parent } => {
+                let enabled =
+                    std::fs::read_to_string(parent.join("cgroup.subtree_control")).unwrap_or_default();
+                let has = |c: &str| enabled.split_whitespace().any(|e| e == c);
+                LimitSupport {
+                    memory: has("memory"),
+                    // Offered by every non-root group of the memory controller when swap is
+                    // accounted.
+                    swap: has("memory") && parent.join("memory.swap.max").is_file(),
+                    cpu: has("cpu"),
+                }
+            }
+            Cgroups::V1 { memory, cpu } => LimitSupport {
+                memory: memory.join("memory.limit_in_bytes").is_file(),
+                swap: memory.join("memory.memsw.limit_in_bytes").is_file(),
+                cpu: cpu.as_ref().is_some_and(|c| c.join("cpu.cfs_quota_us").is_file()),
+            },
+        }
+    }
+
+    /// A group for one program, limited to `memory_mib` and `vcpus` cores. Every limit that
+    /// [`Cgroups::support`] reports is applied or the group is not made.
     pub(crate) fn group(&self, name: &str, memory_mib: u64, vcpus: u32) -> std::io::Result<Group> {
         let bytes = (memory_mib << 20).to_string();
         let period = 100_000u64;
@@ -93,23 +140,32 @@ impl Cgroups {
                 let dir = parent.join(name);
                 std::fs::create_dir_all(&dir)?;
                 let group = Group { dirs: vec![dir.clone()] };
+                let support = self.support();
                 std::fs::write(dir.join("memory.max"), &bytes)?;
-                let _ = std::fs::write(dir.join("memory.swap.max"), "0");
-                let _ = std::fs::write(dir.join("cpu.max"), format!("{quota} {period}"));
+                if support.swap {
+                    std::fs::write(dir.join("memory.swap.max"), "0")?;
+                }
+                if support.cpu {
+                    std::fs::write(dir.join("cpu.max"), format!("{quota} {period}"))?;
+                }
                 Ok(group)
             }
             Cgroups::V1 { memory, cpu } => {
                 let mem_dir = memory.join(name);
                 std::fs::create_dir_all(&mem_dir)?;
                 let mut group = Group { dirs: vec![mem_dir.clone()] };
+                let support = self.support();
                 std::fs::write(mem_dir.join("memory.limit_in_bytes"), &bytes)?;
-                if let Some(cpu) = cpu {
+                if support.swap {
+                    // Memory plus swap at the same bound: no swapping past the limit.
+                    std::fs::write(mem_dir.join("memory.memsw.limit_in_bytes"), &bytes)?;
+                }
+                if let Some(cpu) = cpu.as_ref().filter(|_| support.cpu) {
                     let cpu_dir = cpu.join(name);
-                    if std::fs::create_dir_all(&cpu_dir).is_ok() {
-                        group.dirs.push(cpu_dir.clone());
-                        let _ = std::fs::write(cpu_dir.join("cpu.cfs_period_us"), period.to_string());
-                        let _ = std::fs::write(cpu_dir.join("cpu.cfs_quota_us"), quota.to_string());
-                    }
+                    std::fs::create_dir_all(&cpu_dir)?;
+                    group.dirs.push(cpu_dir.clone());
+                    std::fs::write(cpu_dir.join("cpu.cfs_period_us"), period.to_string())?;
+                    std::fs::write(cpu_dir.join("cpu.cfs_quota_us"), quota.to_string())?;
                 }
                 Ok(group)
             }

@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::ccn::CcnClient;
-use super::cgroup::Cgroups;
+use super::cgroup::{Cgroups, LimitSupport};
 use super::execution::{Execution, Host};
 use super::instance::Instances;
 use super::program::Resolver;
@@ -40,6 +40,8 @@ struct Inner {
     python: Result<PythonRuntime, String>,
     sandbox: Result<(), String>,
     cgroups: Option<Cgroups>,
+    /// What `cgroups` can apply (nothing without a hierarchy).
+    limits: LimitSupport,
     slots: Mutex<HashMap<String, Slot>>,
     instances: Instances,
     counter: AtomicU64,
@@ -66,10 +68,22 @@ impl Crn {
             }
             (Err(e), _) | (_, Err(e)) => tracing::warn!(reason = %e, "CRN: programs cannot run on this host"),
         }
+        let limits = cgroups.as_ref().map(Cgroups::support).unwrap_or_default();
+        let missing = limits.missing();
         match &cgroups {
-            Some(c) => tracing::info!("CRN: memory and CPU limits through {}", c.describe()),
-            None => {
-                tracing::warn!("CRN: no writable cgroup hierarchy; programs run without memory/CPU limits")
+            Some(c) if missing.is_empty() => {
+                tracing::info!("CRN: memory, swap and CPU limits through {}", c.describe())
+            }
+            Some(c) => {
+                tracing::warn!(missing = ?missing, "CRN: limits through {}, but some cannot be applied", c.describe())
+            }
+            None => tracing::warn!("CRN: no writable cgroup hierarchy: no memory, swap or CPU limits"),
+        }
+        if !missing.is_empty() {
+            if config.allow_unlimited {
+                tracing::warn!(missing = ?missing, "CRN: programs run without these limits (crn.allow_unlimited)");
+            } else {
+                tracing::warn!(missing = ?missing, "CRN: programs are refused until these limits can be applied or crn.allow_unlimited is set");
             }
         }
         // Unix socket paths are limited to 108 bytes: keep them short.
@@ -91,6 +105,7 @@ impl Crn {
                 python,
                 sandbox,
                 cgroups,
+                limits,
                 slots: Mutex::new(HashMap::new()),
                 counter: AtomicU64::new(0),
                 stop: CancellationToken::new(),
@@ -150,6 +165,11 @@ impl Crn {
 
     pub(crate) fn resolver(&self) -> &Resolver {
         &self.inner.resolver
+    }
+
+    /// The limits this host can apply to programs.
+    pub(crate) fn limits(&self) -> LimitSupport {
+        self.inner.limits
     }
 
     pub(crate) fn instances(&self) -> &Instances {
@@ -216,12 +236,24 @@ impl Crn {
         self.admit(spec.memory_mib()).await?;
         let n = self.inner.counter.fetch_add(1, Ordering::Relaxed);
         let short = format!("{}-{n}", &item_hash[..item_hash.len().min(12)]);
+        let allow_unlimited = self.inner.config.allow_unlimited;
+        let missing = self.inner.limits.missing();
+        if !missing.is_empty() && !allow_unlimited {
+            return Err(CrnError::Unavailable(format!(
+                "this CRN cannot apply the program's {} limits (crn.allow_unlimited is off)",
+                missing.join(", ")
+            )));
+        }
         let group = match &self.inner.cgroups {
             Some(c) => match c.group(&format!("vm-{short}"), spec.memory_mib(), spec.vcpus()) {
                 Ok(g) => Some(g),
-                Err(e) => {
+                Err(e) if allow_unlimited => {
                     tracing::warn!(error = %e, "cannot create the program's cgroup; running without limits");
                     None
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot create the program's cgroup; start refused");
+                    return Err(CrnError::Unavailable(format!("this CRN cannot limit the program: {e}")));
                 }
             },
             None => None,

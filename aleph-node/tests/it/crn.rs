@@ -714,3 +714,35 @@ async fn instances_without_a_usable_hypervisor_are_refused_with_503() {
     assert_eq!(config["computing"]["ENABLE_QEMU_SUPPORT"], false);
     node.stop().await;
 }
+
+/// A host that cannot apply a program's limits (here: cgroups turned off, so none of memory,
+/// swap or CPU) refuses to start it with 503 naming them, and says so in `/status/config`;
+/// with `crn.allow_unlimited` the operator lets it run without them.
+#[tokio::test]
+#[cfg_attr(
+    not(aleph_sandbox),
+    ignore = "needs bubblewrap (bwrap) on PATH: run scripts/test, which installs it"
+)]
+async fn programs_whose_limits_cannot_be_applied_are_refused_unless_allowed() {
+    let node = crn_node(|c| c.crn.cgroups = false).await;
+    let config = node.get_ok("/status/config").await;
+    assert_eq!(config["limits"]["missing"], json!(["memory", "swap", "cpu"]), "{config}");
+    assert_eq!(config["limits"]["allow_unlimited"], false);
+    let m = deploy(&node, &node.eth(0), &Program::asgi(PURE_ASGI)).await;
+    let resp = call(&node, reqwest::Method::GET, &format!("/vm/{}", m.item_hash), "").await;
+    let resp = expect_status(resp, 503).await;
+    let text = resp.text().await.unwrap();
+    assert!(text.contains("memory, swap, cpu limits") && text.contains("crn.allow_unlimited"), "{text}");
+    assert!(running(&node).await.get(m.item_hash.as_str()).is_none(), "nothing started");
+    node.stop().await;
+
+    let node = crn_node(|c| {
+        c.crn.cgroups = false;
+        c.crn.allow_unlimited = true;
+    })
+    .await;
+    let m = deploy(&node, &node.eth(0), &Program::asgi(PURE_ASGI)).await;
+    let resp = call(&node, reqwest::Method::GET, &format!("/vm/{}", m.item_hash), "").await;
+    expect_status(resp, 201).await;
+    node.stop().await;
+}

@@ -402,6 +402,13 @@ async fn public_config(State(crn): State<Crn>) -> Response {
             "ENABLE_CONFIDENTIAL_COMPUTING": false,
             "ENABLE_GPU_SUPPORT": false,
         },
+        // Ours: which program limits this host applies, and whether programs run without the
+        // missing ones.
+        "limits": {
+            "applied": crn.limits(),
+            "missing": crn.limits().missing(),
+            "allow_unlimited": c.allow_unlimited,
+        },
     }))
     .into_response()
 }

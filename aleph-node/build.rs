@@ -1,7 +1,10 @@
-//! Finds bubblewrap (for the CRN's sandbox tests), chromium (for the status page's browser test)
-//! and the Python interpreter with the official SDK (`$ALEPH_PYTHON`, set by `scripts/test`), so
-//! that the interop test driving the node with it is compiled as ignored, with a reason, when it
-//! is absent.
+//! Finds bubblewrap (for the CRN's sandbox tests), squashfs-tools, chromium (for the status page's
+//! browser test) and the Python interpreter with the official SDK (`$ALEPH_PYTHON`, set by
+//! `scripts/test`), so that the tests needing one are compiled as ignored, with a reason, when it
+//! is absent. In CI (`CI=true`) nothing is ignored: a missing tool fails its tests.
+//!
+//! The script runs again when `PATH` changes and when a directory on it does (a tool installed
+//! after a build), so the answers do not go stale.
 
 use std::path::PathBuf;
 
@@ -9,9 +12,13 @@ fn main() {
     // The CRN's end-to-end tests need bubblewrap; without it they are compiled as ignored.
     println!("cargo::rustc-check-cfg=cfg(aleph_sandbox)");
     println!("cargo::rerun-if-env-changed=PATH");
-    let on_path = |name: &str| {
-        std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(name).is_file()))
-    };
+    println!("cargo::rerun-if-env-changed=CI");
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for dir in std::env::split_paths(&path).filter(|d| d.is_dir()) {
+        println!("cargo::rerun-if-changed={}", dir.display());
+    }
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    let on_path = |name: &str| ci || std::env::split_paths(&path).any(|d| d.join(name).is_file());
     if on_path("bwrap") {
         println!("cargo::rustc-cfg=aleph_sandbox");
     }
@@ -23,8 +30,7 @@ fn main() {
     // The status page's browser test needs chromium; it is compiled as ignored without it, except
     // in CI (`CI=true`), where it runs and fails.
     println!("cargo::rustc-check-cfg=cfg(aleph_browser)");
-    println!("cargo::rerun-if-env-changed=CI");
-    if on_path("chromium") || std::env::var("CI").is_ok_and(|v| v == "true") {
+    if on_path("chromium") {
         println!("cargo::rustc-cfg=aleph_browser");
     }
     println!("cargo::rustc-check-cfg=cfg(aleph_python)");

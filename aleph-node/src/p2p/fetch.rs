@@ -52,19 +52,46 @@ pub(crate) fn decode_answer(body: &Value) -> Option<Vec<u8>> {
     base64::engine::general_purpose::STANDARD.decode(compact).ok()
 }
 
+/// Why a reply body was not read.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum CappedError {
+    /// The reply is longer than allowed (declared or as it arrived).
+    #[error("the reply is over the {0}-byte limit")]
+    TooLarge(u64),
+    /// The transfer failed.
+    #[error(transparent)]
+    Http(#[from] reqwest::Error),
+}
+
+/// Reads a reply body of at most `max` bytes, stopping at the first chunk past it (chunked replies
+/// declare no length, so the declared one is only a first check).
+pub(crate) async fn read_capped(mut resp: reqwest::Response, max: u64) -> Result<Vec<u8>, CappedError> {
+    if resp.content_length().is_some_and(|n| n > max) {
+        return Err(CappedError::TooLarge(max));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        if (body.len() + chunk.len()) as u64 > max {
+            return Err(CappedError::TooLarge(max));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 async fn fetch_from(http: &reqwest::Client, base: &str, hash: &str) -> Option<Bytes> {
     let url = format!("{}/api/v0/storage/{hash}", base.trim_end_matches('/'));
     let resp = http.get(&url).send().await.ok()?;
     if !resp.status().is_success() {
         return None;
     }
-    if resp.content_length().is_some_and(|n| n as usize > MAX_ENCODED) {
-        return None;
-    }
-    let body = resp.bytes().await.ok()?;
-    if body.len() > MAX_ENCODED {
-        return None;
-    }
+    let body = match read_capped(resp, MAX_ENCODED as u64).await {
+        Ok(body) => body,
+        Err(e) => {
+            tracing::debug!(peer = base, hash, error = %e, "content not fetched");
+            return None;
+        }
+    };
     let json: Value = serde_json::from_slice(&body).ok()?;
     let bytes = decode_answer(&json)?;
     if verify_content(hash, &bytes) {

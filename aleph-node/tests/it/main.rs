@@ -9,6 +9,7 @@ mod crash;
 mod crn;
 mod endpoints;
 mod forget;
+mod limits;
 mod messages;
 mod p2p;
 mod payment;

@@ -14,6 +14,7 @@ mod accounts;
 mod addresses;
 mod aggregates;
 pub mod error;
+mod json_doc;
 mod messages;
 mod misc;
 mod openapi;

@@ -301,10 +301,11 @@ async fn add_json(state: AppState, engine: UploadEngine, body: Bytes) -> ApiResu
     if body.len() > state.pipeline.config().limits.max_unauthenticated_upload {
         return Err(ApiError::TooLarge("JSON uploads are limited to 25 MiB".into()));
     }
-    let value: Value = serde_json::from_slice(&body)
+    // Re-serialized compact with sorted keys, as the reference does, numbers kept as written;
+    // the hash is of these bytes.
+    let text = super::json_doc::compact_sorted(&body)
         .map_err(|e| ApiError::Unprocessable(format!("body is not JSON: {e}")))?;
-    // Re-serialized compact with sorted keys, as the reference does; the hash is of these bytes.
-    let bytes = Bytes::from(serde_json::to_vec(&value).map_err(|e| ApiError::Unprocessable(e.to_string()))?);
+    let bytes = Bytes::from(text);
     let hash = store_file(&state, engine, bytes, true).await?;
     Ok(Json(json!({"status": "success", "hash": hash})))
 }

@@ -127,6 +127,45 @@ impl ContentFetcher for HttpFetcher {
 mod tests {
     use super::*;
 
+    /// A peer whose reply is `chunks` chunks of 64 KiB with no Content-Length; returns its URL
+    /// and a counter of the bytes it managed to send.
+    async fn chunked_peer(chunks: usize) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = sent.clone();
+        tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut head = [0u8; 1024];
+            let _ = s.read(&mut head).await;
+            let _ = s.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n").await;
+            let chunk = vec![b'a'; 64 << 10];
+            for _ in 0..chunks {
+                let frame = [format!("{:x}\r\n", chunk.len()).as_bytes(), &chunk, b"\r\n"].concat();
+                if s.write_all(&frame).await.is_err() {
+                    return;
+                }
+                counter.fetch_add(chunk.len(), std::sync::atomic::Ordering::Relaxed);
+            }
+            let _ = s.write_all(b"0\r\n\r\n").await;
+        });
+        (url, sent)
+    }
+
+    #[tokio::test]
+    async fn chunked_replies_are_capped_as_they_arrive() {
+        let http = reqwest::Client::new();
+        let (url, _) = chunked_peer(4).await;
+        let body = read_capped(http.get(&url).send().await.unwrap(), 1 << 20).await.unwrap();
+        assert_eq!(body.len(), 4 << 16);
+        // 1 GiB offered, 1 MiB allowed: refused once past the cap, long before the end.
+        let (url, sent) = chunked_peer(16 << 10).await;
+        let refused = read_capped(http.get(&url).send().await.unwrap(), 1 << 20).await;
+        assert!(matches!(refused, Err(CappedError::TooLarge(_))), "{refused:?}");
+        assert!(sent.load(std::sync::atomic::Ordering::Relaxed) < 64 << 20);
+    }
+
     #[test]
     fn answers_are_decoded_and_checked() {
         let body = serde_json::json!({"status": "success", "content": "aGVs\nbG8=\n"});

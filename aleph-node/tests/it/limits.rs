@@ -1,7 +1,7 @@
 //! Hostile clients against the node's limits: oversize chunked uploads (the real binary's memory
 //! measured from /proc), clients that never finish their headers, bodies that stall, more
-//! requests or websocket subscribers than allowed, numbers out of range in queries, and where the
-//! binary agrees to run in dev mode.
+//! requests or websocket subscribers than allowed, numbers out of range in queries, a failed disk
+//! (answered without its details), and where the binary agrees to run in dev mode.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -405,4 +405,58 @@ async fn dev_mode_on_a_public_address_needs_dev_on_the_real_binary() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--dev"), "{err}");
+}
+
+/// A file store whose disk has failed: every operation errors with a path that must not leak.
+#[derive(Debug)]
+struct FailedDisk;
+
+fn disk_error() -> aleph_node::storage::StorageError {
+    std::io::Error::other("I/O error on /var/secret/aleph/files").into()
+}
+
+impl aleph_node::storage::FileStore for FailedDisk {
+    fn put<'a>(
+        &'a self,
+        _: &'a str,
+        _: bytes::Bytes,
+    ) -> aleph_node::storage::BoxFuture<'a, Result<(), aleph_node::storage::StorageError>> {
+        Box::pin(async { Err(disk_error()) })
+    }
+    fn get<'a>(
+        &'a self,
+        _: &'a str,
+    ) -> aleph_node::storage::BoxFuture<'a, Result<Option<bytes::Bytes>, aleph_node::storage::StorageError>>
+    {
+        Box::pin(async { Err(disk_error()) })
+    }
+    fn contains<'a>(
+        &'a self,
+        _: &'a str,
+    ) -> aleph_node::storage::BoxFuture<'a, Result<bool, aleph_node::storage::StorageError>> {
+        Box::pin(async { Err(disk_error()) })
+    }
+    fn delete<'a>(
+        &'a self,
+        _: &'a str,
+    ) -> aleph_node::storage::BoxFuture<'a, Result<(), aleph_node::storage::StorageError>> {
+        Box::pin(async { Err(disk_error()) })
+    }
+}
+
+#[tokio::test]
+async fn storage_failures_are_a_bare_500() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = aleph_node::Node::builder(crate::common::test_config(dir.path()))
+        .file_store(FailedDisk)
+        .launch()
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    for (path, body) in [("/api/v0/storage/add_json", "{\"a\": 1}"), ("/api/v0/storage/add_file", "bytes")] {
+        let resp = http.post(format!("{}{path}", node.url())).body(body).send().await.unwrap();
+        assert_eq!(resp.status(), 500, "{path}");
+        assert_eq!(resp.text().await.unwrap(), "500: internal error", "{path}: no storage internals");
+    }
+    node.shutdown().await;
 }

@@ -105,7 +105,7 @@ impl ConfigStore {
     pub(crate) fn accounts_dir(&self) -> anyhow::Result<PathBuf> {
         let dir = self.dir.join("accounts");
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        restrict(&dir, 0o700);
+        restrict(&dir, 0o700)?;
         Ok(dir)
     }
 
@@ -137,15 +137,17 @@ impl ConfigStore {
     }
 }
 
-/// Sets Unix permissions (no-op elsewhere); failures are ignored (best effort).
-pub(crate) fn restrict(path: &Path, mode: u32) {
+/// Sets Unix permissions (no-op elsewhere); a failure is an error.
+pub(crate) fn restrict(path: &Path, mode: u32) -> anyhow::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+            .with_context(|| format!("restricting {} to mode {mode:o}", path.display()))?;
     }
     #[cfg(not(unix))]
     let _ = (path, mode);
+    Ok(())
 }
 
 /// Checks an account or profile name: letters, digits, `-`, `_`, `.` (no path tricks).

@@ -11,7 +11,7 @@ use aleph_sdk::core::{Chain, ChainFamily, Signer};
 use aleph_sdk::AnySigner;
 use anyhow::Context as _;
 
-use crate::config::{restrict, AccountEntry, ConfigStore};
+use crate::config::{AccountEntry, ConfigStore};
 use crate::error::usage;
 use crate::opts::SignerOpts;
 
@@ -192,16 +192,12 @@ pub(crate) fn store_key(
     let file = if plaintext {
         let file = format!("{name}.key");
         let path = dir.join(&file);
-        std::fs::write(&path, hex::encode(&secret)).with_context(|| format!("writing {}", path.display()))?;
-        restrict(&path, 0o600);
+        aleph_sdk::keyfile::write_private(&path, hex::encode(&secret).as_bytes())?;
         file
     } else {
         let pass = passphrase(&format!("New passphrase for account {name}: "), true)?;
         let file = format!("{name}.json");
-        let mut rng = rand_core::OsRng;
-        eth_keystore::encrypt_key(&dir, &mut rng, &secret, pass, Some(&file))
-            .map_err(|e| anyhow::anyhow!("encrypting the key: {e}"))?;
-        restrict(&dir.join(&file), 0o600);
+        aleph_sdk::keyfile::write_keystore(&dir, &file, &secret, pass)?;
         file
     };
     Ok(AccountEntry {

@@ -157,6 +157,7 @@ async fn main() {
     let colds: usize = arg("--cold").and_then(|v| v.parse().ok()).unwrap_or(5);
     let dir = tempfile::tempdir().expect("temp dir");
     let mut config = NodeConfig::ephemeral(dir.path());
+    config.dev = true;
     config.role = Role::Both;
     if let Some(python) = arg("--python").or_else(|| std::env::var("ALEPH_PYTHON").ok()) {
         config.crn.python = python.into();

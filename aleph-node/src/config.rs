@@ -20,7 +20,9 @@ pub struct NodeConfig {
     pub listen: SocketAddr,
     /// Where the database and the file store live.
     pub data_dir: PathBuf,
-    /// Development mode: seed and print funded dev accounts.
+    /// Development mode: seed and print funded dev accounts, whose keys are public. Off by
+    /// default; the `aleph-node` binary turns it on for loopback addresses, and on any other
+    /// address only with `--dev`.
     pub dev: bool,
     /// Addresses whose `balances-update` POSTs are trusted.
     pub balance_senders: Vec<String>,
@@ -143,7 +145,8 @@ impl Default for CrnConfig {
     }
 }
 
-/// Size limits of the API.
+/// Limits of the API (`[limits]`): sizes, page sizes, and what the HTTP server allows each
+/// connection and all of them together.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LimitsConfig {
@@ -155,6 +158,22 @@ pub struct LimitsConfig {
     pub max_upload: usize,
     /// Largest IPFS upload, in bytes (1 GiB).
     pub max_ipfs_upload: usize,
+    /// Most items a list page holds (10 000): larger `pagination` values are capped to it, and
+    /// `pagination=0` (every match, for the reference) means this many.
+    pub max_pagination: u64,
+    /// Seconds a client has to send a request's headers (10); also how long a keep-alive
+    /// connection may sit idle between requests, since the wait for the next request's headers
+    /// is timed the same way. 0: no limit.
+    pub header_read_timeout_secs: f64,
+    /// Seconds a request may take from its headers to its response, body upload included (300);
+    /// then 408. 0: no limit.
+    pub request_timeout_secs: f64,
+    /// Open connections (1024); further ones wait in the listen backlog until one closes.
+    pub max_connections: usize,
+    /// Requests handled at once (512); further ones are answered 503 with `Retry-After`.
+    pub max_concurrent_requests: usize,
+    /// Open websocket subscriptions (1000); further ones are answered 503 with `Retry-After`.
+    pub max_websocket_subscribers: usize,
 }
 
 /// How the message pipeline behaves.
@@ -181,7 +200,7 @@ impl Default for NodeConfig {
         NodeConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 4024)),
             data_dir: PathBuf::from(".aleph-node-data"),
-            dev: true,
+            dev: false,
             balance_senders: DEFAULT_BALANCE_SENDERS.iter().map(|s| (*s).to_owned()).collect(),
             credit_senders: vec![DEFAULT_CREDIT_SENDER.to_owned()],
             limits: LimitsConfig::default(),
@@ -202,6 +221,12 @@ impl Default for LimitsConfig {
             max_unauthenticated_upload: 25 << 20,
             max_upload: 100 << 20,
             max_ipfs_upload: 1 << 30,
+            max_pagination: 10_000,
+            header_read_timeout_secs: 10.0,
+            request_timeout_secs: 300.0,
+            max_connections: 1024,
+            max_concurrent_requests: 512,
+            max_websocket_subscribers: 1000,
         }
     }
 }

@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 
 /// Runs an Aleph.im node: a CCN with embedded storage, a CRN running programs, or both.
 #[derive(Debug, Parser)]
-#[command(version, about, long_about = None, after_help = "Examples:\n  aleph-node                       # local dev node on 127.0.0.1:4024\n  aleph-node --listen 0.0.0.0:4024 --data-dir /var/lib/aleph --no-dev\n  aleph-node --config node.toml\n  aleph-node --role both           # CCN and CRN in one process (programs at /vm/{hash})\n  aleph-node --role crn --listen 127.0.0.1:4020 --ccn-url http://127.0.0.1:4024")]
+#[command(version, about, long_about = None, after_help = "Examples:\n  aleph-node                       # local dev node on 127.0.0.1:4024\n  aleph-node --listen 0.0.0.0:4024 --data-dir /var/lib/aleph   # public address: no dev mode\n  aleph-node --config node.toml\n  aleph-node --role both           # CCN and CRN in one process (programs at /vm/{hash})\n  aleph-node --role crn --listen 127.0.0.1:4020 --ccn-url http://127.0.0.1:4024")]
 struct Args {
     #[command(subcommand)]
     command: Option<Cmd>,
@@ -23,6 +23,10 @@ struct Args {
     /// Directory holding the database and the file store.
     #[arg(long, env = "ALEPH_NODE_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// Dev mode: funded dev accounts with well-known keys. On by default on loopback addresses;
+    /// on any other address only with this flag.
+    #[arg(long, conflicts_with = "no_dev")]
+    dev: bool,
     /// Disable dev mode (no funded dev accounts).
     #[arg(long)]
     no_dev: bool,
@@ -100,11 +104,17 @@ async fn main() -> anyhow::Result<()> {
     if let Some(listen) = args.listen {
         config.listen = listen;
     }
-    if let Some(dir) = args.data_dir {
-        config.data_dir = dir;
+    if let Some(dir) = &args.data_dir {
+        config.data_dir = dir.clone();
     }
-    if args.no_dev {
-        config.dev = false;
+    config.dev = dev_mode(&args, &config)?;
+    if config.dev && !config.listen.ip().is_loopback() {
+        let warning = format!(
+            "WARNING: dev mode on {}, a non-loopback address: anyone who can reach it can use the dev accounts, whose keys are public and funded with ALEPH and credits",
+            config.listen
+        );
+        eprintln!("{warning}");
+        tracing::warn!("{warning}");
     }
     if !args.balance_senders.is_empty() {
         config.balance_senders = args.balance_senders;
@@ -173,6 +183,7 @@ async fn devnet(n: usize, data_dir: Option<PathBuf>, base_port: Option<u16>) -> 
     let mut bootstrap: Vec<String> = Vec::new();
     for i in 0..n {
         let mut config = NodeConfig::ephemeral(root.join(format!("node{i}")));
+        config.dev = true;
         if let Some(port) = base_port {
             let port = port.checked_add(i as u16).context("port out of range")?;
             config.listen = SocketAddr::from(([127, 0, 0, 1], port));
@@ -193,6 +204,34 @@ async fn devnet(n: usize, data_dir: Option<PathBuf>, base_port: Option<u16>) -> 
         node.shutdown().await;
     }
     Ok(())
+}
+
+/// Whether the node runs in dev mode: `--dev` or `--no-dev` when given; otherwise the file's
+/// `dev` on loopback addresses (on by default there). Elsewhere only `--dev` turns it on: a
+/// file's `dev = true` on a public address is refused, as it would publish funded keys.
+fn dev_mode(args: &Args, config: &NodeConfig) -> anyhow::Result<bool> {
+    if args.dev {
+        return Ok(true);
+    }
+    if args.no_dev {
+        return Ok(false);
+    }
+    let from_file = match &args.config {
+        Some(path) => std::fs::read_to_string(path)
+            .ok()
+            .and_then(|text| text.parse::<toml::Table>().ok())
+            .and_then(|table| table.get("dev").and_then(toml::Value::as_bool)),
+        None => None,
+    };
+    let loopback = config.listen.ip().is_loopback();
+    match from_file {
+        Some(true) if !loopback => anyhow::bail!(
+            "`dev = true` in the configuration, but {} is not a loopback address: dev mode there publishes funded, well-known keys; pass --dev to mean it",
+            config.listen
+        ),
+        Some(dev) => Ok(dev),
+        None => Ok(loopback),
+    }
 }
 
 /// A directory removed when dropped.

@@ -149,7 +149,8 @@ impl NodeBuilder {
             }
             format!("http://{addr}")
         };
-        let state = AppState { pipeline: pipeline.clone(), broadcaster, version: crate::VERSION };
+        let state = AppState::new(pipeline.clone(), broadcaster, crate::VERSION);
+        let limits = state.limits.clone();
         let mut app = if config.role.is_ccn() { api::router(state) } else { api::minimal_router(state) };
         let crn = if config.role.is_crn() {
             let ccn_url = match (&config.crn.ccn_url, config.role) {
@@ -170,15 +171,8 @@ impl NodeBuilder {
         let stop = http_stop.clone();
         let server = tokio::spawn(async move {
             // Program subdomains (`<b32 hash>.<domain>`) are rewritten before routing.
-            let app = axum::ServiceExt::<axum::extract::Request>::into_make_service(
-                tower::util::MapRequestLayer::new(crn::host_routing).layer(app),
-            );
-            let res = axum::serve(listener, app)
-                .with_graceful_shutdown(async move { stop.cancelled().await })
-                .await;
-            if let Err(e) = res {
-                tracing::error!(error = %e, "HTTP server failed");
-            }
+            let app = tower::util::MapRequestLayer::new(crn::host_routing).layer(app);
+            api::serve::serve(listener, app, limits, stop).await;
         });
         tracing::info!(%local_addr, "aleph-node API listening");
         Ok(NodeHandle { local_addr, http_stop, server, tasks, db, pipeline, dev_accounts, p2p, crn })

@@ -41,6 +41,15 @@ pub enum AccountError {
         #[source]
         source: std::io::Error,
     },
+    /// A key file cannot be written privately (or its mode set).
+    #[error("writing {path}: {source}")]
+    Write {
+        /// The file.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// A signer for any chain this SDK signs for, chosen at run time.
@@ -181,10 +190,7 @@ impl AnySigner {
         let AnySigner::Ethereum(s) = self else {
             return Err(AccountError::UnsupportedChain(self.chain()));
         };
-        let mut rng = rand_core::OsRng;
-        eth_keystore::encrypt_key(dir.as_ref(), &mut rng, s.to_bytes(), password, Some(name))
-            .map_err(|e| AccountError::Keystore(e.to_string()))?;
-        Ok(dir.as_ref().join(name))
+        crate::keyfile::write_keystore(dir.as_ref(), name, &s.to_bytes(), password)
     }
 
     /// A Solana signer from a solana-keygen keypair file.

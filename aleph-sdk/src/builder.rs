@@ -139,7 +139,8 @@ impl ClientBuilder {
 
     /// Trustless mode: every fetched message is checked (signature, and item hash against its
     /// content, fetching non-inline content) before it is returned, and calls fail with
-    /// [`ClientError::Unverified`] or [`ClientError::IntegrityMismatch`] otherwise.
+    /// [`ClientError::Unverified`], [`ClientError::IntegrityMismatch`] or
+    /// [`ClientError::Unverifiable`] otherwise.
     pub fn trustless(mut self, on: bool) -> Self {
         self.trustless = on;
         self

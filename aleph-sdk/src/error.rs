@@ -107,6 +107,15 @@ pub enum ClientError {
         #[source]
         source: VerifyError,
     },
+    /// Trustless mode: the node sent a message whose content cannot be checked (an inline
+    /// message without its `item_content`, or an `item_content` that is not JSON).
+    #[error("message {item_hash} cannot be verified: {reason}")]
+    Unverifiable {
+        /// The message.
+        item_hash: String,
+        /// Why.
+        reason: String,
+    },
     /// Downloaded or fetched bytes do not hash to what was asked for.
     #[error("content does not match {expected}: got {actual}")]
     IntegrityMismatch {

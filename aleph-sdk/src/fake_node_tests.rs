@@ -382,6 +382,92 @@ async fn trustless_mode_refuses_forged_messages() {
     assert!(matches!(trustless.get_message(&h).await, Err(ClientError::Unverified { .. })));
 }
 
+/// A node that answers every `GET /api/v0/messages/{hash}` with `message`, processed.
+async fn serving_message(message: Value) -> String {
+    serve(Router::new().route(
+        "/api/v0/messages/{hash}",
+        get(move |Path(hash): Path<String>| {
+            let m = message.clone();
+            async move { Json(json!({"status": "processed", "item_hash": hash, "message": m})) }
+        }),
+    ))
+    .await
+}
+
+#[tokio::test]
+async fn trustless_mode_returns_only_content_it_verified() {
+    let (good, _) = api_message("genuine", 6.0);
+    let h: ItemHash = good["item_hash"].as_str().unwrap().parse().unwrap();
+    let trustless = |url: &str| AlephClient::builder(url).trustless(true).build().unwrap();
+
+    // The node's `content` forged, the signed item content intact: the item content wins.
+    let mut forged_content = good.clone();
+    forged_content["content"]["content"]["body"] = json!("forged");
+    let url = serving_message(forged_content).await;
+    let believed = client(&url).get_message(&h).await.unwrap();
+    assert_eq!(believed.content.unwrap()["content"]["body"], "forged", "a trusting client believes the node");
+    let verified = trustless(&url).get_message(&h).await.unwrap();
+    assert_eq!(verified.content.unwrap()["content"]["body"], "genuine");
+
+    // The item content itself forged (and the content to match): it no longer hashes to the
+    // signed item hash (already refused when the message is decoded).
+    let mut forged_item = good.clone();
+    let text = good["item_content"].as_str().unwrap().replace("genuine", "forged!");
+    forged_item["content"] = serde_json::from_str(&text).unwrap();
+    forged_item["item_content"] = json!(text);
+    let url = serving_message(forged_item).await;
+    let mismatch = trustless(&url).get_message(&h).await;
+    assert!(
+        matches!(mismatch, Err(ClientError::IntegrityMismatch { .. } | ClientError::Decode { .. })),
+        "{mismatch:?}"
+    );
+
+    // The item content left out, forged content in its place: nothing to check it against.
+    let mut stripped = good.clone();
+    stripped.as_object_mut().unwrap().remove("item_content");
+    stripped["content"]["content"]["body"] = json!("forged");
+    let url = serving_message(stripped.clone()).await;
+    assert!(client(&url).get_message(&h).await.is_ok());
+    let refused = trustless(&url).get_message(&h).await;
+    assert!(matches!(refused, Err(ClientError::Unverifiable { .. })), "{refused:?}");
+
+    // Neither item content nor content (a header-only listing): the signed header is returned.
+    stripped.as_object_mut().unwrap().remove("content");
+    let url = serving_message(stripped).await;
+    let header = trustless(&url).get_message(&h).await.unwrap();
+    assert!(header.content.is_none());
+}
+
+#[tokio::test]
+async fn page_streams_go_on_without_a_total_and_with_smaller_pages_than_asked() {
+    let messages: Vec<Value> =
+        (0..7).map(|i| api_message(&format!("n{i}"), 200.0 + f64::from(i)).0).collect();
+    let all = messages.clone();
+    // No `pagination_total`, and pages of at most 3 whatever is asked.
+    let url = serve(Router::new().route(
+        "/api/v0/messages.json",
+        get(move |Query(q): Query<HashMap<String, String>>| {
+            let all = all.clone();
+            async move {
+                let per: usize = q.get("pagination").and_then(|p| p.parse().ok()).unwrap_or(20).min(3);
+                let page: usize = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
+                let start = ((page - 1) * per).min(all.len());
+                let end = (start + per).min(all.len());
+                Json(
+                    json!({"messages": all[start..end], "pagination_page": page, "pagination_per_page": per}),
+                )
+            }
+        }),
+    ))
+    .await;
+    let c = client(&url);
+    let two: Vec<_> = c.stream_messages_paged(&MessageFilter::new(), 2).map(Result::unwrap).collect().await;
+    assert_eq!(two.len(), 7, "pages of 2 without a total: every page is walked");
+    let capped: Vec<_> =
+        c.stream_messages_paged(&MessageFilter::new(), 10).map(Result::unwrap).collect().await;
+    assert_eq!(capped.len(), 7, "pages capped at 3 when 10 were asked: every page is walked");
+}
+
 #[derive(Default)]
 struct WsState {
     connections: AtomicUsize,

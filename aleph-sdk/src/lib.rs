@@ -9,6 +9,7 @@ pub mod compose;
 pub mod crn;
 mod error;
 mod http;
+pub mod keyfile;
 pub mod types;
 mod ws;
 

@@ -160,6 +160,24 @@ fn accounts_are_encrypted_and_usable() {
 
     run(&["account", "import", "sol", "--chain", "SOL", "--hex", &"11".repeat(32), "--plaintext"], None).ok();
     run(&["account", "import", "tz", "--chain", "TEZOS", "--hex", &"22".repeat(32)], Some("tz")).ok();
+    // Key files are private (written under a temporary name created with mode 0600, then
+    // renamed), and nothing temporary is left in the accounts directory.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let accounts = env.cfg.path().join("accounts");
+        assert_eq!(mode(&accounts), 0o700);
+        for file in ["main.json", "sol.key", "tz.json"] {
+            assert_eq!(mode(&accounts.join(file)), 0o600, "{file}");
+        }
+        let mut names: Vec<String> = std::fs::read_dir(&accounts)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["main.json", "sol.key", "tz.json"]);
+    }
     run(
         &[
             "account",

@@ -105,13 +105,6 @@ fn min_balance(params: &Params) -> ApiResult<u64> {
     }
 }
 
-fn page(params: &Params) -> ApiResult<u64> {
-    match query::number::<u64>(params, "page")?.unwrap_or(1) {
-        0 => Err(ApiError::Unprocessable("page must be ≥ 1".into())),
-        p => Ok(p),
-    }
-}
-
 /// `GET /api/v0/addresses/{address}/balance` (`chain`, `include_credit_details`): never 404.
 pub(crate) async fn balance(
     State(state): State<AppState>,
@@ -171,7 +164,7 @@ pub(crate) async fn balances_list(
     }
     let filter = BalanceFilter { chains, min_balance: min_balance(&params)? };
     let per_page = query::number::<u64>(&params, "pagination")?.unwrap_or(100);
-    let page = page(&params)?;
+    let page = query::page(&params, per_page, None)?;
     let cursor_mode = cursor_page(&params, 100)?;
     let after = address_cursor(&params)?;
     let body = state
@@ -211,7 +204,7 @@ pub(crate) async fn credit_balances(
 ) -> ApiResult<Json<Value>> {
     let min = min_balance(&params)? as i64;
     let per_page = query::number::<u64>(&params, "pagination")?.unwrap_or(100);
-    let page = page(&params)?;
+    let page = query::page(&params, per_page, None)?;
     let cursor_mode = cursor_page(&params, 100)?;
     let after = address_cursor(&params)?;
     let body = state
@@ -366,7 +359,7 @@ pub(crate) async fn credit_history(
     let ascending = query::ascending(&params, "sort_order")?;
     let order = if ascending { 1 } else { -1 };
     let per_page = query::number::<u64>(&params, "pagination")?.unwrap_or(0);
-    let page = page(&params)?;
+    let page = query::page(&params, per_page, None)?;
     let cursor_mode = cursor_page(&params, 0)?;
     let after = match params.get("cursor").map(String::as_str) {
         None | Some("") => None,

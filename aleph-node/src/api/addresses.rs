@@ -100,10 +100,11 @@ pub(crate) async fn stats_v1(
         ),
     };
     let ascending = query::ascending(&params, "sortOrder")?;
-    let (page, per_page) = match query::paging(&params, 20, None)? {
-        crate::storage::messages::Paging::Page { page, per_page } => (page, per_page),
-        crate::storage::messages::Paging::Cursor { per_page, .. } => (1, per_page),
-    };
+    let (page, per_page) =
+        match query::paging(&params, 20, None, state.pipeline.config().limits.max_pagination)? {
+            crate::storage::messages::Paging::Page { page, per_page } => (page, per_page),
+            crate::storage::messages::Paging::Cursor { per_page, .. } => (1, per_page),
+        };
     let (rows, total) = state
         .pipeline
         .db()
@@ -170,7 +171,7 @@ pub(crate) async fn files(
     Path(address): Path<String>,
     Query(params): Query<Params>,
 ) -> ApiResult<Json<Value>> {
-    let paging = query::paging(&params, 100, None)?;
+    let paging = query::paging(&params, 100, None, state.pipeline.config().limits.max_pagination)?;
     let ascending = query::ascending(&params, "sort_order")?;
     let file_hash = params.get("file_hash").cloned();
     let addr = address.clone();
@@ -383,7 +384,10 @@ async fn authorizations(
     if per_page == 0 || per_page > 500 {
         return Err(ApiError::Unprocessable("pagination must be between 1 and 500".into()));
     }
-    let page = query::number::<u64>(&params, "page")?.unwrap_or(1).max(1);
+    let page = match query::number::<u64>(&params, "page")? {
+        None | Some(0) => 1,
+        Some(_) => query::page(&params, per_page, None)?,
+    };
     let total = by_other.len();
     let page_items: Map<String, Value> =
         by_other.into_iter().skip(((page - 1) * per_page) as usize).take(per_page as usize).collect();

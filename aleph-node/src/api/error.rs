@@ -29,8 +29,8 @@ pub enum ApiError {
     /// 410: the resource is gone.
     #[error("{0}")]
     Gone(String),
-    /// 500: storage failed.
-    #[error("internal error: {0}")]
+    /// 500: storage failed. The answer says only that; the detail goes to the log.
+    #[error("internal error")]
     Storage(#[from] StorageError),
     /// 503: the node is shutting down.
     #[error("the node is shutting down")]
@@ -56,8 +56,10 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        if status.is_server_error() {
-            tracing::error!(error = %self, "request failed");
+        match &self {
+            ApiError::Storage(e) => tracing::error!(error = %e, "request failed: storage"),
+            e if status.is_server_error() => tracing::error!(error = %e, "request failed"),
+            _ => {}
         }
         // Plain text, like the reference node; clients branch on the status code.
         (status, format!("{}: {}", status.as_u16(), self)).into_response()

@@ -55,6 +55,7 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> super::error::ApiR
         w.waiting_us as f64 / 1e6,
         w.wal_frames
     ));
+    out.push_str(&state.limits.metrics());
     Ok(out)
 }
 

@@ -14,6 +14,7 @@ mod accounts;
 mod addresses;
 mod aggregates;
 pub mod error;
+mod json_doc;
 mod messages;
 mod misc;
 mod openapi;
@@ -22,6 +23,7 @@ mod prices;
 mod programs;
 mod pubsub;
 mod query;
+pub(crate) mod serve;
 mod status_page;
 mod storage;
 mod ws;
@@ -67,9 +69,18 @@ pub struct AppState {
     pub broadcaster: Option<Arc<dyn Broadcaster>>,
     /// The node's version string.
     pub version: &'static str,
+    /// The HTTP server's bounds and counters.
+    pub(crate) limits: Arc<serve::ServerLimits>,
 }
 
 impl AppState {
+    /// The state of a node's API over `pipeline`, gossiping through `broadcaster`; its server
+    /// limits are the pipeline configuration's `[limits]`.
+    pub fn new(pipeline: Pipeline, broadcaster: Option<Arc<dyn Broadcaster>>, version: &'static str) -> Self {
+        let limits = serve::ServerLimits::new(&pipeline.config().limits);
+        AppState { pipeline, broadcaster, version, limits }
+    }
+
     /// Gossips a message to peers (no-op for a standalone node).
     pub(crate) async fn broadcast(&self, message: &Value) {
         if let Some(b) = &self.broadcaster {
@@ -91,9 +102,13 @@ pub fn minimal_router(state: AppState) -> Router {
 pub fn router(state: AppState) -> Router {
     let limits = state.pipeline.config().limits.clone();
     let body_limit = limits.max_body_bytes;
-    // Uploads carry the file plus a little multipart framing.
-    let upload_limit = DefaultBodyLimit::max(limits.max_upload.max(limits.max_ipfs_upload) + (1 << 20));
-    let json_upload_limit = DefaultBodyLimit::max(limits.max_unauthenticated_upload + (1 << 20));
+    // Uploads carry the file plus a metadata part and a little multipart framing; the handlers
+    // stream them to disk and enforce the file's own limit as its bytes arrive.
+    let framing = limits.max_body_bytes + (64 << 10);
+    let upload_limit = DefaultBodyLimit::max(limits.max_upload + framing);
+    let ipfs_upload_limit = DefaultBodyLimit::max(limits.max_ipfs_upload + framing);
+    // JSON documents are read into a buffer of at most this many bytes.
+    let json_upload_limit = DefaultBodyLimit::max(limits.max_unauthenticated_upload);
     let cors = CorsLayer::new().allow_origin(Any).allow_methods(Any).allow_headers(Any).expose_headers(Any);
     Router::new()
         .route("/api/v0/messages", post(messages::submit))
@@ -113,7 +128,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v0/aggregates.json", get(aggregates::list))
         .route("/api/v0/aggregates/{address}", get(aggregates::of_address))
         .route("/api/v0/storage/add_file", post(storage::storage_add_file).layer(upload_limit))
-        .route("/api/v0/ipfs/add_file", post(storage::ipfs_add_file).layer(upload_limit))
+        .route("/api/v0/ipfs/add_file", post(storage::ipfs_add_file).layer(ipfs_upload_limit))
         .route("/api/v0/storage/add_json", post(storage::storage_add_json).layer(json_upload_limit))
         .route("/api/v0/ipfs/add_json", post(storage::ipfs_add_json).layer(json_upload_limit))
         .route("/api/v0/storage/limits.json", get(storage::limits))

@@ -295,10 +295,7 @@ pub(crate) async fn costs(
     if !(10..=1000).contains(&per_page) {
         return Err(ApiError::Unprocessable("pagination must be between 10 and 1000".into()));
     }
-    let page = query::number::<u64>(&params, "page")?.unwrap_or(1);
-    if page == 0 {
-        return Err(ApiError::Unprocessable("page must be ≥ 1".into()));
-    }
+    let page = query::page(&params, per_page, None)?;
     let filter = CostFilter {
         address: params.get("address").cloned(),
         item_hash: params.get("item_hash").cloned(),
@@ -422,7 +419,7 @@ mod tests {
             token,
             &mut tasks,
         );
-        let state = AppState { pipeline, broadcaster: None, version: "test" };
+        let state = AppState::new(pipeline, None, "test");
         let router = Router::new()
             .route("/api/v0/addresses/{address}/balance", get(accounts::balance))
             .route("/api/v0/balances", get(accounts::balances_list))

@@ -16,14 +16,63 @@ pub(crate) fn list(params: &Params, key: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// A numeric parameter, 422 when malformed.
-pub(crate) fn number<T: std::str::FromStr>(params: &Params, key: &str) -> Result<Option<T>, ApiError> {
+/// A number a query parameter can hold, with the range the node accepts for it.
+pub(crate) trait QueryNumber: std::str::FromStr + Copy {
+    /// Why `self` is out of range, when it is.
+    fn out_of_range(self, key: &str) -> Option<String>;
+}
+
+impl QueryNumber for u64 {
+    /// Counts, pages and sizes end up in SQLite integers: at most `i64::MAX`.
+    fn out_of_range(self, key: &str) -> Option<String> {
+        (self > i64::MAX as u64).then(|| format!("{key} must be between 0 and {}", i64::MAX))
+    }
+}
+
+impl QueryNumber for f64 {
+    fn out_of_range(self, key: &str) -> Option<String> {
+        (!self.is_finite()).then(|| format!("{key} must be a finite number"))
+    }
+}
+
+macro_rules! in_type_range {
+    ($($t:ty),*) => {$(
+        impl QueryNumber for $t {
+            fn out_of_range(self, _key: &str) -> Option<String> {
+                None
+            }
+        }
+    )*};
+}
+in_type_range!(i32, u8);
+
+/// A numeric parameter: 422 naming the parameter when malformed or out of its range.
+pub(crate) fn number<T: QueryNumber>(params: &Params, key: &str) -> Result<Option<T>, ApiError> {
     match params.get(key).map(|s| s.trim()).filter(|s| !s.is_empty()) {
         None => Ok(None),
         Some(v) => {
-            v.parse().map(Some).map_err(|_| ApiError::Unprocessable(format!("invalid value {v:?} for {key}")))
+            let n: T =
+                v.parse().map_err(|_| ApiError::Unprocessable(format!("invalid value {v:?} for {key}")))?;
+            match n.out_of_range(key) {
+                Some(reason) => Err(ApiError::Unprocessable(reason)),
+                None => Ok(Some(n)),
+            }
         }
     }
+}
+
+/// `page` (or the page in the path): from 1 up to the last page whose offset a database can
+/// address with `per_page` items a page; 422 naming `page` otherwise.
+pub(crate) fn page(params: &Params, per_page: u64, path_page: Option<u64>) -> Result<u64, ApiError> {
+    let last = i64::MAX as u64 / per_page.max(1);
+    let page = match path_page {
+        Some(p) => p,
+        None => number::<u64>(params, "page")?.unwrap_or(1),
+    };
+    if page == 0 || page > last {
+        return Err(ApiError::Unprocessable(format!("page must be between 1 and {last}")));
+    }
+    Ok(page)
 }
 
 /// A boolean parameter (`true/false/1/0/yes/no`), 422 when malformed.
@@ -49,12 +98,16 @@ pub(crate) fn ascending(params: &Params, key: &str) -> Result<bool, ApiError> {
 }
 
 /// Page or cursor paging, with the reference's rules: `cursor=` (even empty) selects cursor mode,
-/// where `pagination` is capped at 200 and may not be 0.
+/// where `pagination` is capped at 200 and may not be 0. In page mode `pagination` is capped at
+/// `max` (the node's `limits.max_pagination`), and `pagination=0`, which asks the reference for
+/// every match, means `max` items a page: the answer's `pagination_per_page` says so.
 pub(crate) fn paging(
     params: &Params,
     default_per_page: u64,
     path_page: Option<u64>,
+    max: u64,
 ) -> Result<Paging, ApiError> {
+    let max = max.max(1);
     let per_page = number::<u64>(params, "pagination")?.unwrap_or(default_per_page);
     if let Some(cursor) = params.get("cursor") {
         if per_page == 0 {
@@ -65,12 +118,10 @@ pub(crate) fn paging(
         } else {
             Some(decode_cursor(cursor).ok_or_else(|| ApiError::Unprocessable("invalid cursor".into()))?)
         };
-        return Ok(Paging::Cursor { after, per_page: per_page.min(200) });
+        return Ok(Paging::Cursor { after, per_page: per_page.min(200).min(max) });
     }
-    let page = path_page.or(number::<u64>(params, "page")?).unwrap_or(1);
-    if page == 0 {
-        return Err(ApiError::Unprocessable("page must be ≥ 1".into()));
-    }
+    let per_page = if per_page == 0 { max } else { per_page.min(max) };
+    let page = page(params, per_page, path_page)?;
     Ok(Paging::Page { page, per_page })
 }
 
@@ -89,6 +140,12 @@ fn check_hashes(values: &[String], key: &str) -> Result<(), ApiError> {
 pub(crate) fn date_range(params: &Params) -> Result<(f64, f64), ApiError> {
     let start = number::<f64>(params, "startDate")?.unwrap_or(0.0);
     let end = number::<f64>(params, "endDate")?.unwrap_or(0.0);
+    if start < 0.0 {
+        return Err(ApiError::Unprocessable("startDate must not be negative".into()));
+    }
+    if end < 0.0 {
+        return Err(ApiError::Unprocessable("endDate must not be negative".into()));
+    }
     if start < 0.0 || end < 0.0 || (end > 0.0 && end < start) {
         return Err(ApiError::Unprocessable("invalid date range".into()));
     }

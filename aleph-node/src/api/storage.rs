@@ -13,6 +13,8 @@ use serde_json::{json, Value};
 use super::error::{ApiError, ApiResult};
 use super::AppState;
 use crate::pipeline::now;
+use crate::storage::staged::{ContentHasher, StageError, Staged, StagedFile};
+use crate::storage::StorageError;
 
 /// How an upload is addressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,8 +41,21 @@ pub(crate) async fn store_file(
 ) -> ApiResult<String> {
     let hash = hash_of(engine, &bytes);
     state.pipeline.files().put(&hash, bytes.clone()).await?;
-    let size = bytes.len() as i64;
-    let h = hash.clone();
+    record_file(state, &hash, bytes.len() as u64, grace).await?;
+    Ok(hash)
+}
+
+/// Moves a staged upload into the file store and records it; `grace` adds an upload grace pin.
+async fn store_staged(state: &AppState, staged: Staged, grace: bool) -> ApiResult<String> {
+    state.pipeline.files().put_file(&staged.hash, &staged.path).await?;
+    record_file(state, &staged.hash, staged.size, grace).await?;
+    Ok(staged.hash.clone())
+}
+
+/// Records a stored file in the database (and its upload grace pin when `grace`).
+async fn record_file(state: &AppState, hash: &str, size: u64, grace: bool) -> ApiResult<()> {
+    let size = i64::try_from(size).unwrap_or(i64::MAX);
+    let h = hash.to_owned();
     let grace_secs = state.pipeline.config().processing.file_grace_period_secs;
     state
         .pipeline
@@ -64,34 +79,95 @@ pub(crate) async fn store_file(
             Ok(())
         })
         .await?;
-    Ok(hash)
+    Ok(())
+}
+
+/// Writes a body (or one multipart field) to a staged file as it arrives, hashing it; 413 at the
+/// first byte past `limit`, so nothing over the limit is ever held or written.
+async fn stage<S, E>(
+    state: &AppState,
+    engine: UploadEngine,
+    mut body: S,
+    limit: usize,
+    what: &str,
+    body_error: impl Fn(E) -> ApiError,
+) -> ApiResult<Staged>
+where
+    S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
+{
+    use futures_util::StreamExt;
+    let hasher = match engine {
+        UploadEngine::Storage => ContentHasher::sha256(),
+        UploadEngine::Ipfs => ContentHasher::cid_v0(),
+    };
+    let dir = state.pipeline.config().data_dir.join("incoming");
+    let mut file = StagedFile::create(&dir, hasher, limit as u64).await.map_err(StorageError::from)?;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(&body_error)?;
+        file.write(&chunk).await.map_err(|e| match e {
+            StageError::TooLarge { limit } => {
+                ApiError::TooLarge(format!("{what} is over the {limit}-byte limit"))
+            }
+            StageError::Io(e) => ApiError::Storage(e.into()),
+        })?;
+    }
+    Ok(file.finish().await.map_err(StorageError::from)?)
+}
+
+/// The declared body length, when there is one.
+fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok())
+}
+
+fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::TooLarge(format!("multipart: {}", e.body_text()))
+    } else {
+        ApiError::BadRequest(format!("multipart: {}", e.body_text()))
+    }
 }
 
 struct Upload {
-    file: Option<(Bytes, Option<String>)>,
+    file: Option<(Staged, Option<String>)>,
     metadata: Option<Value>,
 }
 
-async fn read_multipart(mut multipart: Multipart, limit: usize) -> ApiResult<Upload> {
+/// Reads a multipart upload: the `file` part is staged on disk as it arrives (at most `limit`
+/// bytes), `metadata` is read into a buffer of at most `metadata_limit` bytes, other parts are
+/// skipped.
+async fn read_multipart(
+    state: &AppState,
+    engine: UploadEngine,
+    mut multipart: Multipart,
+    limit: usize,
+    metadata_limit: usize,
+) -> ApiResult<Upload> {
     let mut up = Upload { file: None, metadata: None };
-    while let Some(field) =
-        multipart.next_field().await.map_err(|e| ApiError::BadRequest(format!("multipart: {e}")))?
-    {
+    while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
         let name = field.name().unwrap_or_default().to_owned();
         let filename = field.file_name().map(str::to_owned);
-        let data = field.bytes().await.map_err(|e| ApiError::BadRequest(format!("multipart: {e}")))?;
-        if data.len() > limit {
-            return Err(ApiError::TooLarge(format!("the upload is over the {limit}-byte limit")));
-        }
         match name.as_str() {
-            "file" => up.file = Some((data, filename)),
+            "file" => {
+                let staged = stage(state, engine, &mut field, limit, "the upload", multipart_error).await?;
+                up.file = Some((staged, filename));
+            }
             "metadata" => {
+                let mut data = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+                    if data.len() + chunk.len() > metadata_limit {
+                        return Err(ApiError::TooLarge(format!(
+                            "metadata is over the {metadata_limit}-byte limit"
+                        )));
+                    }
+                    data.extend_from_slice(&chunk);
+                }
                 up.metadata = Some(
                     serde_json::from_slice(&data)
                         .map_err(|e| ApiError::Unprocessable(format!("metadata: {e}")))?,
                 )
             }
-            _ => {}
+            // Skipped as it streams past.
+            _ => while field.chunk().await.map_err(multipart_error)?.is_some() {},
         }
     }
     Ok(up)
@@ -106,12 +182,12 @@ fn is_multipart(headers: &HeaderMap) -> bool {
 
 /// Checks the signed STORE message that accompanies an authenticated upload, in the reference's
 /// order: signature (403), inline content (422), the file hash (422), then whether the owner can
-/// pay for the file (402, [`check_upload_balance`]); all before the bytes are stored.
+/// pay for the file (402, [`check_upload_balance`]); all before the staged bytes are stored.
 async fn check_upload_message(
     state: &AppState,
     metadata: &Value,
-    engine: UploadEngine,
-    file: &[u8],
+    file_hash: &str,
+    size: u64,
 ) -> ApiResult<(Value, bool)> {
     let message = metadata
         .get("message")
@@ -129,10 +205,10 @@ async fn check_upload_message(
     let content: Value =
         serde_json::from_str(content).map_err(|e| ApiError::Unprocessable(format!("item_content: {e}")))?;
     let expected = content.get("item_hash").and_then(Value::as_str).unwrap_or_default();
-    if expected != hash_of(engine, file) {
+    if expected != file_hash {
         return Err(ApiError::Unprocessable("File hash does not match".into()));
     }
-    check_upload_balance(state, &message, file.len() as u64).await?;
+    check_upload_balance(state, &message, size).await?;
     Ok((message, sync))
 }
 
@@ -173,39 +249,47 @@ async fn check_upload_balance(state: &AppState, message: &Value, size: u64) -> A
 async fn add_file(state: AppState, engine: UploadEngine, request: Request) -> ApiResult<Response> {
     let limits = state.pipeline.config().limits.clone();
     let max = if engine == UploadEngine::Ipfs { limits.max_ipfs_upload } else { limits.max_upload };
+    let unauthenticated = limits.max_unauthenticated_upload;
+    let too_large = |limit: usize| ApiError::TooLarge(format!("uploads are limited to {limit} bytes"));
     if !is_multipart(request.headers()) {
         if engine == UploadEngine::Ipfs {
             return Err(ApiError::BadRequest("ipfs/add_file takes a multipart form".into()));
         }
-        let body = Bytes::from_request(request, &state)
-            .await
-            .map_err(|e| ApiError::TooLarge(format!("raw upload: {e}")))?;
-        if body.len() > limits.max_unauthenticated_upload {
-            return Err(ApiError::TooLarge("unauthenticated uploads are limited to 25 MiB".into()));
+        if content_length(request.headers()).is_some_and(|n| n > unauthenticated as u64) {
+            return Err(too_large(unauthenticated));
         }
-        let hash = store_file(&state, engine, body, true).await?;
+        let body = request.into_body().into_data_stream();
+        let staged = stage(&state, engine, body, unauthenticated, "the unauthenticated upload", |e| {
+            ApiError::BadRequest(format!("reading the upload: {e}"))
+        })
+        .await?;
+        let hash = store_staged(&state, staged, true).await?;
         return Ok(Json(json!({"status": "success", "hash": hash})).into_response());
+    }
+    // The file plus the metadata part and the multipart framing.
+    let framing = limits.max_body_bytes + (64 << 10);
+    if content_length(request.headers()).is_some_and(|n| n > (max + framing) as u64) {
+        return Err(too_large(max));
     }
     let multipart =
         Multipart::from_request(request, &state).await.map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let up = read_multipart(multipart, max).await?;
+    let up = read_multipart(&state, engine, multipart, max, limits.max_body_bytes).await?;
     let (file, filename) = up.file.ok_or_else(|| ApiError::BadRequest("missing the `file` part".into()))?;
-    let size = file.len();
-    let (status, message) = match &up.metadata {
+    let size = file.size;
+    let message = match &up.metadata {
         None => {
-            if size > limits.max_unauthenticated_upload {
-                return Err(ApiError::TooLarge("unauthenticated uploads are limited to 25 MiB".into()));
+            if size > unauthenticated as u64 {
+                return Err(ApiError::TooLarge(format!(
+                    "unauthenticated uploads are limited to {unauthenticated} bytes"
+                )));
             }
-            (StatusCode::OK, None)
+            None
         }
-        Some(metadata) => {
-            let (message, sync) = check_upload_message(&state, metadata, engine, &file).await?;
-            (StatusCode::OK, Some((message, sync)))
-        }
+        Some(metadata) => Some(check_upload_message(&state, metadata, &file.hash, size).await?),
     };
     // Every upload starts with a grace period; the STORE message's pin replaces it.
-    let hash = store_file(&state, engine, file, true).await?;
-    let mut status = status;
+    let hash = store_staged(&state, file, true).await?;
+    let mut status = StatusCode::OK;
     if let Some((message, sync)) = message {
         let response = super::messages::submit_message(&state, message, sync).await?;
         status = response.status();
@@ -233,10 +317,11 @@ async fn add_json(state: AppState, engine: UploadEngine, body: Bytes) -> ApiResu
     if body.len() > state.pipeline.config().limits.max_unauthenticated_upload {
         return Err(ApiError::TooLarge("JSON uploads are limited to 25 MiB".into()));
     }
-    let value: Value = serde_json::from_slice(&body)
+    // Re-serialized compact with sorted keys, as the reference does, numbers kept as written;
+    // the hash is of these bytes.
+    let text = super::json_doc::compact_sorted(&body)
         .map_err(|e| ApiError::Unprocessable(format!("body is not JSON: {e}")))?;
-    // Re-serialized compact with sorted keys, as the reference does; the hash is of these bytes.
-    let bytes = Bytes::from(serde_json::to_vec(&value).map_err(|e| ApiError::Unprocessable(e.to_string()))?);
+    let bytes = Bytes::from(text);
     let hash = store_file(&state, engine, bytes, true).await?;
     Ok(Json(json!({"status": "success", "hash": hash})))
 }

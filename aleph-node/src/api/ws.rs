@@ -69,7 +69,14 @@ pub(crate) async fn messages(
         return Err(ApiError::Unprocessable("history must be between 0 and 199".into()));
     }
     let format = if format == ContentFormat::Headers { ContentFormat::None } else { format };
-    Ok(ws.on_upgrade(move |socket| serve(socket, state, q, format, history)))
+    let slot = match state.limits.websocket() {
+        Ok(slot) => slot,
+        Err(busy) => return Ok(*busy),
+    };
+    Ok(ws.on_upgrade(move |socket| async move {
+        serve(socket, state, q, format, history).await;
+        drop(slot);
+    }))
 }
 
 async fn serve(mut socket: WebSocket, state: AppState, q: MessageQuery, format: ContentFormat, history: u64) {
@@ -151,7 +158,14 @@ async fn serve(mut socket: WebSocket, state: AppState, q: MessageQuery, format: 
 /// `GET /api/ws0/status`: the `/metrics.json` object at connection, then every 10 s when it
 /// changed.
 pub(crate) async fn status(State(state): State<AppState>, ws: WebSocketUpgrade) -> Response {
-    ws.on_upgrade(move |socket| serve_status(socket, state))
+    let slot = match state.limits.websocket() {
+        Ok(slot) => slot,
+        Err(busy) => return *busy,
+    };
+    ws.on_upgrade(move |socket| async move {
+        serve_status(socket, state).await;
+        drop(slot);
+    })
 }
 
 async fn serve_status(mut socket: WebSocket, state: AppState) {

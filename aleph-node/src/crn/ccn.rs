@@ -7,6 +7,11 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use super::CrnError;
+use crate::p2p::fetch::{read_capped, CappedError};
+use crate::storage::staged::{ContentHasher, StageError, StagedFile};
+
+/// Largest JSON answer read from the CCN (a message list with full content).
+const MAX_JSON_BYTES: u64 = 64 << 20;
 
 /// A message as the CCN reports it: its status and, when the CCN has it, its JSON.
 #[derive(Debug, Clone)]
@@ -46,7 +51,9 @@ impl CcnClient {
         if !resp.status().is_success() {
             return Err(CrnError::Ccn(format!("{url}: HTTP {}", resp.status())));
         }
-        resp.json().await.map(Some).map_err(|e| CrnError::Ccn(format!("{url}: {e}")))
+        let body =
+            read_capped(resp, MAX_JSON_BYTES).await.map_err(|e| CrnError::Ccn(format!("{url}: {e}")))?;
+        serde_json::from_slice(&body).map(Some).map_err(|e| CrnError::Ccn(format!("{url}: {e}")))
     }
 
     /// `GET /api/v0/messages/{hash}`: the message and its status, `None` when unknown.
@@ -85,22 +92,29 @@ impl CcnClient {
         if !resp.status().is_success() {
             return Err(CrnError::Ccn(format!("{url}: HTTP {}", resp.status())));
         }
-        if resp.content_length().is_some_and(|n| n > max_bytes) {
-            return Err(CrnError::CodeUnavailable(format!("file {hash} is larger than {max_bytes} bytes")));
-        }
-        let bytes = resp.bytes().await.map_err(|e| CrnError::Ccn(format!("{url}: {e}")))?;
-        if bytes.len() as u64 > max_bytes {
-            return Err(CrnError::CodeUnavailable(format!("file {hash} is larger than {max_bytes} bytes")));
-        }
+        let bytes = match read_capped(resp, max_bytes).await {
+            Ok(bytes) => bytes,
+            Err(CappedError::TooLarge(_)) => {
+                return Err(CrnError::CodeUnavailable(format!(
+                    "file {hash} is larger than {max_bytes} bytes"
+                )))
+            }
+            Err(e) => return Err(CrnError::Ccn(format!("{url}: {e}"))),
+        };
         if !crate::p2p::fetch::verify_content(hash, &bytes) {
             return Err(CrnError::CodeUnavailable(format!("file {hash} does not match its hash")));
         }
-        Ok(bytes)
+        Ok(Bytes::from(bytes))
     }
 
-    /// Streams a (large) file to `dest`, checked against its hash before it is renamed into place.
-    pub(crate) async fn download_to(&self, hash: &str, dest: &std::path::Path) -> Result<(), CrnError> {
-        use tokio::io::AsyncWriteExt;
+    /// Streams a (large) file of at most `max_bytes` to `dest`, hashed as it arrives and checked
+    /// against its name before it is renamed into place.
+    pub(crate) async fn download_to(
+        &self,
+        hash: &str,
+        dest: &std::path::Path,
+        max_bytes: u64,
+    ) -> Result<(), CrnError> {
         let url = format!("{}/api/v0/storage/raw/{hash}", self.base);
         let mut resp = self.http.get(&url).send().await.map_err(|e| CrnError::Ccn(format!("{url}: {e}")))?;
         if !resp.status().is_success() {
@@ -109,28 +123,25 @@ impl CcnClient {
                 resp.status()
             )));
         }
-        let part = dest.with_extension("part");
-        let mut file = tokio::fs::File::create(&part).await?;
-        let mut sha = <sha2::Sha256 as sha2::Digest>::new();
-        let check_sha = hash.len() == 64;
+        let too_large = || CrnError::CodeUnavailable(format!("file {hash} is larger than {max_bytes} bytes"));
+        if resp.content_length().is_some_and(|n| n > max_bytes) {
+            return Err(too_large());
+        }
+        let hasher = ContentHasher::for_expected(hash)
+            .ok_or_else(|| CrnError::CodeUnavailable(format!("{hash} is not a hash this node can check")))?;
+        let dir = dest.parent().unwrap_or(std::path::Path::new("."));
+        let mut file = StagedFile::create(dir, hasher, max_bytes).await?;
         while let Some(chunk) = resp.chunk().await.map_err(|e| CrnError::Ccn(format!("{url}: {e}")))? {
-            if check_sha {
-                sha2::Digest::update(&mut sha, &chunk);
-            }
-            file.write_all(&chunk).await?;
+            file.write(&chunk).await.map_err(|e| match e {
+                StageError::TooLarge { .. } => too_large(),
+                StageError::Io(e) => e.into(),
+            })?;
         }
-        file.flush().await?;
-        drop(file);
-        let ok = if check_sha {
-            hex::encode(sha2::Digest::finalize(sha)).eq_ignore_ascii_case(hash)
-        } else {
-            crate::p2p::fetch::verify_content(hash, &tokio::fs::read(&part).await?)
-        };
-        if !ok {
-            let _ = tokio::fs::remove_file(&part).await;
-            return Err(CrnError::CodeUnavailable(format!("file {hash} does not match its hash")));
-        }
-        tokio::fs::rename(&part, dest).await?;
+        let staged = file
+            .finish_checked(hash)
+            .await?
+            .ok_or_else(|| CrnError::CodeUnavailable(format!("file {hash} does not match its hash")))?;
+        tokio::fs::rename(&staged.path, dest).await?;
         Ok(())
     }
 

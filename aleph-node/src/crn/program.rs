@@ -18,6 +18,8 @@ use crate::config::CrnConfig;
 const MAX_ARCHIVE_BYTES: u64 = 10 << 20;
 /// Largest squashfs code or volume image fetched.
 const MAX_IMAGE_BYTES: u64 = 2 << 30;
+/// Largest root filesystem image an instance boots from.
+const MAX_ROOTFS_BYTES: u64 = 32 << 30;
 
 /// How the sandbox sees one volume.
 #[derive(Debug, Clone, PartialEq)]
@@ -228,7 +230,7 @@ impl Resolver {
         let path = self.cache.join(&file);
         if !path.is_file() {
             tokio::fs::create_dir_all(&self.cache).await?;
-            self.ccn.download_to(&file, &path).await?;
+            self.ccn.download_to(&file, &path, MAX_ROOTFS_BYTES).await?;
         }
         Ok(path)
     }
@@ -244,7 +246,11 @@ impl Resolver {
         if dir.is_dir() {
             return Ok(dir);
         }
-        self.fetch(file_hash, MAX_IMAGE_BYTES).await?;
+        let image = self.cache.join(file_hash);
+        if !image.is_file() {
+            tokio::fs::create_dir_all(&self.cache).await?;
+            self.ccn.download_to(file_hash, &image, MAX_IMAGE_BYTES).await?;
+        }
         let tmp = self.cache.join(format!("{file_hash}.d.part"));
         let _ = tokio::fs::remove_dir_all(&tmp).await;
         let out = tokio::process::Command::new(&self.config.unsquashfs)

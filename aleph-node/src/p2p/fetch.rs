@@ -52,19 +52,46 @@ pub(crate) fn decode_answer(body: &Value) -> Option<Vec<u8>> {
     base64::engine::general_purpose::STANDARD.decode(compact).ok()
 }
 
+/// Why a reply body was not read.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum CappedError {
+    /// The reply is longer than allowed (declared or as it arrived).
+    #[error("the reply is over the {0}-byte limit")]
+    TooLarge(u64),
+    /// The transfer failed.
+    #[error(transparent)]
+    Http(#[from] reqwest::Error),
+}
+
+/// Reads a reply body of at most `max` bytes, stopping at the first chunk past it (chunked replies
+/// declare no length, so the declared one is only a first check).
+pub(crate) async fn read_capped(mut resp: reqwest::Response, max: u64) -> Result<Vec<u8>, CappedError> {
+    if resp.content_length().is_some_and(|n| n > max) {
+        return Err(CappedError::TooLarge(max));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        if (body.len() + chunk.len()) as u64 > max {
+            return Err(CappedError::TooLarge(max));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 async fn fetch_from(http: &reqwest::Client, base: &str, hash: &str) -> Option<Bytes> {
     let url = format!("{}/api/v0/storage/{hash}", base.trim_end_matches('/'));
     let resp = http.get(&url).send().await.ok()?;
     if !resp.status().is_success() {
         return None;
     }
-    if resp.content_length().is_some_and(|n| n as usize > MAX_ENCODED) {
-        return None;
-    }
-    let body = resp.bytes().await.ok()?;
-    if body.len() > MAX_ENCODED {
-        return None;
-    }
+    let body = match read_capped(resp, MAX_ENCODED as u64).await {
+        Ok(body) => body,
+        Err(e) => {
+            tracing::debug!(peer = base, hash, error = %e, "content not fetched");
+            return None;
+        }
+    };
     let json: Value = serde_json::from_slice(&body).ok()?;
     let bytes = decode_answer(&json)?;
     if verify_content(hash, &bytes) {
@@ -99,6 +126,45 @@ impl ContentFetcher for HttpFetcher {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A peer whose reply is `chunks` chunks of 64 KiB with no Content-Length; returns its URL
+    /// and a counter of the bytes it managed to send.
+    async fn chunked_peer(chunks: usize) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = sent.clone();
+        tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut head = [0u8; 1024];
+            let _ = s.read(&mut head).await;
+            let _ = s.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n").await;
+            let chunk = vec![b'a'; 64 << 10];
+            for _ in 0..chunks {
+                let frame = [format!("{:x}\r\n", chunk.len()).as_bytes(), &chunk, b"\r\n"].concat();
+                if s.write_all(&frame).await.is_err() {
+                    return;
+                }
+                counter.fetch_add(chunk.len(), std::sync::atomic::Ordering::Relaxed);
+            }
+            let _ = s.write_all(b"0\r\n\r\n").await;
+        });
+        (url, sent)
+    }
+
+    #[tokio::test]
+    async fn chunked_replies_are_capped_as_they_arrive() {
+        let http = reqwest::Client::new();
+        let (url, _) = chunked_peer(4).await;
+        let body = read_capped(http.get(&url).send().await.unwrap(), 1 << 20).await.unwrap();
+        assert_eq!(body.len(), 4 << 16);
+        // 1 GiB offered, 1 MiB allowed: refused once past the cap, long before the end.
+        let (url, sent) = chunked_peer(16 << 10).await;
+        let refused = read_capped(http.get(&url).send().await.unwrap(), 1 << 20).await;
+        assert!(matches!(refused, Err(CappedError::TooLarge(_))), "{refused:?}");
+        assert!(sent.load(std::sync::atomic::Ordering::Relaxed) < 64 << 20);
+    }
 
     #[test]
     fn answers_are_decoded_and_checked() {

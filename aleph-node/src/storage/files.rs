@@ -17,6 +17,15 @@ pub trait FileStore: Send + Sync + std::fmt::Debug + 'static {
     fn contains<'a>(&'a self, hash: &'a str) -> BoxFuture<'a, Result<bool, StorageError>>;
     /// Removes what is stored under `hash` (no error when absent).
     fn delete<'a>(&'a self, hash: &'a str) -> BoxFuture<'a, Result<(), StorageError>>;
+    /// Stores the complete file at `path` (an upload staged on disk) under `hash` (idempotent);
+    /// `path` may be moved or left for the caller to remove. The default reads it into memory
+    /// and calls [`FileStore::put`]; stores on disk move it instead.
+    fn put_file<'a>(&'a self, hash: &'a str, path: &'a Path) -> BoxFuture<'a, Result<(), StorageError>> {
+        Box::pin(async move {
+            let bytes = tokio::fs::read(path).await?;
+            self.put(hash, Bytes::from(bytes)).await
+        })
+    }
 }
 
 /// A boxed future, as the object-safe [`FileStore`] returns.
@@ -61,6 +70,27 @@ impl FileStore for FsFileStore {
             f.sync_data().await?;
             drop(f);
             tokio::fs::rename(&tmp, &path).await?;
+            Ok(())
+        })
+    }
+
+    fn put_file<'a>(&'a self, hash: &'a str, source: &'a Path) -> BoxFuture<'a, Result<(), StorageError>> {
+        Box::pin(async move {
+            let path = self.path_of(hash)?;
+            if tokio::fs::try_exists(&path).await? {
+                return Ok(());
+            }
+            if let Some(dir) = path.parent() {
+                tokio::fs::create_dir_all(dir).await?;
+            }
+            // The staged file is complete and synced: a rename puts it in place atomically. Across
+            // file systems, copy to a temporary name first.
+            if tokio::fs::rename(source, &path).await.is_err() {
+                let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+                tokio::fs::copy(source, &tmp).await?;
+                tokio::fs::File::open(&tmp).await?.sync_data().await?;
+                tokio::fs::rename(&tmp, &path).await?;
+            }
             Ok(())
         })
     }

@@ -6,6 +6,7 @@ mod db;
 mod files;
 pub mod messages;
 pub mod sql;
+pub(crate) mod staged;
 
 pub use db::{Db, WriterSnapshot};
 pub use files::{BoxFuture, FileStore, FsFileStore, MemoryFileStore};

@@ -30,6 +30,7 @@ pub(crate) struct TestNode {
 /// The test configuration: fast retries, a short `sync` wait.
 pub(crate) fn test_config(dir: &std::path::Path) -> NodeConfig {
     let mut config = NodeConfig::ephemeral(dir);
+    config.dev = true;
     config.processing.max_backoff_secs = 0.2;
     config.processing.max_retries = 3;
     config.processing.sync_timeout_secs = 10.0;
@@ -84,11 +85,7 @@ impl TestNode {
 
     /// The API router over this node's pipeline, for `oneshot` requests.
     pub(crate) fn router(&self) -> axum::Router {
-        aleph_node::api::router(AppState {
-            pipeline: self.handle.pipeline().clone(),
-            broadcaster: None,
-            version: "it",
-        })
+        aleph_node::api::router(AppState::new(self.handle.pipeline().clone(), None, "it"))
     }
 
     /// `POST /api/v0/messages` with `{"sync": sync, "message": m}`.

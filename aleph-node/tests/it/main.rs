@@ -10,6 +10,7 @@ mod crn;
 mod dev;
 mod endpoints;
 mod forget;
+mod limits;
 mod messages;
 mod p2p;
 mod p2p_reference;

@@ -281,11 +281,8 @@ impl Broadcaster for Recorder {
 async fn accepted_messages_are_gossiped_once() {
     let node = TestNode::start().await;
     let recorder = Arc::new(Recorder::default());
-    let router = aleph_node::api::router(AppState {
-        pipeline: node.handle.pipeline().clone(),
-        broadcaster: Some(recorder.clone()),
-        version: "it",
-    });
+    let router =
+        aleph_node::api::router(AppState::new(node.handle.pipeline().clone(), Some(recorder.clone()), "it"));
     let m = post(&node.eth(0), "gossip", json!({}));
     let body = json!({"sync": true, "message": m}).to_string();
     let (status, _) = oneshot(&router, post_body("/api/v0/messages", "application/json", body.clone())).await;

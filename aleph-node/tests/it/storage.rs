@@ -506,3 +506,32 @@ async fn address_files_in_cursor_pages() {
     assert_eq!(node.get(&format!("{base}?cursor=not-a-cursor")).await.0, StatusCode::UNPROCESSABLE_ENTITY);
     node.stop().await;
 }
+
+#[tokio::test]
+async fn add_json_keeps_numbers_as_written() {
+    let node = TestNode::start().await;
+    let body = r#"{"z": 1.10, "big": 123456789012345678901234567890, "neg": -98765432109876543210,
+                  "tiny": 0.1000000000000000055511151231257827, "list": [1e400, 2.50]}"#;
+    let expected = r#"{"big":123456789012345678901234567890,"list":[1e400,2.50],"neg":-98765432109876543210,"tiny":0.1000000000000000055511151231257827,"z":1.10}"#;
+    for engine in ["storage", "ipfs"] {
+        let resp = node
+            .http
+            .post(format!("{}/api/v0/{engine}/add_json", node.url))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        let hash = resp.json::<Value>().await.unwrap()["hash"].as_str().unwrap().to_owned();
+        let stored = node.http.get(format!("{}/api/v0/storage/raw/{hash}", node.url)).send().await.unwrap();
+        assert_eq!(stored.text().await.unwrap(), expected, "{engine}: the stored document");
+        let named = if engine == "storage" {
+            sha256_hex(expected.as_bytes())
+        } else {
+            aleph_core::cid::cid_v0(expected.as_bytes())
+        };
+        assert_eq!(hash, named, "{engine}: the hash is of the stored bytes");
+    }
+    node.stop().await;
+}

@@ -145,7 +145,14 @@ impl AlephClient {
                     Ok(page) => {
                         let n = page.messages.len() as u64;
                         s.seen += n;
-                        s.done = n < u64::from(per_page) || s.seen >= page.total;
+                        // A node may serve smaller pages than asked (its page cap) and may leave
+                        // the total out: a short page ends the walk, a missing total does not.
+                        let full = if page.per_page > 0 {
+                            page.per_page.min(u64::from(per_page))
+                        } else {
+                            u64::from(per_page)
+                        };
+                        s.done = n == 0 || n < full || (page.total > 0 && s.seen >= page.total);
                         s.page += 1;
                         s.buffer.extend(page.messages);
                     }
@@ -321,17 +328,29 @@ impl AlephClient {
             .map_err(|source| ClientError::Unverified { item_hash: message.item_hash.to_string(), source })?;
         match message.item_type {
             ItemType::Inline => {
-                if message.item_hash_matches() == Some(false) {
-                    let actual =
-                        message.item_content.as_deref().map(|c| ItemHash::sha256(c.as_bytes()).to_string());
+                let unverifiable = |reason: String| ClientError::Unverifiable {
+                    item_hash: message.item_hash.to_string(),
+                    reason,
+                };
+                // Only the signed item content is believed: the node's `content` is replaced by
+                // its parse. Without it there is nothing to check content against, so none may
+                // be returned.
+                let Some(text) = &message.item_content else {
+                    if message.content.is_some() {
+                        return Err(unverifiable("inline content without its item_content".into()));
+                    }
+                    return Ok(message);
+                };
+                let actual = ItemHash::sha256(text.as_bytes());
+                if actual != message.item_hash {
                     return Err(ClientError::IntegrityMismatch {
                         expected: message.item_hash.to_string(),
-                        actual: actual.unwrap_or_default(),
+                        actual: actual.to_string(),
                     });
                 }
-                if let Some(text) = &message.item_content {
-                    message.content = serde_json::from_str(text).ok();
-                }
+                let content = serde_json::from_str(text)
+                    .map_err(|e| unverifiable(format!("item_content is not JSON: {e}")))?;
+                message.content = Some(content);
             }
             ItemType::Storage | ItemType::Ipfs => {
                 if message.content.is_some() {

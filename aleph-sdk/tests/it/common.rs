@@ -22,7 +22,8 @@ pub(crate) struct TestNode {
 impl TestNode {
     pub(crate) async fn start() -> TestNode {
         let dir = tempfile::tempdir().expect("temp dir");
-        let handle = Node::builder(NodeConfig::ephemeral(dir.path())).launch().await.expect("node starts");
+        let config = NodeConfig { dev: true, ..NodeConfig::ephemeral(dir.path()) };
+        let handle = Node::builder(config).launch().await.expect("node starts");
         let client =
             AlephClient::builder(handle.url()).timeout(Duration::from_secs(30)).build().expect("client");
         TestNode { handle, client, _dir: dir }
@@ -64,6 +65,7 @@ impl TestNode {
         handle.shutdown().await;
         let mut config = NodeConfig::ephemeral(_dir.path());
         config.listen = addr;
+        config.dev = true;
         let handle = Node::builder(config).launch().await.expect("node restarts");
         TestNode { handle, client, _dir }
     }

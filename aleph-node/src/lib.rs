@@ -7,6 +7,8 @@ pub mod config;
 pub mod corechannel;
 pub mod crn;
 pub mod dev;
+#[doc(hidden)]
+pub mod fuzzing;
 mod node;
 pub mod p2p;
 pub(crate) mod payment;

@@ -22,7 +22,7 @@ mod posts;
 mod prices;
 mod programs;
 mod pubsub;
-mod query;
+pub(crate) mod query;
 pub(crate) mod serve;
 mod status_page;
 mod storage;

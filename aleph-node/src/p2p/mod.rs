@@ -31,7 +31,7 @@ mod catch_up;
 mod event_loop;
 pub(crate) mod fetch;
 pub mod message_id;
-mod sync;
+pub(crate) mod sync;
 mod validate;
 
 pub use message_id::message_id;

@@ -151,7 +151,17 @@ impl Env {
 
 /// Snapshot settings: hashes, addresses, signatures, times and ports redacted.
 pub(crate) fn redacted() -> insta::Settings {
+    redacted_naming(&[])
+}
+
+/// [`redacted`], with the given values (hashes, addresses) replaced by their names first, so a
+/// snapshot says which one stands where.
+pub(crate) fn redacted_naming(known: &[(&str, &str)]) -> insta::Settings {
     let mut s = insta::Settings::clone_current();
+    for (value, name) in known {
+        assert!(value.chars().all(|c| c.is_ascii_alphanumeric()), "not a plain token: {value}");
+        s.add_filter(value, *name);
+    }
     s.add_filter(r"0x[0-9a-fA-F]{130}", "[SIGNATURE]");
     s.add_filter(r"0x[0-9a-fA-F]{64}", "[SECRET]");
     s.add_filter(r"0x[0-9a-fA-F]{40}", "[ADDRESS]");

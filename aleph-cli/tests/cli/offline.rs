@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::common::{redacted, Env, FIXED_KEY};
+use crate::common::{redacted, redacted_naming, Env, FIXED_KEY};
 
 fn sign_post(env: &Env, time: &str) -> String {
     env.run(&[
@@ -65,7 +65,12 @@ fn verify_reports_invalid_messages_and_bad_input() {
     assert_eq!(verdicts[0]["valid"], true);
     assert_eq!(verdicts[1]["valid"], false);
     assert_eq!(verdicts[2]["valid"], false);
-    redacted().bind(|| insta::assert_snapshot!("verify_invalid_json", run.stdout));
+    // The forged envelope's signature recovers some other address (the sender is signed).
+    let names = [
+        (good["item_hash"].as_str().unwrap(), "[SIGNED_POST]"),
+        ("0x0000000000000000000000000000000000000001", "[FORGED_SENDER]"),
+    ];
+    redacted_naming(&names).bind(|| insta::assert_snapshot!("verify_invalid_json", run.stdout));
 
     let bad = env.run_stdin(&["message", "verify"], "this is not json");
     assert_eq!(bad.code, 2);

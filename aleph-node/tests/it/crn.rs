@@ -187,6 +187,27 @@ async fn expect_status(resp: reqwest::Response, status: u16) -> reqwest::Respons
     resp
 }
 
+/// The subdomain label aleph-vm gives the program `hash`
+/// (`base64.b32encode(bytes.fromhex(hash)).decode().strip("=").lower()`), computed by Python, not
+/// by the implementation under test.
+fn reference_subdomain(hash: &str) -> String {
+    let python = option_env!("ALEPH_PYTHON_BIN").unwrap_or("python3");
+    let script =
+        "import base64, sys; print(base64.b32encode(bytes.fromhex(sys.argv[1])).decode().strip('=').lower())";
+    let out = std::process::Command::new(python).args(["-c", script, hash]).output().expect("python runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("ASCII").trim().to_owned()
+}
+
+#[test]
+fn program_subdomains_are_the_reference_base32() {
+    // python3 -c 'import base64; print(base64.b32encode(bytes.fromhex("2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824")).decode().strip("=").lower())'
+    assert_eq!(
+        aleph_node::crn::program_hostname("2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"),
+        "ftze3os7wcrq4jxihmvmlopctynrmhs4d6tuexttaqzwfe4ltasa"
+    );
+}
+
 async fn running(node: &TestNode) -> Value {
     node.get_ok("/v2/about/executions/list").await
 }
@@ -232,8 +253,10 @@ async fn an_asgi_program_answers_through_the_sandbox() {
     let v1 = node.get_ok("/about/executions/list").await;
     assert_eq!(v1[hash]["vm_type"], "microvm");
 
-    // The program's subdomain reaches it too (`<base32 of the hash>.<domain>`).
-    let b32 = aleph_node::crn::program_hostname(hash);
+    // The program's subdomain reaches it too (`<base32 of the hash>.<domain>`), the label
+    // computed as aleph-vm computes it, by Python's base64 module.
+    let b32 = reference_subdomain(hash);
+    assert_eq!(aleph_node::crn::program_hostname(hash), b32);
     let resp = node
         .http
         .get(format!("{}/sub?q=2", node.url))
@@ -692,9 +715,13 @@ async fn instances_without_a_usable_hypervisor_are_refused_with_503() {
     );
     node.submit_ok(&instance).await;
     let hash = instance.item_hash.as_str();
+    // The SDK reads the reference's 503 answer (`successful` is a boolean) as a refusal.
     let client = aleph_sdk::crn::CrnClient::new(&node.url).unwrap();
-    let err = client.notify_allocation(&instance.item_hash).await.unwrap_err();
-    assert!(err.to_string().contains("503") || err.to_string().contains("QEMU"), "{err}");
+    let refusal = client.notify_allocation(&instance.item_hash).await.expect("the 503 answer is read");
+    assert!(!refusal.success && !refusal.successful, "{refusal:?}");
+    assert_eq!(refusal.failing, vec![hash.to_owned()]);
+    assert_eq!(refusal.errors.len(), 1, "{refusal:?}");
+    assert!(refusal.errors[hash].contains("QEMU is not installed"), "{refusal:?}");
     let resp = node
         .http
         .post(format!("{}/control/allocation/notify", node.url))
@@ -704,6 +731,8 @@ async fn instances_without_a_usable_hypervisor_are_refused_with_503() {
         .unwrap();
     assert_eq!(resp.status(), 503);
     let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["success"], false, "{body}");
+    assert_eq!(body["successful"], false, "{body}");
     assert_eq!(body["failing"], json!([hash]));
     assert!(body["errors"][hash].as_str().unwrap().contains("QEMU is not installed"), "{body}");
     // The refusal is on record.

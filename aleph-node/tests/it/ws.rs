@@ -74,8 +74,34 @@ async fn live_filters_and_formats() {
     let (eth, sol) = (node.eth(0), node.sol(0));
     let mut by_type = connect(&node, "msgTypes=AGGREGATE&history=0").await;
     let mut by_sender = connect(&node, &format!("addresses={}&contentFormat=none", sol.address())).await;
-    // Give the server a moment to subscribe both sockets.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The server subscribes a socket after the upgrade: wait until both are, by sending probes
+    // (SOL AGGREGATEs, which both filters match) until `by_type` streams one live. `by_sender`
+    // subscribes before it reads its history, so it gets every probe exactly once.
+    let mut probes = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let first_seen = loop {
+        let probe = aggregate(&sol, "probe", json!({"n": probes.len()}), now());
+        node.submit_ok(&probe).await;
+        probes.push(probe.item_hash.to_string());
+        if let Some(frame) = next_json(&mut by_type, Duration::from_millis(100)).await {
+            break frame["item_hash"].as_str().expect("a hash").to_owned();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the sockets never subscribed");
+    };
+    // Frames come in order: `by_type` has the probes from the one it got to the last.
+    let from = probes.iter().position(|h| *h == first_seen).expect("one of the probes");
+    for h in &probes[from + 1..] {
+        let frame = next_json(&mut by_type, Duration::from_secs(5)).await.expect("a probe frame");
+        assert_eq!(frame["item_hash"], h.as_str());
+    }
+    let mut seen = Vec::new();
+    for _ in &probes {
+        let frame = next_json(&mut by_sender, Duration::from_secs(5)).await.expect("a probe frame");
+        seen.push(frame["item_hash"].as_str().expect("a hash").to_owned());
+    }
+    seen.sort();
+    probes.sort();
+    assert_eq!(seen, probes, "every probe once on by_sender");
     let p = post(&eth, "note", json!({}));
     let a = aggregate(&eth, "k", json!({"v": 1}), now());
     let s = post(&sol, "note", json!({"from": "sol"}));

@@ -38,10 +38,12 @@ pub(super) async fn notify(State(crn): State<Crn>, body: Bytes) -> Response {
         return error(StatusCode::BAD_REQUEST, "the body must be {\"instance\": <item hash>}");
     };
     match crn.instances().allocate(crn.resolver(), &hash).await {
-        Ok(()) => Json(json!({"success": true, "successful": [hash], "failing": [], "errors": {}})).into_response(),
+        // `successful` is a boolean here (whether the instance started), a list in
+        // `/control/allocations`, as in the reference.
+        Ok(()) => Json(json!({"success": true, "successful": true, "failing": [], "errors": {}})).into_response(),
         Err(e) => (
             e.status(),
-            Json(json!({"success": false, "successful": [], "failing": [hash], "errors": {hash: e.to_string()}})),
+            Json(json!({"success": false, "successful": false, "failing": [hash], "errors": {hash: e.to_string()}})),
         )
             .into_response(),
     }

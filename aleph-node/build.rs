@@ -33,6 +33,13 @@ fn main() {
     if on_path("chromium") {
         println!("cargo::rustc-cfg=aleph_browser");
     }
+    // The disk-full test mounts a small tmpfs: root only (CI runs as root).
+    println!("cargo::rustc-check-cfg=cfg(aleph_root)");
+    let root = std::fs::read_to_string("/proc/self/status")
+        .is_ok_and(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")));
+    if root || ci {
+        println!("cargo::rustc-cfg=aleph_root");
+    }
     println!("cargo::rustc-check-cfg=cfg(aleph_python)");
     println!("cargo::rerun-if-env-changed=ALEPH_PYTHON");
     if let Some(python) = std::env::var_os("ALEPH_PYTHON") {

@@ -47,6 +47,7 @@ impl ApiError {
             ApiError::PaymentRequired(_) => StatusCode::PAYMENT_REQUIRED,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Gone(_) => StatusCode::GONE,
+            ApiError::Storage(e) if e.is_disk_full() => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -60,6 +61,11 @@ impl IntoResponse for ApiError {
             ApiError::Storage(e) => tracing::error!(error = %e, "request failed: storage"),
             e if status.is_server_error() => tracing::error!(error = %e, "request failed"),
             _ => {}
+        }
+        if status == StatusCode::INSUFFICIENT_STORAGE {
+            let reason = "the node's disk is full: nothing was recorded; retry once space returns";
+            return (status, [(axum::http::header::RETRY_AFTER, "60")], format!("507: {reason}"))
+                .into_response();
         }
         // Plain text, like the reference node; clients branch on the status code.
         (status, format!("{}: {}", status.as_u16(), self)).into_response()

@@ -339,6 +339,14 @@ impl Pipeline {
                         let _ = reply.send(Ok(outcome));
                     }
                 }
+                Err(e) if e.is_disk_full() => {
+                    // Rolled back: nothing of the batch is recorded, nor acknowledged. The next
+                    // batch tries again, and succeeds once space returns.
+                    tracing::error!(error = %e, "intake refused: the disk is full");
+                    for reply in replies {
+                        let _ = reply.send(Err(StorageError::DiskFull));
+                    }
+                }
                 Err(e) => {
                     let msg = e.to_string();
                     for reply in replies {

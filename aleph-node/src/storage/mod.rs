@@ -33,6 +33,26 @@ pub enum StorageError {
     /// A blocking task failed.
     #[error("storage task failed: {0}")]
     Task(String),
+    /// The data directory's disk is full: nothing was written.
+    #[error("the data directory's disk is full")]
+    DiskFull,
+}
+
+impl StorageError {
+    /// Whether the failure is the disk being full (SQLite's `SQLITE_FULL`, `ENOSPC`, or a
+    /// quota): a condition that passes once space returns, not a fault of the node.
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            StorageError::DiskFull => true,
+            StorageError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                e.code == rusqlite::ErrorCode::DiskFull
+            }
+            StorageError::Io(e) => {
+                matches!(e.kind(), std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded)
+            }
+            _ => false,
+        }
+    }
 }
 
 /// Bulk-inserts `n` synthetic processed messages from eight `0xFILL…` senders, for the query

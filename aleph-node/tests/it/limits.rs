@@ -460,3 +460,120 @@ async fn storage_failures_are_a_bare_500() {
     }
     node.shutdown().await;
 }
+
+/// A tmpfs of `mib` MiB mounted on `dir` (root only), unmounted when dropped.
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    fn mount(dir: &Path, mib: u32) -> SmallDisk {
+        std::fs::create_dir_all(dir).unwrap();
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={mib}m"), "tmpfs"])
+            .arg(dir)
+            .status()
+            .expect("running mount");
+        assert!(status.success(), "mounting a {mib} MiB tmpfs on {}", dir.display());
+        SmallDisk(dir.to_owned())
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// Writes 1 MiB chunks to `path` until the disk refuses one, then gives `leave` MiB back.
+fn fill(path: &Path, leave: u64) {
+    use std::io::Write;
+    let mut f = std::fs::File::create(path).unwrap();
+    let chunk = vec![0x5au8; 1 << 20];
+    let mut written = 0u64;
+    while f.write_all(&chunk).and_then(|()| f.sync_data()).is_ok() {
+        written += 1;
+    }
+    f.set_len(written.saturating_sub(leave) << 20).unwrap();
+    f.sync_all().unwrap();
+}
+
+/// The data directory's disk fills during ingest (a 48 MiB tmpfs, filled by a file of the
+/// test's): writes are answered 507 with the reason, every acknowledged message is still there
+/// after a kill and restart, and once space returns the node takes writes again. The real
+/// binary.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(aleph_root), ignore = "mounts a small tmpfs: needs root (CI runs as root)")]
+async fn a_full_disk_refuses_writes_with_507_loses_nothing_and_recovers_on_the_real_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let disk = SmallDisk::mount(&dir.path().join("disk"), 48);
+    let signer = {
+        let accounts = aleph_node::dev::DevAccounts::generate();
+        let eth = accounts.accounts.iter().find(|a| a.chain == "ETH").unwrap();
+        aleph_core::chain::ethereum::EthereumSigner::from_hex(&eth.private_key_hex).unwrap()
+    };
+    let http = reqwest::Client::new();
+    let node = start_binary(&disk.0, "", &["--listen", "127.0.0.1:0"]);
+    let url = format!("http://{}", node.addr);
+    let submit = |i: usize| {
+        let m =
+            crate::common::post(&signer, "disk-full", serde_json::json!({"i": i, "pad": "x".repeat(2000)}));
+        let req = http
+            .post(format!("{url}/api/v0/messages"))
+            .json(&serde_json::json!({"sync": false, "message": m}));
+        async move {
+            let resp = req.send().await.unwrap();
+            let status = resp.status();
+            (m.item_hash.to_string(), status, resp.text().await.unwrap_or_default())
+        }
+    };
+    // Warm up, then leave 2 MiB free.
+    let (first, status, body) = submit(0).await;
+    assert!(status.is_success(), "{status} {body}");
+    fill(&disk.0.join("filler"), 2);
+
+    let mut acknowledged = vec![first];
+    let mut refusal = None;
+    for i in 1..20_000 {
+        let (hash, status, body) = submit(i).await;
+        if status.is_success() {
+            acknowledged.push(hash);
+        } else {
+            refusal = Some((status, body));
+            break;
+        }
+    }
+    let (status, body) = refusal.expect("the disk never filled");
+    assert_eq!(status, StatusCode::INSUFFICIENT_STORAGE, "{body}");
+    assert!(body.contains("disk is full"), "{body}");
+    assert!(!body.contains("sqlite") && !body.contains("database"), "no storage internals: {body}");
+    // An upload is refused the same way, and the node still answers reads.
+    let resp =
+        http.post(format!("{url}/api/v0/storage/add_file")).body(vec![7u8; 4 << 20]).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::INSUFFICIENT_STORAGE);
+    let resp = http.get(format!("{url}/api/v0/messages/{}", acknowledged[0])).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    eprintln!("disk full after {} acknowledged messages", acknowledged.len());
+
+    // Space given back, the node killed and restarted on the same disk: every acknowledged
+    // message is there.
+    drop(node);
+    std::fs::OpenOptions::new().append(true).open(disk.0.join("filler")).unwrap().set_len(0).unwrap();
+    let node = start_binary(&disk.0, "", &["--listen", "127.0.0.1:0"]);
+    let url = format!("http://{}", node.addr);
+    for hash in &acknowledged {
+        let resp = http.get(format!("{url}/api/v0/messages/{hash}")).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "acknowledged {hash} lost");
+    }
+    // Space is back: writes are taken and processed again.
+    let m = crate::common::post(&signer, "disk-full", serde_json::json!({"after": true}));
+    let resp = http
+        .post(format!("{url}/api/v0/messages"))
+        .json(&serde_json::json!({"sync": true, "message": m}))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{}", resp.text().await.unwrap_or_default());
+    let resp = http.get(format!("{url}/api/v0/messages/{}", m.item_hash)).send().await.unwrap();
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["status"], "processed", "{body}");
+    drop(node);
+}

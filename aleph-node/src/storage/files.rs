@@ -53,16 +53,26 @@ impl FsFileStore {
     }
 }
 
+impl FsFileStore {
+    /// Where `hash` goes, with its directory made; `None` when it is stored already.
+    async fn new_path(&self, hash: &str) -> Result<Option<PathBuf>, StorageError> {
+        let path = self.path_of(hash)?;
+        if tokio::fs::try_exists(&path).await? {
+            return Ok(None);
+        }
+        if let Some(dir) = path.parent() {
+            tokio::fs::create_dir_all(dir).await?;
+        }
+        Ok(Some(path))
+    }
+}
+
 impl FileStore for FsFileStore {
     fn put<'a>(&'a self, hash: &'a str, bytes: Bytes) -> BoxFuture<'a, Result<(), StorageError>> {
         Box::pin(async move {
-            let path = self.path_of(hash)?;
-            if tokio::fs::try_exists(&path).await? {
+            let Some(path) = self.new_path(hash).await? else {
                 return Ok(());
-            }
-            if let Some(dir) = path.parent() {
-                tokio::fs::create_dir_all(dir).await?;
-            }
+            };
             // Write to a temporary name, then rename, so a crash never leaves a partial file.
             let tmp = path.with_extension(format!("tmp{}", std::process::id()));
             let mut f = tokio::fs::File::create(&tmp).await?;
@@ -76,13 +86,9 @@ impl FileStore for FsFileStore {
 
     fn put_file<'a>(&'a self, hash: &'a str, source: &'a Path) -> BoxFuture<'a, Result<(), StorageError>> {
         Box::pin(async move {
-            let path = self.path_of(hash)?;
-            if tokio::fs::try_exists(&path).await? {
+            let Some(path) = self.new_path(hash).await? else {
                 return Ok(());
-            }
-            if let Some(dir) = path.parent() {
-                tokio::fs::create_dir_all(dir).await?;
-            }
+            };
             // The staged file is complete and synced: a rename puts it in place atomically. Across
             // file systems, copy to a temporary name first.
             if tokio::fs::rename(source, &path).await.is_err() {

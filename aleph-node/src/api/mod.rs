@@ -39,6 +39,11 @@ pub(crate) fn iso_offset(t: f64) -> Value {
         .map_or(Value::Null, |s| Value::String(s.replacen('Z', "+00:00", 1)))
 }
 
+/// The OpenAPI description the node serves at `/api/openapi.json`.
+pub fn openapi_document() -> Value {
+    openapi::document(crate::VERSION)
+}
+
 /// Something that spreads accepted messages to other nodes (the P2P layer).
 pub trait Broadcaster: Send + Sync + std::fmt::Debug + 'static {
     /// Publishes a message's pending envelope to peers.

@@ -483,6 +483,13 @@ impl Drop for SmallDisk {
     }
 }
 
+/// The bytes available on the file system of `dir` (`df`).
+fn free_bytes(dir: &Path) -> usize {
+    let out = Command::new("df").args(["--output=avail", "-B1"]).arg(dir).output().expect("df");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines().nth(1).and_then(|l| l.trim().parse().ok()).expect("df's available bytes")
+}
+
 /// Writes 1 MiB chunks to `path` until the disk refuses one, then gives `leave` MiB back.
 fn fill(path: &Path, leave: u64) {
     use std::io::Write;
@@ -545,10 +552,12 @@ async fn a_full_disk_refuses_writes_with_507_loses_nothing_and_recovers_on_the_r
     assert_eq!(status, StatusCode::INSUFFICIENT_STORAGE, "{body}");
     assert!(body.contains("disk is full"), "{body}");
     assert!(!body.contains("sqlite") && !body.contains("database"), "no storage internals: {body}");
-    // An upload is refused the same way, and the node still answers reads.
+    // An upload a little larger than the space left is refused the same way (small enough to be
+    // sent whole before the node answers and closes), and the node still answers reads.
+    let size = free_bytes(&disk.0) + (64 << 10);
     let resp =
-        http.post(format!("{url}/api/v0/storage/add_file")).body(vec![7u8; 4 << 20]).send().await.unwrap();
-    assert_eq!(resp.status(), StatusCode::INSUFFICIENT_STORAGE);
+        http.post(format!("{url}/api/v0/storage/add_file")).body(vec![7u8; size]).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::INSUFFICIENT_STORAGE, "an upload of {size} bytes");
     let resp = http.get(format!("{url}/api/v0/messages/{}", acknowledged[0])).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     eprintln!("disk full after {} acknowledged messages", acknowledged.len());

@@ -199,21 +199,14 @@ pub(crate) fn check_and_record(
         first_confirmation_height: balances::first_confirmation_height(tx, item_hash)?,
     };
     let owner = content.address();
+    let exclude = Some(item_hash);
     match cost::balance_check(content, &costs, &timing, free_store_max_bytes)? {
-        BalanceCheck::Hold { cost } => {
-            let balance = balances::total_balance(tx, owner)?;
-            let existing = balances::cost_sum(tx, owner, PaymentType::Hold, Some(item_hash))?;
-            cost::check_hold_balance(balance, existing, cost)?;
-        }
+        BalanceCheck::Hold { cost } => check_owner_balance(tx, now, owner, PaymentType::Hold, cost, exclude)?,
         BalanceCheck::Stream { cost } => {
-            let balance = balances::total_balance(tx, owner)?;
-            let existing = balances::cost_sum(tx, owner, PaymentType::Superfluid, Some(item_hash))?;
-            cost::check_hold_balance(balance, existing, cost)?;
+            check_owner_balance(tx, now, owner, PaymentType::Superfluid, cost, exclude)?
         }
         BalanceCheck::Credit { cost_per_second } => {
-            let credits = balances::credit_balance(tx, owner, now)?.max(0);
-            let existing = balances::cost_sum(tx, owner, PaymentType::Credit, Some(item_hash))?;
-            cost::check_credit_balance(credits, existing, cost_per_second)?;
+            check_owner_balance(tx, now, owner, PaymentType::Credit, cost_per_second, exclude)?
         }
         _ => {}
     }
@@ -240,18 +233,27 @@ pub(crate) fn check_upload_balance(
         EstimatedSizes { store_mib: (mib > 0).then(|| cost::Decimal::from(mib)), ..Default::default() };
     let costs = price(conn, content, "", Some(&estimates))?;
     let cost = costs.total().map_err(cost_error)?;
-    let owner = content.address();
-    match costs.payment_type {
-        PaymentType::Credit => {
-            let credits = balances::credit_balance(conn, owner, now)?.max(0);
-            let existing = balances::cost_sum(conn, owner, PaymentType::Credit, None)?;
-            cost::check_credit_balance(credits, existing, cost)?;
-        }
-        payment_type => {
-            let balance = balances::total_balance(conn, owner)?;
-            let existing = balances::cost_sum(conn, owner, payment_type, None)?;
-            cost::check_hold_balance(balance, existing, cost)?;
-        }
+    check_owner_balance(conn, now, content.address(), costs.payment_type, cost, None)
+}
+
+/// Whether `owner` can pay `cost` more of `payment_type` on top of the costs already recorded
+/// for them (but those of the message `exclude`): credits at `now` for one day of credit costs
+/// (`cost` per second), the token balance otherwise.
+fn check_owner_balance(
+    conn: &Connection,
+    now: f64,
+    owner: &str,
+    payment_type: PaymentType,
+    cost: cost::Decimal,
+    exclude: Option<&str>,
+) -> Result<(), PaymentError> {
+    let existing = balances::cost_sum(conn, owner, payment_type, exclude)?;
+    if payment_type == PaymentType::Credit {
+        let credits = balances::credit_balance(conn, owner, now)?.max(0);
+        cost::check_credit_balance(credits, existing, cost)?;
+    } else {
+        let balance = balances::total_balance(conn, owner)?;
+        cost::check_hold_balance(balance, existing, cost)?;
     }
     Ok(())
 }

@@ -100,11 +100,10 @@ pub(crate) async fn stats_v1(
         ),
     };
     let ascending = query::ascending(&params, "sortOrder")?;
-    let (page, per_page) =
-        match query::paging(&params, 20, None, state.pipeline.config().limits.max_pagination)? {
-            crate::storage::messages::Paging::Page { page, per_page } => (page, per_page),
-            crate::storage::messages::Paging::Cursor { per_page, .. } => (1, per_page),
-        };
+    let (page, per_page) = match state.paging(&params, 20, None)? {
+        crate::storage::messages::Paging::Page { page, per_page } => (page, per_page),
+        crate::storage::messages::Paging::Cursor { per_page, .. } => (1, per_page),
+    };
     let (rows, total) = state
         .pipeline
         .db()
@@ -171,7 +170,7 @@ pub(crate) async fn files(
     Path(address): Path<String>,
     Query(params): Query<Params>,
 ) -> ApiResult<Json<Value>> {
-    let paging = query::paging(&params, 100, None, state.pipeline.config().limits.max_pagination)?;
+    let paging = state.paging(&params, 100, None)?;
     let ascending = query::ascending(&params, "sort_order")?;
     let file_hash = params.get("file_hash").cloned();
     let addr = address.clone();

@@ -110,7 +110,7 @@ pub(crate) async fn list(
         Some(other) => return Err(ApiError::Unprocessable(format!("invalid sortBy {other:?}"))),
     };
     let ascending = query::ascending(&params, "sortOrder")?;
-    let paging = query::paging(&params, 20, None, state.pipeline.config().limits.max_pagination)?;
+    let paging = state.paging(&params, 20, None)?;
     if let Paging::Page { per_page, .. } = &paging {
         if *per_page == 0 || *per_page > 500 {
             return Err(ApiError::Unprocessable("pagination must be between 1 and 500".into()));

@@ -129,7 +129,7 @@ async fn list_page(state: AppState, params: Params, path_page: Option<u64>) -> A
         return forgotten_list(state, params, path_page).await.map(Json);
     }
     let (q, format) = query::message_query(&params)?;
-    let paging = query::paging(&params, 20, path_page, state.pipeline.config().limits.max_pagination)?;
+    let paging = state.paging(&params, 20, path_page)?;
     let p2 = paging.clone();
     let page = state.pipeline.db().read(move |c| store::list_messages(c, &q, &p2, format)).await?;
     let body = match paging {
@@ -178,11 +178,10 @@ async fn forgotten_list(state: AppState, params: Params, path_page: Option<u64>)
     if params.contains_key("cursor") {
         return Err(ApiError::BadRequest("cursor paging is not available for forgotten messages".into()));
     }
-    let (page, per_page) =
-        match query::paging(&params, 20, path_page, state.pipeline.config().limits.max_pagination)? {
-            store::Paging::Page { page, per_page } => (page, per_page),
-            store::Paging::Cursor { .. } => (1, 20),
-        };
+    let (page, per_page) = match state.paging(&params, 20, path_page)? {
+        store::Paging::Page { page, per_page } => (page, per_page),
+        store::Paging::Cursor { .. } => (1, 20),
+    };
     let addresses = query::list(&params, "addresses");
     let types = query::list(&params, "msgTypes");
     let (items, total) = state
@@ -368,17 +367,13 @@ pub(crate) async fn hashes(
                 .map_err(|_| ApiError::Unprocessable(format!("unknown message status {s:?}")))?,
         ),
     };
-    let (page, per_page) =
-        match query::paging(&params, 20, None, state.pipeline.config().limits.max_pagination)? {
-            store::Paging::Page { page, per_page } => (page, per_page),
-            store::Paging::Cursor { .. } => {
-                return Err(ApiError::Unprocessable("cursor paging is not available for hashes".into()))
-            }
-        };
+    let (page, per_page) = match state.paging(&params, 20, None)? {
+        store::Paging::Page { page, per_page } => (page, per_page),
+        store::Paging::Cursor { .. } => {
+            return Err(ApiError::Unprocessable("cursor paging is not available for hashes".into()))
+        }
+    };
     let (start, end) = query::date_range(&params)?;
-    if !start.is_finite() || !end.is_finite() {
-        return Err(ApiError::Unprocessable("startDate and endDate must be finite".into()));
-    }
     let ascending = query::ascending(&params, "sortOrder")?;
     let hash_only = query::boolean(&params, "hash_only")?.unwrap_or(true);
     let (rows, total) = state

@@ -86,6 +86,17 @@ impl AppState {
         AppState { pipeline, broadcaster, version, limits }
     }
 
+    /// The page or cursor a list request asks for ([`query::paging`]), its page size capped at
+    /// the node's `limits.max_pagination`.
+    pub(crate) fn paging(
+        &self,
+        params: &query::Params,
+        default_per_page: u64,
+        path_page: Option<u64>,
+    ) -> Result<crate::storage::messages::Paging, error::ApiError> {
+        query::paging(params, default_per_page, path_page, self.pipeline.config().limits.max_pagination)
+    }
+
     /// Gossips a message to peers (no-op for a standalone node).
     pub(crate) async fn broadcast(&self, message: &Value) {
         if let Some(b) = &self.broadcaster {

@@ -103,7 +103,7 @@ fn row_v1(r: &rusqlite::Row<'_>) -> rusqlite::Result<Value> {
 async fn list(state: AppState, params: Params, path_page: Option<u64>, v1: bool) -> ApiResult<Json<Value>> {
     let mut q = build(&params)?;
     let ascending = query::ascending(&params, "sortOrder")?;
-    let paging = query::paging(&params, 20, path_page, state.pipeline.config().limits.max_pagination)?;
+    let paging = state.paging(&params, 20, path_page)?;
     let order = if ascending {
         "p.last_updated ASC, p.item_hash ASC"
     } else {

@@ -146,7 +146,7 @@ pub(crate) fn date_range(params: &Params) -> Result<(f64, f64), ApiError> {
     if end < 0.0 {
         return Err(ApiError::Unprocessable("endDate must not be negative".into()));
     }
-    if start < 0.0 || end < 0.0 || (end > 0.0 && end < start) {
+    if end > 0.0 && end < start {
         return Err(ApiError::Unprocessable("invalid date range".into()));
     }
     Ok((start, end))

@@ -51,9 +51,7 @@ impl FsFileStore {
         }
         Ok(self.root.join(&hash[..2]).join(hash))
     }
-}
 
-impl FsFileStore {
     /// Where `hash` goes, with its directory made; `None` when it is stored already.
     async fn new_path(&self, hash: &str) -> Result<Option<PathBuf>, StorageError> {
         let path = self.path_of(hash)?;

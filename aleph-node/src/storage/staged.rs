@@ -155,31 +155,31 @@ impl StagedFile {
     }
 
     /// Flushes the file to disk and hashes it.
-    pub(crate) async fn finish(mut self) -> std::io::Result<Staged> {
-        let hasher =
-            self.hasher.take().ok_or_else(|| std::io::Error::other("staged file already finished"))?;
-        if let Some(mut file) = self.file.take() {
-            file.flush().await?;
-            file.sync_data().await?;
-        }
-        Ok(Staged { path: std::mem::take(&mut self.path), hash: hasher.finish(), size: self.size })
+    pub(crate) async fn finish(self) -> std::io::Result<Staged> {
+        let (path, hasher, size) = self.close().await?;
+        Ok(Staged { path, hash: hasher.finish(), size })
     }
 
     /// Flushes the file and checks it against `expected`; the path of the complete file, or
     /// `None` (the file removed) when it does not match.
-    pub(crate) async fn finish_checked(mut self, expected: &str) -> std::io::Result<Option<Staged>> {
+    pub(crate) async fn finish_checked(self, expected: &str) -> std::io::Result<Option<Staged>> {
+        let (path, hasher, size) = self.close().await?;
+        if !hasher.matches(expected) {
+            let _ = tokio::fs::remove_file(&path).await;
+            return Ok(None);
+        }
+        Ok(Some(Staged { path, hash: expected.to_owned(), size }))
+    }
+
+    /// Flushes and syncs the file; its path (which the caller now owns), hasher and length.
+    async fn close(mut self) -> std::io::Result<(PathBuf, ContentHasher, u64)> {
         let hasher =
             self.hasher.take().ok_or_else(|| std::io::Error::other("staged file already finished"))?;
         if let Some(mut file) = self.file.take() {
             file.flush().await?;
             file.sync_data().await?;
         }
-        let path = std::mem::take(&mut self.path);
-        if !hasher.matches(expected) {
-            let _ = tokio::fs::remove_file(&path).await;
-            return Ok(None);
-        }
-        Ok(Some(Staged { path, hash: expected.to_owned(), size: self.size }))
+        Ok((std::mem::take(&mut self.path), hasher, self.size))
     }
 }
 

@@ -129,9 +129,15 @@ impl Cgroups {
         }
     }
 
-    /// A group for one program, limited to `memory_mib` and `vcpus` cores. Every limit that
-    /// [`Cgroups::support`] reports is applied or the group is not made.
-    pub(crate) fn group(&self, name: &str, memory_mib: u64, vcpus: u32) -> std::io::Result<Group> {
+    /// A group for one program, limited to `memory_mib` and `vcpus` cores. Every limit in
+    /// `support` (what [`Cgroups::support`] found at start) is applied or the group is not made.
+    pub(crate) fn group(
+        &self,
+        name: &str,
+        memory_mib: u64,
+        vcpus: u32,
+        support: LimitSupport,
+    ) -> std::io::Result<Group> {
         let bytes = (memory_mib << 20).to_string();
         let period = 100_000u64;
         let quota = period * u64::from(vcpus.max(1));
@@ -140,7 +146,6 @@ impl Cgroups {
                 let dir = parent.join(name);
                 std::fs::create_dir_all(&dir)?;
                 let group = Group { dirs: vec![dir.clone()] };
-                let support = self.support();
                 std::fs::write(dir.join("memory.max"), &bytes)?;
                 if support.swap {
                     std::fs::write(dir.join("memory.swap.max"), "0")?;
@@ -154,7 +159,6 @@ impl Cgroups {
                 let mem_dir = memory.join(name);
                 std::fs::create_dir_all(&mem_dir)?;
                 let mut group = Group { dirs: vec![mem_dir.clone()] };
-                let support = self.support();
                 std::fs::write(mem_dir.join("memory.limit_in_bytes"), &bytes)?;
                 if support.swap {
                     // Memory plus swap at the same bound: no swapping past the limit.

@@ -245,17 +245,19 @@ impl Crn {
             )));
         }
         let group = match &self.inner.cgroups {
-            Some(c) => match c.group(&format!("vm-{short}"), spec.memory_mib(), spec.vcpus()) {
-                Ok(g) => Some(g),
-                Err(e) if allow_unlimited => {
-                    tracing::warn!(error = %e, "cannot create the program's cgroup; running without limits");
-                    None
+            Some(c) => {
+                match c.group(&format!("vm-{short}"), spec.memory_mib(), spec.vcpus(), self.inner.limits) {
+                    Ok(g) => Some(g),
+                    Err(e) if allow_unlimited => {
+                        tracing::warn!(error = %e, "cannot create the program's cgroup; running without limits");
+                        None
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot create the program's cgroup; start refused");
+                        return Err(CrnError::Unavailable(format!("this CRN cannot limit the program: {e}")));
+                    }
                 }
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot create the program's cgroup; start refused");
-                    return Err(CrnError::Unavailable(format!("this CRN cannot limit the program: {e}")));
-                }
-            },
+            }
             None => None,
         };
         let host = Host {

@@ -10,8 +10,7 @@
 
 use std::fmt::Write as _;
 
-use aleph_core::message::{parse_time_value, time_to_rfc3339};
-use aleph_core::SignedFields;
+use aleph_core::message::{parse_time_value, time_to_rfc3339, Message};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -190,25 +189,18 @@ pub(crate) async fn home(State(state): State<AppState>, Query(params): Query<Par
     Ok(Html(page("aleph-node", &body)).into_response())
 }
 
-/// The signature check's verdict on an envelope, as HTML.
+/// The signature check's verdict on an envelope, as HTML: the envelope read as the API serves
+/// it (ISO times and object signatures included), then the core's verification.
 fn signature_verdict(m: &Value) -> String {
-    let text = |k: &str| m.get(k).and_then(Value::as_str).unwrap_or_default();
-    let signature = match m.get("signature") {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Null) | None => return "<span id=\"signature\">no signature</span>".into(),
-        Some(other) => other.to_string(),
-    };
-    let fields = SignedFields {
-        chain: text("chain"),
-        sender: text("sender"),
-        message_type: text("type"),
-        item_hash: text("item_hash"),
-        signature: &signature,
-        time: m.get("time").and_then(parse_time_value).unwrap_or(0.0),
-    };
-    match aleph_core::verify_signature(&fields) {
+    if m.get("signature").is_none_or(Value::is_null) {
+        return "<span id=\"signature\">no signature</span>".into();
+    }
+    let verdict = Message::from_value_unchecked(m)
+        .map_err(|e| e.to_string())
+        .and_then(|m| aleph_core::verify_signature(&m.signed_fields()).map_err(|e| e.to_string()));
+    match verdict {
         Ok(()) => "<span id=\"signature\" class=\"good\">valid</span>".into(),
-        Err(e) => format!("<span id=\"signature\" class=\"bad\">invalid: {}</span>", escape(&e.to_string())),
+        Err(e) => format!("<span id=\"signature\" class=\"bad\">invalid: {}</span>", escape(&e)),
     }
 }
 
@@ -330,6 +322,7 @@ mod tests {
     fn a_tampered_signature_is_reported_invalid() {
         let m = serde_json::json!({
             "chain": "ETH", "sender": "0x0000000000000000000000000000000000000000", "type": "POST",
+            "item_type": "storage",
             "item_hash": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",
             "signature": "0x00", "time": 1.0,
         });

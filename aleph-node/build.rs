@@ -40,6 +40,19 @@ fn main() {
     if root || ci {
         println!("cargo::rustc-cfg=aleph_root");
     }
+    // The chain bridge tests run a local EVM chain: anvil from the npm package that
+    // scripts/test installs into scripts/chain-tools (or $ALEPH_ANVIL).
+    println!("cargo::rustc-check-cfg=cfg(aleph_anvil)");
+    println!("cargo::rerun-if-env-changed=ALEPH_ANVIL");
+    let anvil = std::env::var_os("ALEPH_ANVIL").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../scripts/chain-tools/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil")
+    });
+    println!("cargo::rerun-if-changed={}", anvil.display());
+    if ci || anvil.is_file() {
+        println!("cargo::rustc-cfg=aleph_anvil");
+        println!("cargo::rustc-env=ALEPH_ANVIL_BIN={}", anvil.display());
+    }
     println!("cargo::rustc-check-cfg=cfg(aleph_python)");
     println!("cargo::rerun-if-env-changed=ALEPH_PYTHON");
     if let Some(python) = std::env::var_os("ALEPH_PYTHON") {

@@ -3,6 +3,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod chain;
+pub mod chain_sync;
 pub mod cid;
 pub mod content;
 pub mod cost;

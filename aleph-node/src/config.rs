@@ -42,6 +42,9 @@ pub struct NodeConfig {
     pub role: Role,
     /// The CRN role's settings (`[crn]`), used when `role` is `crn` or `both`.
     pub crn: CrnConfig,
+    /// The chain bridges (`[chains]`): sync contracts, the token, Tezos. Empty: none.
+    #[serde(skip_serializing_if = "crate::config::chains_unset")]
+    pub chains: crate::chains::ChainsConfig,
     /// Assigning persistent programs to the CRNs linked to this CCN (`[scheduler]`); absent:
     /// no assignment (an external scheduler does it).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -202,6 +205,7 @@ impl Default for NodeConfig {
             data_dir: PathBuf::from(".aleph-node-data"),
             dev: false,
             balance_senders: DEFAULT_BALANCE_SENDERS.iter().map(|s| (*s).to_owned()).collect(),
+            chains: crate::chains::ChainsConfig::default(),
             credit_senders: vec![DEFAULT_CREDIT_SENDER.to_owned()],
             limits: LimitsConfig::default(),
             processing: ProcessingConfig::default(),
@@ -308,4 +312,8 @@ mod tests {
         assert!(matches!(p2p.identity, crate::p2p::IdentityConfig::RsaPkcs8Der(_)));
         assert_eq!(toml::from_str::<NodeConfig>(&toml::to_string(&networked).unwrap()).unwrap(), networked);
     }
+}
+
+fn chains_unset(c: &crate::chains::ChainsConfig) -> bool {
+    *c == crate::chains::ChainsConfig::default()
 }

@@ -142,6 +142,8 @@ impl NodeBuilder {
             (None, Some(h)) => Some(Arc::new(h.clone()) as Arc<dyn Broadcaster>),
             (None, None) => None,
         };
+        crate::chains::spawn(&config.chains, &pipeline, broadcaster.clone(), &mut tasks)
+            .map_err(|e| NodeError::Config(e.to_string()))?;
         let own_url = {
             let mut addr = local_addr;
             if addr.ip().is_unspecified() {

@@ -305,6 +305,12 @@ async fn get(ctx: &Ctx, hash: &str) -> anyhow::Result<()> {
                 m.channel.as_deref().unwrap_or("-"),
                 output::time(m.time)
             );
+            if m.confirmations.is_empty() {
+                s += "confirmed: no\n";
+            }
+            for c in &m.confirmations {
+                s += &format!("confirmed: {} tx {} at height {}\n", c.chain, c.hash, c.height);
+            }
             if let Some(c) = &m.content {
                 s += &format!("content:\n{}\n", serde_json::to_string_pretty(c).unwrap_or_default());
             }

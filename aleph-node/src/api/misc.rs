@@ -56,6 +56,7 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> super::error::ApiR
         w.wal_frames
     ));
     out.push_str(&state.limits.metrics());
+    out.push_str(&state.pipeline.chain_monitor().metrics());
     Ok(out)
 }
 
@@ -72,4 +73,16 @@ pub(crate) async fn metrics_object(state: &AppState) -> super::error::ApiResult<
 /// `GET /metrics.json`.
 pub(crate) async fn metrics_json(State(state): State<AppState>) -> super::error::ApiResult<Json<Value>> {
     metrics_object(&state).await.map(Json)
+}
+
+/// `GET /api/v0/chains/status`: every bridge task's state, the readers' positions, and the
+/// latest skipped events with their reasons.
+pub(crate) async fn chains_status(State(state): State<AppState>) -> super::error::ApiResult<Json<Value>> {
+    let readers = state.pipeline.chain_monitor().snapshot();
+    let (positions, skipped) = state
+        .pipeline
+        .db()
+        .read(|c| Ok((crate::storage::chains::sync_positions(c)?, crate::storage::chains::skipped(c, 100)?)))
+        .await?;
+    Ok(Json(json!({"readers": readers, "positions": positions, "skipped": skipped})))
 }

@@ -181,6 +181,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(openapi::serve))
         .route("/metrics", get(misc::metrics))
         .route("/metrics.json", get(misc::metrics_json))
+        .route("/api/v0/chains/status", get(misc::chains_status))
         .route("/api/v0/version", get(misc::version))
         .route("/version", get(misc::version))
         .route("/api/v0/info/public.json", get(misc::public_info))

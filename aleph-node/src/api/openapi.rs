@@ -74,6 +74,7 @@ const OPERATIONS: &[(&str, &str, &str, &str, &[&str])] = &[
     ("get", "/api/v0/info/public.json", "misc", "The node's P2P addresses.", &[]),
     ("get", "/metrics", "misc", "Prometheus metrics.", &[]),
     ("get", "/metrics.json", "misc", "Metrics as JSON.", &[]),
+    ("get", "/api/v0/chains/status", "misc", "The chain bridges: each task's height, head, RPC calls and failures, the readers' positions, and the latest skipped events with their reasons.", &[]),
 ];
 
 const MESSAGE_FILTERS: &[&str] = &[
@@ -93,6 +94,8 @@ const MESSAGE_FILTERS: &[&str] = &[
     "paymentTypes",
     "startDate",
     "endDate",
+    "startBlock",
+    "endBlock",
     "sortBy",
     "sortOrder",
     "contentFormat",

@@ -188,6 +188,10 @@ pub(crate) fn message_query(params: &Params) -> Result<(MessageQuery, ContentFor
             return Err(ApiError::Unprocessable("sortBy=tx-time cannot be used with a cursor".into()));
         }
     }
+    if params.contains_key("cursor") && (params.contains_key("startBlock") || params.contains_key("endBlock"))
+    {
+        return Err(ApiError::Unprocessable("startBlock and endBlock cannot be used with a cursor".into()));
+    }
     let format = match params.get("contentFormat").map(String::as_str) {
         None | Some("") | Some("full") => ContentFormat::Full,
         Some("headers") => ContentFormat::Headers,
@@ -214,6 +218,9 @@ pub(crate) fn message_query(params: &Params) -> Result<(MessageQuery, ContentFor
         end_date,
         ascending: ascending(params, "sortOrder")?,
         after_seq: None,
+        start_block: number::<u64>(params, "startBlock")?,
+        end_block: number::<u64>(params, "endBlock")?,
+        by_tx_time: params.get("sortBy").is_some_and(|s| s == "tx-time"),
     };
     Ok((query, format))
 }

@@ -110,6 +110,36 @@ fn message_table(messages: &[Value]) -> String {
     out
 }
 
+fn chains_section(state: &AppState) -> String {
+    let readers = state.pipeline.chain_monitor().snapshot();
+    if readers.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "<h2>Chains</h2>\n<table id=\"chains\"><tr><th>chain</th><th>task</th><th>height</th><th>head</th>\
+         <th>transactions</th><th>skipped</th><th>RPC calls</th><th>state</th></tr>\n",
+    );
+    for r in readers {
+        let health = match &r.last_error {
+            Some(e) => format!("failing ({} in a row): {}", r.consecutive_failures, escape(e)),
+            None => "ok".into(),
+        };
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{health}</td></tr>",
+            escape(&r.chain),
+            escape(&r.kind),
+            r.height,
+            r.head,
+            r.transactions,
+            r.skipped,
+            r.rpc_calls,
+        );
+    }
+    out.push_str("</table>\n");
+    out
+}
+
 fn peers_section(state: &AppState) -> String {
     let Some(broadcaster) = &state.broadcaster else {
         return "<p id=\"peers\">Standalone: no P2P layer.</p>\n".into();
@@ -180,6 +210,7 @@ pub(crate) async fn home(State(state): State<AppState>, Query(params): Query<Par
     }
     body.push_str("</table>\n<h2>Peers</h2>\n");
     body.push_str(&peers_section(&state));
+    body.push_str(&chains_section(&state));
     if q.is_empty() {
         body.push_str("<h2>Latest messages</h2>\n");
     } else {

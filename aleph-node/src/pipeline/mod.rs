@@ -29,6 +29,8 @@ pub enum Origin {
     Api,
     /// Received from a peer.
     P2p,
+    /// Read from a chain transaction by a bridge.
+    Chain,
 }
 
 impl Origin {
@@ -36,8 +38,21 @@ impl Origin {
         match self {
             Origin::Api => "api",
             Origin::P2p => "p2p",
+            Origin::Chain => "chain",
         }
     }
+}
+
+/// The chain transaction a message was read from (NETWORK.md §4.1): once processed, the
+/// message carries its confirmation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ChainRef {
+    /// The chain label, as recorded in `chain_txs`.
+    pub(crate) chain: String,
+    /// The transaction hash, as recorded in `chain_txs`.
+    pub(crate) tx_hash: String,
+    /// A `smart-contract` message: its authenticity is the transaction's, it has no signature.
+    pub(crate) unsigned: bool,
 }
 
 /// What intake did with a submitted message.
@@ -82,6 +97,7 @@ struct IntakeJob {
     message: PendingMessage,
     raw: Value,
     origin: Origin,
+    chain: Option<ChainRef>,
     verdict: IntakeVerdict,
     reply: oneshot::Sender<Result<Intake, StorageError>>,
 }
@@ -103,6 +119,7 @@ pub(crate) struct Prepared {
     message: PendingMessage,
     raw: Value,
     verdict: IntakeVerdict,
+    chain: Option<ChainRef>,
 }
 
 impl Prepared {
@@ -118,7 +135,24 @@ impl Prepared {
             },
             Ok(None) => IntakeVerdict::Queue,
         };
-        Ok(Prepared { message, raw, verdict })
+        Ok(Prepared { message, raw, verdict, chain: None })
+    }
+
+    /// [`Prepared::new`] for a message read from a chain transaction. A `smart-contract`
+    /// message (`chain.unsigned`) skips the signature rules: the chain vouches for its sender.
+    pub(crate) fn from_chain(raw: Value, chain: ChainRef) -> Result<Self, SubmitError> {
+        if !chain.unsigned {
+            return Ok(Prepared { chain: Some(chain), ..Prepared::new(raw)? });
+        }
+        let message = PendingMessage::from_value(&raw)?;
+        let verdict = match aleph_core::validate::validate_pending_unsigned(&message) {
+            Err(e) => IntakeVerdict::Rejected(e),
+            Ok(Some(decoded)) => {
+                IntakeVerdict::Ready { content: Box::new(decoded.into()), signature: Ok(()) }
+            }
+            Ok(None) => IntakeVerdict::Queue,
+        };
+        Ok(Prepared { message, raw, verdict, chain: Some(chain) })
     }
 
     /// Why a peer should not have sent this envelope: it fails the intake checks or its
@@ -159,6 +193,8 @@ pub(crate) struct Inner {
     stop: CancellationToken,
     /// The `corechannel` view, invalidated by the events that can change it.
     corechannel: crate::corechannel::CoreChannel,
+    /// What the chain bridges are doing.
+    chains: crate::chains::ChainMonitor,
 }
 
 impl Pipeline {
@@ -186,6 +222,7 @@ impl Pipeline {
                 rng: AtomicU64::new(seed),
                 fetcher: OnceLock::new(),
                 stop: token.clone(),
+                chains: crate::chains::ChainMonitor::default(),
             }),
         };
         let writer = pipeline.clone();
@@ -221,6 +258,11 @@ impl Pipeline {
         &self.inner.corechannel
     }
 
+    /// What the chain bridges are doing (their tasks register here).
+    pub fn chain_monitor(&self) -> &crate::chains::ChainMonitor {
+        &self.inner.chains
+    }
+
     /// Installs where missing content is fetched from (once; later calls are ignored).
     pub fn set_content_fetcher(&self, fetcher: Arc<dyn ContentFetcher>) {
         let _ = self.inner.fetcher.set(fetcher);
@@ -248,17 +290,25 @@ impl Pipeline {
         self.submit_prepared(Prepared::new(raw)?, origin).await
     }
 
+    /// Submits a message read from a chain transaction (prepared with [`Prepared::from_chain`],
+    /// its transaction recorded in `chain_txs` beforehand):
+    /// processed, it carries the transaction's confirmation; a copy of a processed message
+    /// only adds the confirmation.
+    pub(crate) async fn submit_prepared_chain(&self, prepared: Prepared) -> Result<Intake, SubmitError> {
+        Ok(self.submit_prepared(prepared, Origin::Chain).await?.1)
+    }
+
     /// Records a submission checked beforehand (see [`Prepared::new`]).
     pub(crate) async fn submit_prepared(
         &self,
         prepared: Prepared,
         origin: Origin,
     ) -> Result<(PendingMessage, Intake), SubmitError> {
-        let Prepared { message, raw, verdict } = prepared;
+        let Prepared { message, raw, verdict, chain } = prepared;
         let (reply, rx) = oneshot::channel();
         self.inner
             .intake
-            .send(IntakeJob { message: message.clone(), raw, origin, verdict, reply })
+            .send(IntakeJob { message: message.clone(), raw, origin, chain, verdict, reply })
             .await
             .map_err(|_| SubmitError::ShuttingDown)?;
         let intake = rx.await.map_err(|_| SubmitError::ShuttingDown)??;
@@ -303,21 +353,21 @@ impl Pipeline {
             let mut rows = Vec::with_capacity(jobs.len());
             for job in jobs.drain(..) {
                 replies.push(job.reply);
-                rows.push((job.message, job.raw, job.origin, job.verdict));
+                rows.push((job.message, job.raw, job.origin, job.chain, job.verdict));
             }
             let result = self.inner.db.write_blocking(|tx| {
                 let ctx = handlers::Ctx::new(tx, self.config())?;
                 let mut outcomes = Vec::with_capacity(rows.len());
                 let mut events = Vec::new();
                 let mut waiting = false;
-                for (message, raw, origin, verdict) in rows {
+                for (message, raw, origin, chain, verdict) in rows {
                     outcomes.push(intake_one(
                         tx,
                         &ctx,
                         self,
                         message,
                         raw,
-                        origin,
+                        (origin, chain),
                         verdict,
                         &mut events,
                         &mut waiting,
@@ -438,7 +488,7 @@ pub(crate) fn record_rejection(
 pub(crate) fn insert_pending(
     tx: &rusqlite::Transaction<'_>,
     message: &PendingMessage,
-    origin: &str,
+    (origin, chain): (&str, Option<&ChainRef>),
     reception_time: f64,
     next_attempt: f64,
     retries: u32,
@@ -446,8 +496,9 @@ pub(crate) fn insert_pending(
     let item_hash = message.item_hash.as_str();
     tx.prepare_cached(
         "INSERT OR IGNORE INTO pending_messages
-             (item_hash, sender, signature, message, origin, reception_time, next_attempt, retries)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+             (item_hash, sender, signature, message, origin, reception_time, next_attempt, retries,
+              tx_chain, tx_hash, unsigned)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?
     .execute(params![
         item_hash,
@@ -457,7 +508,10 @@ pub(crate) fn insert_pending(
         origin,
         reception_time,
         next_attempt,
-        retries
+        retries,
+        chain.map(|c| c.chain.as_str()),
+        chain.map(|c| c.tx_hash.as_str()),
+        chain.is_some_and(|c| c.unsigned),
     ])?;
     tx.prepare_cached(
         "INSERT INTO message_status (item_hash, status, reception_time) VALUES (?1, 'pending', ?2)
@@ -477,7 +531,7 @@ fn intake_one(
     pipeline: &Pipeline,
     message: PendingMessage,
     raw: Value,
-    origin: Origin,
+    (origin, chain): (Origin, Option<ChainRef>),
     verdict: IntakeVerdict,
     events: &mut Vec<Event>,
     waiting: &mut bool,
@@ -485,7 +539,15 @@ fn intake_one(
     let item_hash = message.item_hash.to_string();
     match status_of(tx, &item_hash)? {
         None | Some(MessageStatus::Rejected) => {}
-        Some(known) => return Ok(Intake::Known(known)),
+        Some(known) => {
+            // A copy from a chain transaction confirms the message it duplicates (§6.2).
+            if let (Some(chain), MessageStatus::Processed | MessageStatus::Removing) = (&chain, known) {
+                if process::same_message(tx, &message)? {
+                    crate::storage::chains::confirm(tx, &item_hash, &chain.chain, &chain.tx_hash)?;
+                }
+            }
+            return Ok(Intake::Known(known));
+        }
     }
     let was_rejected =
         tx.prepare_cached("DELETE FROM rejected_messages WHERE item_hash = ?1")?.execute([&item_hash])? > 0;
@@ -498,7 +560,7 @@ fn intake_one(
         IntakeVerdict::Queue => {
             let time = message.time;
             let next_attempt = if time.is_finite() { time.min(ctx.now) } else { ctx.now };
-            insert_pending(tx, &message, origin.as_str(), ctx.now, next_attempt, 0)?;
+            insert_pending(tx, &message, (origin.as_str(), chain.as_ref()), ctx.now, next_attempt, 0)?;
             *waiting = true;
             Ok(Intake::Queued)
         }
@@ -517,6 +579,7 @@ fn intake_one(
                 retries: 0,
                 content: Ok(*content),
                 signature,
+                chain,
             };
             if let Some(event) = process::process_one(tx, ctx, pipeline, &item)? {
                 // A message that must wait for what it depends on got a pending row.

@@ -26,6 +26,18 @@ pub(crate) struct Item {
     pub(crate) retries: u32,
     pub(crate) content: Result<Decoded, ProcessingError>,
     pub(crate) signature: Result<(), String>,
+    /// The chain transaction it was read from, if any: processed, it is confirmed by it.
+    pub(crate) chain: Option<super::ChainRef>,
+}
+
+/// Whether `message` is the processed message stored under its item hash: same sender and the
+/// same signature string (so that a chain copy confirms only the message it repeats).
+pub(crate) fn same_message(tx: &Transaction<'_>, message: &PendingMessage) -> Result<bool, StorageError> {
+    let stored: Option<(String, Option<String>)> = tx
+        .prepare_cached("SELECT sender, signature FROM messages WHERE item_hash = ?1")?
+        .query_row([message.item_hash.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    Ok(stored.is_some_and(|(sender, signature)| sender == message.sender && signature == message.signature))
 }
 
 async fn fetch_content(p: &Pipeline, message: &PendingMessage) -> Result<Decoded, ProcessingError> {
@@ -122,15 +134,24 @@ pub(crate) async fn next_due_in(p: &Pipeline) -> Option<Duration> {
 /// Processes one batch of due messages; returns how many were handled.
 pub(crate) async fn process_due(p: &Pipeline) -> Result<usize, StorageError> {
     let limit = p.config().processing.batch_size as i64;
-    let rows: Vec<(i64, String, f64, u32)> = p
+    type Row = (i64, String, f64, u32, Option<super::ChainRef>);
+    let rows: Vec<Row> = p
         .db()
         .read(move |c| {
             let mut stmt = c.prepare_cached(
-                "SELECT id, message, reception_time, retries FROM pending_messages
+                "SELECT id, message, reception_time, retries, tx_chain, tx_hash, unsigned FROM pending_messages
                  WHERE next_attempt <= ?1 ORDER BY next_attempt, id LIMIT ?2",
             )?;
             let rows = stmt
-                .query_map(params![now(), limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                .query_map(params![now(), limit], |r| {
+                    let chain = match (r.get::<_, Option<String>>(4)?, r.get::<_, Option<String>>(5)?) {
+                        (Some(chain), Some(tx_hash)) => {
+                            Some(super::ChainRef { chain, tx_hash, unsigned: r.get(6)? })
+                        }
+                        _ => None,
+                    };
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, chain))
+                })?
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(rows)
         })
@@ -141,7 +162,7 @@ pub(crate) async fn process_due(p: &Pipeline) -> Result<usize, StorageError> {
     let n = rows.len();
     let mut items = Vec::with_capacity(n);
     let mut broken = Vec::new();
-    for (id, json, reception_time, retries) in rows {
+    for (id, json, reception_time, retries, chain) in rows {
         let raw: Value = serde_json::from_str(&json).unwrap_or(Value::Null);
         match PendingMessage::from_value(&raw) {
             Ok(message) => {
@@ -158,6 +179,7 @@ pub(crate) async fn process_due(p: &Pipeline) -> Result<usize, StorageError> {
                     retries,
                     content,
                     signature: Ok(()),
+                    chain,
                 });
             }
             Err(_) => broken.push(id),
@@ -165,9 +187,11 @@ pub(crate) async fn process_due(p: &Pipeline) -> Result<usize, StorageError> {
     }
     // Signatures are independent: verify them on every core.
     let items = tokio::task::spawn_blocking(move || {
-        items.par_iter_mut().for_each(|item| {
-            item.signature = verify_signature(&item.message.signed_fields()).map_err(|e| e.to_string());
-        });
+        items.par_iter_mut().filter(|item| !item.chain.as_ref().is_some_and(|c| c.unsigned)).for_each(
+            |item| {
+                item.signature = verify_signature(&item.message.signed_fields()).map_err(|e| e.to_string());
+            },
+        );
         items
     })
     .await
@@ -221,6 +245,10 @@ pub(crate) fn process_one(
         delete_pending(tx, item)?;
         if existing != item.message.signature {
             tracing::debug!(item_hash = hash, "dropped a copy with a different signature");
+        } else if let Some(chain) = &item.chain {
+            if same_message(tx, &item.message)? {
+                crate::storage::chains::confirm(tx, hash, &chain.chain, &chain.tx_hash)?;
+            }
         }
         return Ok(None);
     }
@@ -269,6 +297,9 @@ pub(crate) fn process_one(
     match verdict {
         Ok(message) => {
             delete_pending(tx, item)?;
+            if let Some(chain) = &item.chain {
+                crate::storage::chains::confirm(tx, hash, &chain.chain, &chain.tx_hash)?;
+            }
             tx.prepare_cached(
                 "INSERT INTO message_status (item_hash, status, reception_time) VALUES (?1, 'processed', ?2)
                  ON CONFLICT (item_hash) DO UPDATE SET status = 'processed'",
@@ -291,7 +322,7 @@ pub(crate) fn process_one(
                 None => super::insert_pending(
                     tx,
                     &item.message,
-                    item.origin,
+                    (item.origin, item.chain.as_ref()),
                     item.reception_time,
                     next_attempt,
                     1,

@@ -73,6 +73,27 @@ impl std::fmt::Debug for Db {
     }
 }
 
+/// Columns added to existing tables since they were first created: `(table, column, declaration)`.
+const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
+    // The chain transaction a pending message was read from (its confirmation once processed).
+    ("pending_messages", "tx_chain", "TEXT"),
+    ("pending_messages", "tx_hash", "TEXT"),
+    ("pending_messages", "unsigned", "INTEGER NOT NULL DEFAULT 0"),
+    // The first confirmation: `startBlock`/`endBlock` filters and `sortBy=tx-time`.
+    ("messages", "first_confirmed_at", "REAL"),
+    ("messages", "first_confirmed_height", "INTEGER"),
+];
+
+fn add_column(conn: &Connection, table: &str, column: &str, decl: &str) -> rusqlite::Result<()> {
+    let exists: bool = conn
+        .prepare(&format!("SELECT 1 FROM pragma_table_info('{table}') WHERE name = ?1"))?
+        .exists([column])?;
+    if !exists {
+        conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {decl}"))?;
+    }
+    Ok(())
+}
+
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     // Durable against process crashes (kill -9): a committed WAL frame is in the OS page cache.
@@ -98,6 +119,14 @@ impl Db {
         // pages that drop out are still in the OS page cache.
         writer.pragma_update(None, "cache_size", -4_000)?;
         writer.execute_batch(include_str!("schema.sql"))?;
+        // Columns added after the first release: a database made before them gains them here.
+        for (table, column, decl) in ADDED_COLUMNS {
+            add_column(&writer, table, column, decl)?;
+        }
+        writer.execute_batch(
+            "CREATE INDEX IF NOT EXISTS messages_first_confirmed ON messages (first_confirmed_at)
+                 WHERE first_confirmed_at IS NOT NULL",
+        )?;
         // Replaces SQLite's automatic checkpoint on this connection (run inside the commit that
         // crosses the threshold) with the checkpointer thread.
         writer.wal_hook(Some(wal_frames_hook));

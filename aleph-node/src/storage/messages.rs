@@ -53,6 +53,13 @@ pub struct MessageQuery {
     pub end_date: f64,
     /// Ascending instead of descending time.
     pub ascending: bool,
+    /// `startBlock`: unconfirmed messages, or first confirmed at this height or above.
+    pub start_block: Option<u64>,
+    /// `endBlock`: messages first confirmed below this height.
+    pub end_block: Option<u64>,
+    /// `sortBy=tx-time`: by first confirmation time (unconfirmed first when descending, last
+    /// when ascending), then by time, as the reference sorts.
+    pub by_tx_time: bool,
     /// Messages processed after this sequence number (for resumable streams).
     pub after_seq: Option<i64>,
 }
@@ -89,7 +96,7 @@ pub enum Paging {
 
 const COLUMNS: &str =
     "m.item_hash, m.type, m.chain, m.sender, m.signature, m.item_type, m.item_content, m.content, \
-                       m.time, m.channel, m.size, m.seq";
+                       m.time, m.channel, m.size, m.seq, m.first_confirmed_at";
 
 struct Where {
     clauses: Vec<String>,
@@ -195,6 +202,15 @@ fn build_where(q: &MessageQuery, arm: Option<OwnerArm>) -> Where {
     if let Some(seq) = q.after_seq {
         w.push("m.seq > ?", [SqlValue::Integer(seq)]);
     }
+    if let Some(h) = q.start_block.filter(|h| *h > 0) {
+        w.push(
+            "(m.first_confirmed_height IS NULL OR m.first_confirmed_height >= ?)",
+            [SqlValue::Integer(h.min(i64::MAX as u64) as i64)],
+        );
+    }
+    if let Some(h) = q.end_block.filter(|h| *h > 0) {
+        w.push("m.first_confirmed_height < ?", [SqlValue::Integer(h.min(i64::MAX as u64) as i64)]);
+    }
     w
 }
 
@@ -207,7 +223,13 @@ pub fn list_messages(
 ) -> Result<MessagePage, StorageError> {
     let mut arms = build_arms(q);
     // Output column names, so that the order also applies to a union of arms.
-    let order = if q.ascending { "time ASC, item_hash ASC" } else { "time DESC, item_hash ASC" };
+    // `start_block`/`end_block` sort by confirmation time too, as the reference does.
+    let order = match (q.by_tx_time || q.start_block.is_some() || q.end_block.is_some(), q.ascending) {
+        (false, true) => "time ASC, item_hash ASC",
+        (false, false) => "time DESC, item_hash ASC",
+        (true, true) => "first_confirmed_at IS NULL, first_confirmed_at ASC, time ASC, item_hash ASC",
+        (true, false) => "first_confirmed_at IS NOT NULL, first_confirmed_at DESC, time DESC, item_hash ASC",
+    };
     let (limit, offset, cursor_mode, per_page) = match paging {
         Paging::Page { page, per_page } => {
             let off = if *per_page == 0 { 0 } else { page.saturating_sub(1) * per_page };
@@ -242,7 +264,9 @@ pub fn list_messages(
             break;
         }
         last = Some((row.get(8)?, row.get(0)?));
-        messages.push(row_to_list_json(row, format)?);
+        let mut m = row_to_list_json(row, format)?;
+        fill_confirmations(conn, row, &mut m)?;
+        messages.push(m);
     }
     drop(rows);
     drop(stmt);
@@ -338,8 +362,9 @@ pub fn decode_cursor(cursor: &str) -> Option<(f64, String)> {
 
 /// The confirmations of a message, as `[{chain, hash, height}]`.
 pub fn confirmations(conn: &Connection, item_hash: &str) -> Result<Vec<Value>, StorageError> {
-    let mut stmt =
-        conn.prepare_cached("SELECT chain, hash, height FROM confirmations WHERE item_hash = ?1")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT chain, hash, height FROM confirmations WHERE item_hash = ?1 ORDER BY time, height",
+    )?;
     let rows = stmt
         .query_map([item_hash], |r| {
             Ok(json!({"chain": r.get::<_, String>(0)?, "hash": r.get::<_, String>(1)?, "height": r.get::<_, i64>(2)?}))
@@ -375,7 +400,7 @@ pub fn row_to_list_json(row: &Row<'_>, format: ContentFormat) -> Result<Value, S
     let mut m = Map::new();
     m.insert("chain".into(), Value::String(row.get(2)?));
     m.insert("channel".into(), row.get::<_, Option<String>>(9)?.map_or(Value::Null, Value::String));
-    // Confirmations come from chain sync, which this node does not run: none to report.
+    // Confirmed messages get their confirmations from `fill_confirmations`.
     m.insert("confirmations".into(), Value::Array(Vec::new()));
     m.insert("confirmed".into(), Value::Bool(false));
     match format {
@@ -399,13 +424,31 @@ pub fn row_to_list_json(row: &Row<'_>, format: ContentFormat) -> Result<Value, S
     Ok(Value::Object(m))
 }
 
+/// Sets `confirmed` and `confirmations` of a message built from `row` (one with [`COLUMNS`]).
+fn fill_confirmations(conn: &Connection, row: &Row<'_>, message: &mut Value) -> Result<(), StorageError> {
+    if row.get::<_, Option<f64>>(12)?.is_none() {
+        return Ok(());
+    }
+    let item_hash: String = row.get(0)?;
+    let list = confirmations(conn, &item_hash)?;
+    if let Some(m) = message.as_object_mut() {
+        m.insert("confirmed".into(), Value::Bool(!list.is_empty()));
+        m.insert("confirmations".into(), Value::Array(list));
+    }
+    Ok(())
+}
+
 /// One processed message in list form, if present.
 pub fn get_message(conn: &Connection, item_hash: &str) -> Result<Option<Value>, StorageError> {
     let sql = format!("SELECT {COLUMNS} FROM messages m WHERE m.item_hash = ?1");
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt.query([item_hash])?;
     match rows.next()? {
-        Some(row) => Ok(Some(row_to_list_json(row, ContentFormat::Full)?)),
+        Some(row) => {
+            let mut m = row_to_list_json(row, ContentFormat::Full)?;
+            fill_confirmations(conn, row, &mut m)?;
+            Ok(Some(m))
+        }
         None => Ok(None),
     }
 }

@@ -1,6 +1,7 @@
 //! Storage: the SQLite database and the file store.
 
 pub mod balances;
+pub(crate) mod chains;
 mod checkpoint;
 mod db;
 mod files;

@@ -260,3 +260,59 @@ CREATE INDEX IF NOT EXISTS account_costs_owner ON account_costs (owner, payment_
 CREATE INDEX IF NOT EXISTS account_costs_item ON account_costs (item_hash);
 -- One row per component, as the reference's unique constraint (recording again replaces it).
 CREATE UNIQUE INDEX IF NOT EXISTS account_costs_unique ON account_costs (owner, item_hash, type, name);
+
+-- Chain bridges (NETWORK.md §4). Transactions read from chains, whose messages they confirm.
+CREATE TABLE IF NOT EXISTS chain_txs (
+    chain TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    height INTEGER NOT NULL,
+    time REAL NOT NULL,
+    publisher TEXT,
+    protocol TEXT NOT NULL,           -- aleph | aleph-offchain | smart-contract
+    protocol_version INTEGER NOT NULL,
+    content TEXT NOT NULL,            -- JSON
+    PRIMARY KEY (chain, hash)
+);
+-- How far each reader has read: the last height (or, for the Tezos indexer, events) consumed.
+CREATE TABLE IF NOT EXISTS chain_sync_status (
+    chain TEXT NOT NULL,
+    kind TEXT NOT NULL,               -- sync | token | tezos
+    height INTEGER NOT NULL,
+    last_update REAL NOT NULL,
+    PRIMARY KEY (chain, kind)
+);
+-- What a reader skipped, and why (malformed events, unreadable archives, unauthorized emitters).
+CREATE TABLE IF NOT EXISTS chain_skipped (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    chain TEXT NOT NULL,
+    tx_hash TEXT NOT NULL,
+    height INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    time REAL NOT NULL
+);
+-- ALEPH token balances indexed from ERC-20 Transfer logs, in the token's base unit (decimal text).
+CREATE TABLE IF NOT EXISTS token_balances (
+    chain TEXT NOT NULL,
+    address TEXT NOT NULL,            -- checksummed
+    amount TEXT NOT NULL,
+    height INTEGER NOT NULL,
+    published INTEGER NOT NULL DEFAULT 0,  -- 1 once a balances-update POST carried this amount
+    PRIMARY KEY (chain, address)
+);
+CREATE INDEX IF NOT EXISTS token_balances_unpublished ON token_balances (chain) WHERE published = 0;
+-- Messages this node emitted in a sync batch, until the batch's event confirms them (a packing
+-- node does not emit them again meanwhile).
+CREATE TABLE IF NOT EXISTS chain_outbox_items (
+    item_hash TEXT PRIMARY KEY,
+    chain TEXT NOT NULL,
+    tx_hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chain_outbox_items_tx ON chain_outbox_items (chain, tx_hash);
+-- Transactions whose archive could not be fetched yet: retried with backoff, then skipped.
+CREATE TABLE IF NOT EXISTS chain_pending_txs (
+    chain TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_attempt REAL NOT NULL,
+    PRIMARY KEY (chain, hash)
+);

@@ -3,6 +3,7 @@
 //! test of the real binary, and the official Python SDK driving a node.
 
 mod aggregates;
+mod chains;
 mod common;
 mod corechannel;
 mod crash;

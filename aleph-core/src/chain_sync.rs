@@ -220,7 +220,8 @@ mod tests {
             time: 1.5,
             channel: None,
         };
-        let SyncPayload::Messages(back) = SyncPayload::parse(archive_json(&[m.clone()]).as_bytes()).unwrap()
+        let SyncPayload::Messages(back) =
+            SyncPayload::parse(archive_json(std::slice::from_ref(&m)).as_bytes()).unwrap()
         else {
             panic!("not messages")
         };

@@ -287,6 +287,10 @@ impl NodeConfig {
     }
 }
 
+fn chains_unset(c: &crate::chains::ChainsConfig) -> bool {
+    *c == crate::chains::ChainsConfig::default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,8 +316,4 @@ mod tests {
         assert!(matches!(p2p.identity, crate::p2p::IdentityConfig::RsaPkcs8Der(_)));
         assert_eq!(toml::from_str::<NodeConfig>(&toml::to_string(&networked).unwrap()).unwrap(), networked);
     }
-}
-
-fn chains_unset(c: &crate::chains::ChainsConfig) -> bool {
-    *c == crate::chains::ChainsConfig::default()
 }

@@ -60,7 +60,9 @@ fn free_port() -> u16 {
 
 impl Anvil {
     async fn start() -> Anvil {
-        let bin = option_env!("ALEPH_ANVIL_BIN").expect("anvil (scripts/test installs it)");
+        let Some(bin) = option_env!("ALEPH_ANVIL_BIN") else {
+            panic!("anvil is not installed (scripts/test installs it)")
+        };
         let port = free_port();
         let child = Command::new(bin)
             .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--silent"])

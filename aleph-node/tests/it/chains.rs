@@ -631,3 +631,106 @@ async fn tezos_message_events_come_through_the_indexer_in_pages() {
     assert!(queries.load(Ordering::Relaxed) >= 3, "pages of 100 and a status query");
     node.stop().await;
 }
+
+alloy::sol! {
+    function spread(address[] to, uint256 value);
+}
+
+/// The bridges' figures for BENCHMARKS.md:
+/// `cargo test --release -p aleph-node --test it chains::bench -- --ignored --nocapture`.
+/// Sync of 10,000 messages from one archive (emit → all processed), RPC calls to scan 100,000
+/// blocks, and indexing of 100,000 token transfers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark"]
+async fn bench_chain_sync() {
+    let anvil = Anvil::start().await;
+    let sync = anvil.deploy("AlephSync_sol_AlephSync", Vec::new()).await;
+
+    // 10,000 signed messages in one archive.
+    let n = 10_000;
+    let signer = EthereumSigner::random();
+    let messages: Vec<PendingMessage> = (0..n).map(|i| post(&signer, "bench", json!({"i": i}))).collect();
+    let archive = archive_json(&messages.iter().map(on_chain).collect::<Vec<_>>());
+    let config = evm_config(&anvil.url, sync);
+    let node = TestNode::start_with(move |c| {
+        c.limits.max_ipfs_upload = 64 << 20;
+        c.limits.max_body_bytes = 64 << 20;
+        c.chains.evm.push(config);
+    })
+    .await;
+    let form = Form::new().part("file", Part::bytes(archive.clone().into_bytes()).file_name("a"));
+    let resp =
+        node.http.post(format!("{}/api/v0/ipfs/add_file", node.url)).multipart(form).send().await.unwrap();
+    let cid = read(resp).await.1["hash"].as_str().unwrap().to_owned();
+    let mut events = node.handle.pipeline().subscribe();
+    let started = Instant::now();
+    anvil.emit(1, sync, &archive_reference_json(&cid)).await;
+    let mut done = 0;
+    while done < n {
+        match tokio::time::timeout(Duration::from_secs(120), events.recv()).await.expect("progress") {
+            Ok(aleph_node::pipeline::Event::Processed { .. }) => done += 1,
+            Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!("sync: {n} messages from one archive in {secs:.2} s = {:.0} msg/s", n as f64 / secs);
+    node.stop().await;
+
+    // RPC calls to scan 100,000 blocks (one reader from block 0, default window).
+    anvil.mine(100_000).await;
+    let config = evm_config(&anvil.url, sync);
+    let node = TestNode::start_with(move |c| c.chains.evm.push(config)).await;
+    let head = anvil.provider(0).get_block_number().await.unwrap();
+    let started = Instant::now();
+    let status = wait_for("the scan", 120, async || {
+        let s = chains_status(&node).await;
+        (s["readers"][0]["height"].as_u64() == Some(head)).then_some(s)
+    })
+    .await;
+    println!(
+        "scan: {head} blocks in {:.2} s with {} RPC calls",
+        started.elapsed().as_secs_f64(),
+        status["readers"][0]["rpc_calls"]
+    );
+    node.stop().await;
+
+    // 100,000 transfers (500 a transaction), then indexed from the token's deployment.
+    let supply = U256::from(10u64).pow(U256::from(30));
+    let from = anvil.provider(0).get_block_number().await.unwrap() + 1;
+    let token = anvil.deploy("TestToken_sol_TestToken", supply.abi_encode()).await;
+    let made = Instant::now();
+    for batch in 0..200u64 {
+        let to: Vec<Address> =
+            (0..500u64).map(|i| Address::from_word(U256::from(batch * 500 + i + 1).into())).collect();
+        anvil.call(0, token, spreadCall { to, value: U256::from(1u64) }.abi_encode()).await;
+    }
+    println!("token: 100,000 transfers sent in {:.1} s", made.elapsed().as_secs_f64());
+    let rpc_url = anvil.url.clone();
+    let node = TestNode::start_with(move |c| {
+        c.chains.token = Some(TokenConfig {
+            rpc_url,
+            token_contract: token.to_string(),
+            start_height: from,
+            confirmation_depth: 0,
+            poll_interval_secs: 0.1,
+            ..TokenConfig::default()
+        })
+    })
+    .await;
+    let head = anvil.provider(0).get_block_number().await.unwrap();
+    let started = Instant::now();
+    let status = wait_for("the token index", 600, async || {
+        let s = chains_status(&node).await;
+        (s["readers"][0]["height"].as_u64() == Some(head)).then_some(s)
+    })
+    .await;
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "token: {} transfers indexed in {secs:.2} s = {:.0} transfers/s ({} RPC calls)",
+        status["readers"][0]["transactions"],
+        status["readers"][0]["transactions"].as_f64().unwrap() / secs,
+        status["readers"][0]["rpc_calls"]
+    );
+    node.stop().await;
+}

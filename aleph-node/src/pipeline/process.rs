@@ -295,10 +295,16 @@ pub(crate) fn process_one(
         }
     };
     match verdict {
-        Ok(message) => {
+        Ok(mut message) => {
             delete_pending(tx, item)?;
             if let Some(chain) = &item.chain {
                 crate::storage::chains::confirm(tx, hash, &chain.chain, &chain.tx_hash)?;
+                // Subscribers see the message as the API serves it: confirmed.
+                if let Some(m) = message.as_object_mut() {
+                    let list = crate::storage::messages::confirmations(tx, hash)?;
+                    m.insert("confirmed".into(), Value::Bool(!list.is_empty()));
+                    m.insert("confirmations".into(), Value::Array(list));
+                }
             }
             tx.prepare_cached(
                 "INSERT INTO message_status (item_hash, status, reception_time) VALUES (?1, 'processed', ?2)

@@ -260,7 +260,12 @@ async fn sync_events_and_contract_messages_are_processed_with_their_confirmation
 
     // An archive (`aleph-offchain`): the node has the file (uploaded to it), referenced by CID.
     let archived = post(&EthereumSigner::random(), "chain-test", json!({"n": 3}));
-    let archive = archive_json(&[on_chain(&archived)]);
+    // With ones the official SDK signed for Solana and Tezos.
+    let sdk_sol = sdk_signed("sdk-SOL-POST-inline");
+    let sdk_tezos = sdk_signed("sdk-TEZOS-AGGREGATE-inline");
+    let from_sdk: Vec<OnChainMessage> =
+        [&sdk_sol, &sdk_tezos].iter().map(|v| serde_json::from_value((*v).clone()).unwrap()).collect();
+    let archive = archive_json(&[vec![on_chain(&archived)], from_sdk].concat());
     let form = Form::new().part("file", Part::bytes(archive.clone().into_bytes()).file_name("archive.json"));
     let resp =
         node.http.post(format!("{}/api/v0/ipfs/add_file", node.url)).multipart(form).send().await.unwrap();
@@ -270,6 +275,11 @@ async fn sync_events_and_contract_messages_are_processed_with_their_confirmation
     assert_eq!(cid, aleph_core::cid::cid_v0(archive.as_bytes()));
     let (tx2, _) = anvil.emit(1, sync, &archive_reference_json(&cid)).await;
     assert_eq!(confirmed(&node, archived.item_hash.as_str()).await["confirmations"][0]["hash"], tx2);
+    for v in [&sdk_sol, &sdk_tezos] {
+        let m = confirmed(&node, v["item_hash"].as_str().unwrap()).await;
+        assert_eq!(m["confirmations"][0]["hash"], tx2);
+        assert_eq!(m["signature"], v["signature"]);
+    }
 
     // A contract calls `doMessage`: a smart-contract message whose sender is the contract.
     let who = caller.to_string();

@@ -60,10 +60,13 @@ fn free_port() -> u16 {
 
 impl Anvil {
     async fn start() -> Anvil {
+        Anvil::start_on(free_port()).await
+    }
+
+    async fn start_on(port: u16) -> Anvil {
         let Some(bin) = option_env!("ALEPH_ANVIL_BIN") else {
             panic!("anvil is not installed (scripts/test installs it)")
         };
-        let port = free_port();
         let child = Command::new(bin)
             .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--silent"])
             .stdout(Stdio::null())
@@ -334,6 +337,40 @@ async fn sync_events_and_contract_messages_are_processed_with_their_confirmation
     let status = chains_status(&node).await;
     assert!(status["positions"][0]["height"].as_u64().unwrap() > position, "{status}");
     assert_eq!(status["readers"][0]["consecutive_failures"], 0, "{status}");
+    node.stop().await;
+}
+
+#[tokio::test]
+#[cfg_attr(not(aleph_anvil), ignore = "anvil is not installed (scripts/test installs it)")]
+async fn an_unreachable_rpc_is_retried_and_shown_until_it_answers() {
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    // The contract address anvil's account 0 deploys to first.
+    let sync = address_of(0).create(0);
+    let config = evm_config(&url, sync);
+    let node = TestNode::start_with(move |n| n.chains.evm.push(config)).await;
+    let status = wait_for("a failure on record", 20, async || {
+        let s = chains_status(&node).await;
+        (s["readers"][0]["consecutive_failures"].as_u64() >= Some(1)).then_some(s)
+    })
+    .await;
+    assert!(status["readers"][0]["last_error"].as_str().is_some_and(|e| !e.is_empty()), "{status}");
+    let (_, metrics) = node.get("/metrics").await;
+    assert!(
+        metrics.as_str().unwrap().contains("aleph_node_chain_failing{chain=\"ETH\",kind=\"sync\"} 1"),
+        "{metrics}"
+    );
+    let (_, page) = node.get("/").await;
+    assert!(page.as_str().unwrap().contains("failing ("), "the status page shows the failure");
+    // The RPC comes up: the reader recovers and reads.
+    let anvil = Anvil::start_on(port).await;
+    assert_eq!(anvil.deploy("AlephSync_sol_AlephSync", Vec::new()).await, sync);
+    let m = post(&EthereumSigner::random(), "chain-test", json!({"late": true}));
+    anvil.emit(1, sync, &inline_batch(&[serde_json::to_value(on_chain(&m)).unwrap()])).await;
+    confirmed(&node, m.item_hash.as_str()).await;
+    let status = chains_status(&node).await;
+    assert_eq!(status["readers"][0]["consecutive_failures"], 0, "{status}");
+    assert_eq!(status["readers"][0]["last_error"], Value::Null, "{status}");
     node.stop().await;
 }
 

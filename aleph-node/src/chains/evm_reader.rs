@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use super::evm_rpc::{self, CallError, MessageEvent, SyncEvent, Window};
 use super::intake;
 use super::monitor::ReaderHandle;
-use super::{backoff_secs, pause, ChainConfigError, EvmChainConfig};
+use super::{ChainConfigError, EvmChainConfig};
 use crate::pipeline::Pipeline;
 use crate::storage::chains::{self as store, ChainTx};
 use crate::storage::StorageError;
@@ -46,6 +46,22 @@ enum Event {
     Skip(String),
 }
 
+impl super::Poller for SyncReader {
+    const NAME: &'static str = "EVM sync reader";
+
+    fn monitor(&self) -> &ReaderHandle {
+        &self.monitor
+    }
+
+    fn interval(&self) -> f64 {
+        self.poll
+    }
+
+    async fn poll_once(&mut self, token: &CancellationToken) -> Result<(), String> {
+        self.poll_inner(token).await
+    }
+}
+
 impl SyncReader {
     pub(super) fn new(
         c: &EvmChainConfig,
@@ -71,28 +87,8 @@ impl SyncReader {
         })
     }
 
-    pub(super) async fn run(mut self, token: CancellationToken) -> Result<(), String> {
-        tracing::info!(chain = %self.chain, contract = %self.contract, "EVM sync reader started");
-        loop {
-            let wait = match self.poll_once(&token).await {
-                Ok(()) => {
-                    self.monitor.healthy();
-                    self.poll
-                }
-                Err(e) => {
-                    let failures = self.monitor.failed(&e);
-                    tracing::warn!(chain = %self.chain, error = %e, failures, "EVM sync reader: retrying");
-                    backoff_secs(failures).min(self.poll.max(1.0) * 10.0)
-                }
-            };
-            if pause(wait, &token).await {
-                return Ok(());
-            }
-        }
-    }
-
     /// Reads every window up to head − depth, then retries deferred archives.
-    async fn poll_once(&mut self, token: &CancellationToken) -> Result<(), String> {
+    async fn poll_inner(&mut self, token: &CancellationToken) -> Result<(), String> {
         let chain = self.chain.clone();
         let synced = self
             .pipeline

@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::evm_rpc::{self, doEmitCall};
 use super::monitor::ReaderHandle;
-use super::{backoff_secs, pause, ChainConfigError, EvmChainConfig};
+use super::{ChainConfigError, EvmChainConfig};
 use crate::pipeline::Pipeline;
 use crate::storage::chains as store;
 
@@ -34,6 +34,22 @@ pub(super) struct SyncWriter {
     interval: f64,
     pipeline: Pipeline,
     monitor: ReaderHandle,
+}
+
+impl super::Poller for SyncWriter {
+    const NAME: &'static str = "EVM sync writer";
+
+    fn monitor(&self) -> &ReaderHandle {
+        &self.monitor
+    }
+
+    fn interval(&self) -> f64 {
+        self.interval
+    }
+
+    async fn poll_once(&mut self, _token: &CancellationToken) -> Result<(), String> {
+        self.commit_once().await
+    }
 }
 
 impl SyncWriter {
@@ -56,27 +72,6 @@ impl SyncWriter {
             pipeline,
             monitor,
         })
-    }
-
-    pub(super) async fn run(self, token: CancellationToken) -> Result<(), String> {
-        tracing::info!(chain = %self.chain, contract = %self.contract, "EVM sync writer started");
-        let mut wait = self.interval;
-        loop {
-            if pause(wait, &token).await {
-                return Ok(());
-            }
-            wait = match self.commit_once().await {
-                Ok(()) => {
-                    self.monitor.healthy();
-                    self.interval
-                }
-                Err(e) => {
-                    let failures = self.monitor.failed(&e);
-                    tracing::warn!(chain = %self.chain, error = %e, failures, "EVM sync writer: batch not sent");
-                    backoff_secs(failures).max(self.interval)
-                }
-            };
-        }
     }
 
     /// Packs and emits one batch, if there is anything to emit and the fee allows it.

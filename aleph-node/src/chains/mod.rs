@@ -164,13 +164,11 @@ pub(crate) fn spawn(
     let monitor = pipeline.chain_monitor().clone();
     for evm in &config.evm {
         let reader = evm_reader::SyncReader::new(evm, pipeline.clone(), monitor.reader(&evm.chain, "sync"))?;
-        let token = tasks.token();
-        tasks.spawn_critical("evm-sync-reader", async move { reader.run(token).await });
+        tasks.spawn_critical("evm-sync-reader", run(reader, tasks.token()));
         if evm.publisher_key.is_some() {
             let writer =
                 evm_writer::SyncWriter::new(evm, pipeline.clone(), monitor.reader(&evm.chain, "publish"))?;
-            let token = tasks.token();
-            tasks.spawn_critical("evm-sync-writer", async move { writer.run(token).await });
+            tasks.spawn_critical("evm-sync-writer", run(writer, tasks.token()));
         }
     }
     if let Some(t) = &config.token {
@@ -180,15 +178,50 @@ pub(crate) fn spawn(
             broadcaster.clone(),
             monitor.reader(&t.chain, "token"),
         )?;
-        let token = tasks.token();
-        tasks.spawn_critical("token-indexer", async move { indexer.run(token).await });
+        tasks.spawn_critical("token-indexer", run(indexer, tasks.token()));
     }
     if let Some(t) = &config.tezos {
         let reader = tezos::TezosReader::new(t, pipeline.clone(), monitor.reader("TEZOS", "tezos"))?;
-        let token = tasks.token();
-        tasks.spawn_critical("tezos-reader", async move { reader.run(token).await });
+        tasks.spawn_critical("tezos-reader", run(reader, tasks.token()));
     }
     Ok(())
+}
+
+/// A bridge task: one poll at a time, retried with backoff when it fails.
+trait Poller: Send + 'static {
+    /// What the task is, for the logs.
+    const NAME: &'static str;
+    /// Where the task's state is shown.
+    fn monitor(&self) -> &monitor::ReaderHandle;
+    /// Seconds between polls.
+    fn interval(&self) -> f64;
+    /// One poll: read (or write) what is due.
+    fn poll_once(
+        &mut self,
+        token: &CancellationToken,
+    ) -> impl std::future::Future<Output = Result<(), String>> + Send;
+}
+
+/// Polls until `token` fires. A failed poll is recorded and retried after a backoff (1 s
+/// doubling, at most ten intervals); a successful one clears the failure.
+async fn run<P: Poller>(mut task: P, token: CancellationToken) -> Result<(), String> {
+    tracing::info!(task = P::NAME, "chain bridge started");
+    loop {
+        let wait = match task.poll_once(&token).await {
+            Ok(()) => {
+                task.monitor().healthy();
+                task.interval()
+            }
+            Err(e) => {
+                let failures = task.monitor().failed(&e);
+                tracing::warn!(task = P::NAME, error = %e, failures, "chain bridge: retrying");
+                backoff_secs(failures).min(task.interval().max(1.0) * 10.0)
+            }
+        };
+        if pause(wait, &token).await {
+            return Ok(());
+        }
+    }
 }
 
 /// Sleeps `secs` (at least 10 ms) unless `token` fires first; returns whether it fired.

@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::intake;
 use super::monitor::ReaderHandle;
-use super::{backoff_secs, pause, ChainConfigError, TezosConfig};
+use super::{ChainConfigError, TezosConfig};
 use crate::pipeline::Pipeline;
 use crate::storage::chains::{self as store, ChainTx};
 
@@ -70,6 +70,22 @@ struct IndexerEvent {
     payload: Value,
 }
 
+impl super::Poller for TezosReader {
+    const NAME: &'static str = "Tezos reader";
+
+    fn monitor(&self) -> &ReaderHandle {
+        &self.monitor
+    }
+
+    fn interval(&self) -> f64 {
+        self.poll
+    }
+
+    async fn poll_once(&mut self, token: &CancellationToken) -> Result<(), String> {
+        self.poll_inner(token).await
+    }
+}
+
 impl TezosReader {
     pub(super) fn new(
         c: &TezosConfig,
@@ -96,26 +112,6 @@ impl TezosReader {
         })
     }
 
-    pub(super) async fn run(self, token: CancellationToken) -> Result<(), String> {
-        tracing::info!(indexer = %self.url, contract = %self.contract, "Tezos reader started");
-        loop {
-            let wait = match self.poll_once(&token).await {
-                Ok(()) => {
-                    self.monitor.healthy();
-                    self.poll
-                }
-                Err(e) => {
-                    let failures = self.monitor.failed(&e);
-                    tracing::warn!(error = %e, failures, "Tezos reader: retrying");
-                    backoff_secs(failures).min(self.poll.max(1.0) * 10.0)
-                }
-            };
-            if pause(wait, &token).await {
-                return Ok(());
-            }
-        }
-    }
-
     async fn query(&self, query: String) -> Result<Value, String> {
         self.monitor.call();
         let response = self
@@ -138,7 +134,7 @@ impl TezosReader {
         serde_json::from_slice(&bytes).map_err(|e| format!("indexer answer: {e}"))
     }
 
-    async fn poll_once(&self, token: &CancellationToken) -> Result<(), String> {
+    async fn poll_inner(&self, token: &CancellationToken) -> Result<(), String> {
         let status = self.query("{indexStatus {status}}".into()).await?;
         let status = status.pointer("/data/indexStatus/status").and_then(Value::as_str).unwrap_or("");
         if status != "synced" {

@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::evm_rpc::{self, CallError, Transfer, Window};
 use super::monitor::ReaderHandle;
-use super::{backoff_secs, pause, ChainConfigError, TokenConfig};
+use super::{ChainConfigError, TokenConfig};
 use crate::api::Broadcaster;
 use crate::pipeline::{Intake, Origin, Pipeline};
 use crate::storage::chains as store;
@@ -45,6 +45,22 @@ pub(super) struct TokenIndexer {
     pipeline: Pipeline,
     broadcaster: Option<Arc<dyn Broadcaster>>,
     monitor: ReaderHandle,
+}
+
+impl super::Poller for TokenIndexer {
+    const NAME: &'static str = "token indexer";
+
+    fn monitor(&self) -> &ReaderHandle {
+        &self.monitor
+    }
+
+    fn interval(&self) -> f64 {
+        self.poll
+    }
+
+    async fn poll_once(&mut self, token: &CancellationToken) -> Result<(), String> {
+        self.poll_inner(token).await
+    }
 }
 
 impl TokenIndexer {
@@ -77,27 +93,7 @@ impl TokenIndexer {
         })
     }
 
-    pub(super) async fn run(mut self, token: CancellationToken) -> Result<(), String> {
-        tracing::info!(chain = %self.chain, contract = %self.contract, "token indexer started");
-        loop {
-            let wait = match self.poll_once(&token).await {
-                Ok(()) => {
-                    self.monitor.healthy();
-                    self.poll
-                }
-                Err(e) => {
-                    let failures = self.monitor.failed(&e);
-                    tracing::warn!(chain = %self.chain, error = %e, failures, "token indexer: retrying");
-                    backoff_secs(failures).min(self.poll.max(1.0) * 10.0)
-                }
-            };
-            if pause(wait, &token).await {
-                return Ok(());
-            }
-        }
-    }
-
-    async fn poll_once(&mut self, token: &CancellationToken) -> Result<(), String> {
+    async fn poll_inner(&mut self, token: &CancellationToken) -> Result<(), String> {
         let chain = self.chain.clone();
         let synced = self
             .pipeline

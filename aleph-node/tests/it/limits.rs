@@ -558,7 +558,13 @@ async fn a_full_disk_refuses_writes_with_507_loses_nothing_and_recovers_on_the_r
     let resp =
         http.post(format!("{url}/api/v0/storage/add_file")).body(vec![7u8; size]).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::INSUFFICIENT_STORAGE, "an upload of {size} bytes");
-    let resp = http.get(format!("{url}/api/v0/messages/{}", acknowledged[0])).send().await.unwrap();
+    // A new connection: the node closes the one whose upload it refused, and a pooled
+    // connection could be reused just as it closes.
+    let resp = reqwest::Client::new()
+        .get(format!("{url}/api/v0/messages/{}", acknowledged[0]))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     eprintln!("disk full after {} acknowledged messages", acknowledged.len());
 

@@ -68,7 +68,9 @@ impl Anvil {
             panic!("anvil is not installed (scripts/test installs it)")
         };
         let child = Command::new(bin)
-            .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--silent"])
+            // No historical states: nothing is written under ~/.foundry (100,000 mined blocks left
+            // gigabytes of them there).
+            .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--silent", "--prune-history"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

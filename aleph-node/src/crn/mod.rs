@@ -14,14 +14,17 @@ mod auth;
 mod ccn;
 mod cgroup;
 mod execution;
+mod executor;
 mod http;
 mod instance;
 mod logs;
+mod microvm;
 mod payment;
 mod pool;
 mod program;
 mod runtime;
 mod sandbox;
+mod serial_bridge;
 
 pub use execution::hostname as program_hostname;
 pub use http::{host_routing, router};

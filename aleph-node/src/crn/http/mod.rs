@@ -404,6 +404,8 @@ async fn public_config(State(crn): State<Crn>) -> Response {
         },
         // Ours: which program limits this host applies, and whether programs run without the
         // missing ones.
+        // Ours: what runs programs (sandbox or micro-VM, and the VMs' accelerator).
+        "executor": crn.executor_status(),
         "limits": {
             "applied": crn.limits(),
             "missing": crn.limits().missing(),

@@ -40,15 +40,16 @@ fn main() {
     if root || ci {
         println!("cargo::rustc-cfg=aleph_root");
     }
-    // The micro-VM tests need QEMU and the guest assets scripts/vm-assets builds (scripts/test
-    // runs it); in CI they run and fail without them.
+    // The micro-VM tests need QEMU, genisoimage (instance seeds), ssh and the guest assets
+    // scripts/vm-assets builds (scripts/test runs it); in CI they run and fail without them.
     println!("cargo::rustc-check-cfg=cfg(aleph_microvm)");
     println!("cargo::rerun-if-env-changed=ALEPH_VM_ASSETS");
     let assets = std::env::var_os("ALEPH_VM_ASSETS").map(PathBuf::from).unwrap_or_else(|| {
         PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default()).join("../target/vm-assets")
     });
     println!("cargo::rerun-if-changed={}", assets.join("manifest.json").display());
-    if on_path("qemu-system-x86_64") && (ci || assets.join("manifest.json").is_file()) {
+    let vm_tools = ["qemu-system-x86_64", "qemu-img", "genisoimage", "ssh"].iter().all(|t| on_path(t));
+    if vm_tools && (ci || assets.join("manifest.json").is_file()) {
         println!("cargo::rustc-cfg=aleph_microvm");
     }
     println!("cargo::rustc-check-cfg=cfg(aleph_python)");

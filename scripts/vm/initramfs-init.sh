@@ -53,7 +53,12 @@ disk() {
 
 root=$(disk root) || fail "no root disk"
 if [ "$mode" = instance ]; then
-    mount -t ext4 -o rw "$root" /newroot || fail "cannot mount the instance's root filesystem $root"
+    # The disk itself, or its first partition holding ext4 (partitioned cloud images).
+    mounted=""
+    for dev in "$root" "${root}1" "${root}2"; do
+        [ -b "$dev" ] && mount -t ext4 -o rw "$dev" /newroot 2>/dev/null && { mounted=$dev; break; }
+    done
+    [ -n "$mounted" ] || fail "cannot mount the instance's root filesystem $root"
 else
     mount -t squashfs -o ro "$root" /lower || fail "cannot mount the runtime $root"
     mount -t tmpfs -o mode=0755 tmpfs /upper

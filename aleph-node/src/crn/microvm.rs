@@ -121,7 +121,7 @@ pub(crate) struct Accel {
 }
 
 impl Accel {
-    fn args(&self) -> Vec<&'static str> {
+    pub(crate) fn args(&self) -> Vec<&'static str> {
         if self.name == "kvm" {
             vec!["-accel", "kvm", "-cpu", "host"]
         } else {
@@ -142,7 +142,7 @@ fn host_tsc_khz() -> Option<u64> {
 /// The `microvm` executor.
 #[derive(Debug)]
 pub(crate) struct Microvm {
-    qemu: PathBuf,
+    pub(crate) qemu: PathBuf,
     kvm_device: PathBuf,
     forced_accel: VmAccel,
     pub(crate) assets: GuestAssets,
@@ -250,7 +250,7 @@ impl Microvm {
         verdict
     }
 
-    fn tsc_arg(&self) -> String {
+    pub(crate) fn tsc_arg(&self) -> String {
         self.tsc_khz.map(|k| format!(" tsc_early_khz={k}")).unwrap_or_default()
     }
 
@@ -362,7 +362,7 @@ fn guest_path(dest: &str) -> Result<&str, CrnError> {
 
 /// Follows QEMU's QMP events: a stop we did not ask for (a KVM emulation failure, an I/O error,
 /// a guest panic) ends the VM instead of leaving it paused.
-async fn watch_qmp(listener: UnixListener, program: String) {
+pub(crate) async fn watch_qmp(listener: UnixListener, program: String) {
     let Ok((stream, _)) = listener.accept().await else { return };
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read).lines();
@@ -373,7 +373,7 @@ async fn watch_qmp(listener: UnixListener, program: String) {
         let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
         let name = event.get("event").and_then(serde_json::Value::as_str).unwrap_or("");
         if matches!(name, "STOP" | "GUEST_PANICKED" | "BLOCK_IO_ERROR") {
-            tracing::warn!(program = %program, event = name, "the micro-VM stopped on an error; ending it");
+            tracing::warn!(vm = %program, event = name, "the micro-VM stopped on an error; ending it");
             let _ = write.write_all(b"{\"execute\":\"quit\"}\n").await;
             return;
         }

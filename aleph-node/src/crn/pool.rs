@@ -93,7 +93,7 @@ impl Crn {
         let config_signers = config.allocation_signers.clone();
         let crn = Crn {
             inner: Arc::new(Inner {
-                instances: Instances::new(config.clone()),
+                instances: Instances::new(config.clone(), microvm.clone()),
                 config,
                 dir,
                 socket_root,
@@ -305,7 +305,8 @@ impl Crn {
 
     /// Refuses a start that would exceed the memory programs may use.
     async fn admit(&self, memory_mib: u64) -> Result<(), CrnError> {
-        let used: u64 = self.executions().await.iter().map(|e| e.spec.memory_mib()).sum();
+        let used: u64 = self.executions().await.iter().map(|e| e.spec.memory_mib()).sum::<u64>()
+            + self.inner.instances.memory_in_use().await;
         if used + memory_mib > self.inner.config.memory_mib {
             return Err(CrnError::Unavailable(format!(
                 "Insufficient capacity: {memory_mib} MiB requested, {} of {} MiB in use",
@@ -313,6 +314,12 @@ impl Crn {
             )));
         }
         Ok(())
+    }
+
+    /// Boots the INSTANCE `item_hash` if the host's memory holds it beside the programs.
+    pub(crate) async fn allocate_instance(&self, item_hash: &str) -> Result<(), CrnError> {
+        let programs: u64 = self.executions().await.iter().map(|e| e.spec.memory_mib()).sum();
+        self.inner.instances.allocate(&self.inner.resolver, item_hash, programs).await
     }
 
     /// Stops `item_hash` if it runs; returns whether it did.
@@ -354,9 +361,30 @@ impl Crn {
         }
     }
 
-    /// Re-checks every running program: stopped when its message is no longer processed
-    /// (forgotten, rejected, removed) or its owner no longer pays.
+    /// Re-checks every running program and instance: stopped when its message is no longer
+    /// processed (forgotten, rejected, removed) or its owner no longer pays.
     async fn monitor(&self) {
+        for (hash, owner, payment) in self.inner.instances.running().await {
+            let ccn = &self.inner.resolver.ccn;
+            let verdict = match ccn.message(&hash).await {
+                Ok(Some(r)) if r.status == "processed" => {
+                    payment::check_owner(ccn, &owner, payment, &hash).await
+                }
+                Ok(Some(r)) => Err(CrnError::NotRunnable(format!("{hash} is {}", r.status))),
+                Ok(None) => Err(CrnError::NotFound(hash.clone())),
+                Err(e) => Err(e),
+            };
+            match verdict {
+                Ok(()) => {}
+                Err(CrnError::Ccn(e)) => {
+                    tracing::warn!(instance = %hash, error = %e, "cannot reach the CCN to check an instance")
+                }
+                Err(e) => {
+                    tracing::info!(instance = %hash, reason = %e, "stopping instance");
+                    self.inner.instances.stop(&hash).await;
+                }
+            }
+        }
         for exec in self.executions().await {
             let hash = exec.spec.item_hash.clone();
             let verdict = match self.inner.resolver.program_message(&hash).await {

@@ -182,3 +182,104 @@ async fn programs_run_in_micro_vms() {
     wait_until_gone(&b_host).await;
     node.stop().await;
 }
+
+/// Runs `command` in the guest over SSH (the test's key, the mapped port); `None` until sshd
+/// takes the key.
+fn ssh(key: &std::path::Path, port: u16, command: &str) -> Option<String> {
+    let out = std::process::Command::new("ssh")
+        .arg("-i")
+        .arg(key)
+        .args(["-p", &port.to_string()])
+        .args(["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes"])
+        .args(["-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR", "root@127.0.0.1", command])
+        .output()
+        .expect("ssh runs");
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(aleph_microvm),
+    ignore = "needs qemu-system-x86, genisoimage, ssh and the guest assets: run scripts/vm-assets (scripts/test does)"
+)]
+async fn an_instance_boots_from_its_rootfs_store_and_takes_ssh() {
+    let node = crn_node(|c| {
+        c.crn.vm_assets = assets_dir();
+        c.limits.max_unauthenticated_upload = 256 << 20;
+    })
+    .await;
+    let owner = node.eth(0);
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(assets_dir().join("manifest.json")).unwrap()).unwrap();
+    let image = std::fs::read(assets_dir().join("test-instance.qcow2")).unwrap();
+    let rootfs = upload_and_store(&node, &owner, &image, None).await;
+    let keys = tempfile::tempdir().unwrap();
+    let key = keys.path().join("id");
+    let status = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", ""])
+        .arg("-f")
+        .arg(&key)
+        .status()
+        .expect("ssh-keygen runs");
+    assert!(status.success());
+    let public = std::fs::read_to_string(key.with_extension("pub")).unwrap().trim().to_owned();
+    let instance = sign(
+        &owner,
+        MessageType::Instance,
+        json!({
+            "allow_amend": false, "metadata": {"name": "crn-it"}, "authorized_keys": [public],
+            "environment": {"reproducible": false, "internet": true, "aleph_api": true, "shared_cache": false},
+            "resources": {"vcpus": 1, "memory": 512, "seconds": 30}, "volumes": [],
+            "payment": {"chain": "ETH", "type": "credit"},
+            "rootfs": {"parent": {"ref": rootfs.item_hash.as_str(), "use_latest": true}, "persistence": "host", "size_mib": 2048},
+        }),
+    );
+    node.submit_ok(&instance).await;
+    let hash = instance.item_hash.as_str();
+    let hostname = aleph_node::crn::program_hostname(hash);
+
+    let started = Instant::now();
+    let client = aleph_sdk::crn::CrnClient::new(&node.url).unwrap().with_owner(&owner).unwrap();
+    let notification = client.notify_allocation(&instance.item_hash).await.unwrap();
+    assert!(notification.success, "{notification:?}");
+    let list = running(&node).await;
+    assert_eq!(list[hash]["running"], true, "{list}");
+    assert_eq!(list[hash]["vm_type"], "instance");
+    let port =
+        list[hash]["networking"]["mapped_ports"]["22"]["host"].as_u64().expect("a mapped SSH port") as u16;
+    assert_eq!(list[hash]["networking"]["mapped_ports"]["22"]["tcp"], true, "{list}");
+    assert_eq!(qemu_pids(&hostname).len(), 1);
+
+    // The guest's sshd takes the message's key once cloud-init has read the seed.
+    let command =
+        "hostname; uname -r; awk '/MemTotal/ {print $2}' /proc/meminfo; df -m --output=size / | tail -1";
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let answer = loop {
+        let (key, command) = (key.clone(), command.to_owned());
+        if let Some(out) = tokio::task::spawn_blocking(move || ssh(&key, port, &command)).await.unwrap() {
+            break out;
+        }
+        assert!(Instant::now() < deadline, "no SSH into the instance within 300 s");
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    };
+    eprintln!("instance: boot to SSH {:?}", started.elapsed());
+    let lines: Vec<&str> = answer.lines().map(str::trim).collect();
+    assert_eq!(lines[0], hostname, "cloud-init set the hostname: {answer}");
+    assert_eq!(lines[1], manifest["kernel"]["release"].as_str().unwrap(), "{answer}");
+    let mem_kib: u64 = lines[2].parse().unwrap();
+    assert!((400 * 1024..=512 * 1024).contains(&mem_kib), "the guest sees the requested 512 MiB: {answer}");
+    let root_mib: u64 = lines[3].parse().unwrap();
+    assert!(root_mib > 1900, "the root filesystem grew to the requested 2048 MiB: {answer}");
+
+    // The owner's signed stop ends QEMU; erase deletes the disk.
+    assert_eq!(client.stop(&instance.item_hash).await.unwrap(), "Stopped VM");
+    wait_until_gone(&hostname).await;
+    let list = running(&node).await;
+    assert_eq!(list[hash]["running"], false, "{list}");
+    assert_eq!(list[hash]["networking"]["mapped_ports"], json!({}), "{list}");
+    let disk = node.data_dir().join("crn/instances").join(hash).join("rootfs.qcow2");
+    assert!(disk.is_file(), "stop keeps the disk");
+    assert_eq!(client.erase(&instance.item_hash).await.unwrap(), "Erased VM");
+    assert!(!disk.exists(), "erase deletes the disk");
+    node.stop().await;
+}

@@ -223,6 +223,7 @@ impl Microvm {
         let stderr = child.stderr.take().ok_or("no QEMU output")?;
         let mut out = BufReader::new(stdout).lines();
         let mut err = BufReader::new(stderr).lines();
+        let mut errors: Vec<String> = Vec::new();
         let verdict = tokio::time::timeout(PROBE_TIMEOUT, async {
             let mut stderr_open = true;
             loop {
@@ -230,18 +231,23 @@ impl Microvm {
                     line = out.next_line() => match line {
                         Ok(Some(l)) if l.contains(PROBE_OK) => return Ok(()),
                         Ok(Some(_)) => {}
-                        _ => return Err("the probe guest ended without reaching its initramfs".to_owned()),
+                        _ => break,
                     },
                     line = err.next_line(), if stderr_open => match line {
                         // A KVM emulation failure pauses the guest for good.
                         Ok(Some(l)) if l.contains("KVM internal error") || l.contains("emulation failure") => {
                             return Err(format!("the probe guest failed: {l}"))
                         }
-                        Ok(Some(_)) => {}
+                        Ok(Some(l)) => errors.push(l),
                         _ => stderr_open = false,
                     },
                 }
             }
+            // QEMU ended: what it said on the way out.
+            while let Ok(Some(l)) = err.next_line().await {
+                errors.push(l);
+            }
+            Err(format!("the probe guest ended without reaching its initramfs: {}", errors.join(" / ")))
         })
         .await
         .unwrap_or_else(|_| Err(format!("the probe guest did not boot within {} s", PROBE_TIMEOUT.as_secs())));

@@ -144,6 +144,9 @@ async fn programs_run_in_micro_vms() {
     let executor = &config["executor"];
     assert_eq!(executor["kind"], "microvm", "{config}");
     assert!(matches!(executor["accelerator"]["name"].as_str(), Some("kvm" | "tcg")), "{config}");
+    let reason = executor["accelerator"]["reason"].as_str().unwrap_or_default();
+    assert!(!reason.is_empty(), "the accelerator's reason is shown: {config}");
+    eprintln!("micro-VM accelerator: {} ({reason})", executor["accelerator"]["name"]);
     assert_eq!(executor["assets_sha256"]["rootfs"], manifest["rootfs"]["sha256"], "{config}");
     let warm = Instant::now();
     expect_status(call(&node, reqwest::Method::GET, &format!("/vm/{a_hash}/again"), "").await, 200).await;

@@ -128,7 +128,7 @@ pub struct CrnConfig {
     pub vm_accel: VmAccel,
     /// The QEMU binary for micro-VMs and instances.
     pub qemu: PathBuf,
-    /// The KVM device for instances.
+    /// The KVM device the micro-VMs' accelerator probe opens (programs and instances).
     pub kvm_device: PathBuf,
 }
 

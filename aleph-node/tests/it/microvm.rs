@@ -284,5 +284,57 @@ async fn an_instance_boots_from_its_rootfs_store_and_takes_ssh() {
     assert!(disk.is_file(), "stop keeps the disk");
     assert_eq!(client.erase(&instance.item_hash).await.unwrap(), "Erased VM");
     assert!(!disk.exists(), "erase deletes the disk");
+
+    // Allocated again (a fresh disk), then forgotten: the payment monitor stops it.
+    assert!(client.notify_allocation(&instance.item_hash).await.unwrap().success);
+    assert!(disk.is_file());
+    assert_eq!(qemu_pids(&hostname).len(), 1);
+    node.submit_ok(&forget(&owner, &[hash])).await;
+    wait_until_gone(&hostname).await;
+    assert_eq!(running(&node).await[hash]["running"], false);
+    node.stop().await;
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(aleph_microvm),
+    ignore = "needs qemu-system-x86, genisoimage, ssh and the guest assets: run scripts/vm-assets (scripts/test does)"
+)]
+async fn instances_beyond_the_hosts_memory_are_refused_with_the_reason() {
+    let node = crn_node(|c| {
+        c.crn.vm_assets = assets_dir();
+        c.crn.memory_mib = 1024;
+    })
+    .await;
+    let owner = node.eth(0);
+    let rootfs = upload_and_store(&node, &owner, b"never booted", None).await;
+    let instance = sign(
+        &owner,
+        MessageType::Instance,
+        json!({
+            "allow_amend": false, "metadata": {"name": "crn-it"},
+            "environment": {"reproducible": false, "internet": true, "aleph_api": true, "shared_cache": false},
+            "resources": {"vcpus": 1, "memory": 2048, "seconds": 30}, "volumes": [],
+            "payment": {"chain": "ETH", "type": "credit"},
+            "rootfs": {"parent": {"ref": rootfs.item_hash.as_str(), "use_latest": true}, "persistence": "host", "size_mib": 2048},
+        }),
+    );
+    node.submit_ok(&instance).await;
+    let hash = instance.item_hash.as_str();
+    let resp = node
+        .http
+        .post(format!("{}/control/allocation/notify", node.url))
+        .json(&json!({"instance": hash}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 503);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(
+        body["errors"][hash], "Insufficient capacity: 2048 MiB requested, 0 of 1024 MiB in use",
+        "{body}"
+    );
+    assert_eq!(running(&node).await[hash]["allocation"]["status"], "refused");
+    assert!(qemu_pids(&aleph_node::crn::program_hostname(hash)).is_empty(), "nothing was booted");
     node.stop().await;
 }

@@ -264,15 +264,14 @@ impl Instances {
         cmd.arg("-device").arg(format!("virtio-net-device,netdev=net0,mac={GUEST_MAC}"));
         cmd.arg("-chardev").arg(format!("socket,id=qmp,path={}", qemu_path(&qmp_path)));
         cmd.args(["-mon", "chardev=qmp,mode=control"]);
-        cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).kill_on_drop(true);
+        // QEMU's own messages go to a file (a pipe nobody reads could fill and block it).
+        let qemu_log = dir.join("qemu.log");
+        let log_file = std::fs::File::create(&qemu_log)?;
+        cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(log_file).kill_on_drop(true);
         let mut child = cmd.spawn().map_err(|e| CrnError::StartFailed(format!("QEMU did not start: {e}")))?;
         // QEMU refuses bad options at once: give it a moment, then report its error.
         if let Ok(status) = tokio::time::timeout(std::time::Duration::from_millis(300), child.wait()).await {
-            let mut err = String::new();
-            if let Some(mut stderr) = child.stderr.take() {
-                use tokio::io::AsyncReadExt;
-                let _ = stderr.read_to_string(&mut err).await;
-            }
+            let err = tokio::fs::read_to_string(&qemu_log).await.unwrap_or_default();
             let status = status.map(|s| s.to_string()).unwrap_or_default();
             return Err(CrnError::StartFailed(format!("QEMU exited ({status}): {}", err.trim())));
         }

@@ -53,6 +53,18 @@ fn main() {
         println!("cargo::rustc-cfg=aleph_anvil");
         println!("cargo::rustc-env=ALEPH_ANVIL_BIN={}", anvil.display());
     }
+    // The micro-VM tests need QEMU, genisoimage (instance seeds), ssh and the guest assets
+    // scripts/vm-assets builds (scripts/test runs it); in CI they run and fail without them.
+    println!("cargo::rustc-check-cfg=cfg(aleph_microvm)");
+    println!("cargo::rerun-if-env-changed=ALEPH_VM_ASSETS");
+    let assets = std::env::var_os("ALEPH_VM_ASSETS").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default()).join("../target/vm-assets")
+    });
+    println!("cargo::rerun-if-changed={}", assets.join("manifest.json").display());
+    let vm_tools = ["qemu-system-x86_64", "qemu-img", "genisoimage", "ssh"].iter().all(|t| on_path(t));
+    if vm_tools && (ci || assets.join("manifest.json").is_file()) {
+        println!("cargo::rustc-cfg=aleph_microvm");
+    }
     println!("cargo::rustc-check-cfg=cfg(aleph_python)");
     println!("cargo::rerun-if-env-changed=ALEPH_PYTHON");
     if let Some(python) = std::env::var_os("ALEPH_PYTHON") {

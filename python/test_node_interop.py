@@ -68,14 +68,19 @@ def _free_port() -> int:
 class Node:
     """A running aleph-node process and its dev accounts."""
 
-    def __init__(self, binary: str):
+    def __init__(self, binary: str, config: str = ""):
         self.dir = Path(tempfile.mkdtemp(prefix="aleph-node-interop-"))
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(self.dir / "node.log", "wb")
+        extra = []
+        if config:
+            (self.dir / "node.toml").write_text(config)
+            extra = ["--config", str(self.dir / "node.toml")]
         self.proc = subprocess.Popen(
             [
                 binary,
+                *extra,
                 "--listen",
                 f"127.0.0.1:{self.port}",
                 "--data-dir",
@@ -124,6 +129,18 @@ class Node:
 @pytest.fixture(scope="module")
 def node():
     n = Node(NODE_BIN)
+    yield n
+    n.stop()
+
+
+VM_ASSETS = os.environ.get("ALEPH_VM_ASSETS")
+
+
+@pytest.fixture(scope="module")
+def vm_node():
+    """A node whose CRN runs programs in QEMU micro-VMs (the assets scripts/vm-assets builds)."""
+    config = '[crn]\nexecutor = "microvm"\nvm_assets = %s\nstart_timeout_secs = 120.0\n' % json.dumps(VM_ASSETS)
+    n = Node(NODE_BIN, config)
     yield n
     n.stop()
 
@@ -590,6 +607,8 @@ def test_create_program_and_instance(node):
 
 
 PROGRAM_SOURCE = b"""
+import json, os
+
 async def app(scope, receive, send):
     if scope["type"] == "lifespan":
         while True:
@@ -601,15 +620,17 @@ async def app(scope, receive, send):
     await receive()
     await send({"type": "http.response.start", "status": 200,
                 "headers": [[b"content-type", b"application/json"]]})
-    await send({"type": "http.response.body", "body": b'{"from": "the program"}'})
+    body = json.dumps({"from": "the program", "kernel": os.uname().release})
+    await send({"type": "http.response.body", "body": body.encode()})
 """
 
 
-@pytest.mark.skipif(shutil.which("bwrap") is None, reason="the CRN needs bubblewrap")
-def test_program_runs_on_the_crn_and_vm_client_operates_it(node):
+def _program_flow(node, in_vm):
     """The SDK's defaults (runtime, zip code) run on the node's CRN; its VmClient's signed
-    operations read the logs and stop the program."""
+    operations read the logs and stop the program. The program reports its kernel: the host's
+    in a sandbox, the guest's own in a micro-VM."""
     import io
+    import platform
     import zipfile
 
     from aleph.sdk.client.vm_client import VmClient
@@ -631,9 +652,16 @@ def test_program_runs_on_the_crn_and_vm_client_operates_it(node):
                 sync=True,
             )
             assert status == MessageStatus.PROCESSED
-        with urllib.request.urlopen(f"{node.url}/vm/{program.item_hash}/hello", timeout=30) as resp:
+        url = f"{node.url}/vm/{program.item_hash}/hello"
+        answer = await asyncio.to_thread(lambda: urllib.request.urlopen(url, timeout=50))
+        with answer as resp:
             assert resp.status == 200
-            assert json.loads(resp.read()) == {"from": "the program"}
+            body = json.loads(resp.read())
+            assert body["from"] == "the program"
+            if in_vm:
+                assert body["kernel"] != platform.release(), body
+            else:
+                assert body["kernel"] == platform.release(), body
             assert resp.headers["Aleph-Program-ItemHash"] == program.item_hash
         async with VmClient(account, node.url) as vm:
             async with vm.operate(vm_id=program.item_hash, operation="logs", method="GET") as resp:
@@ -647,6 +675,16 @@ def test_program_runs_on_the_crn_and_vm_client_operates_it(node):
             assert status in (403, 404), text
 
     run(go())
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="the CRN needs bubblewrap")
+def test_program_runs_on_the_crn_and_vm_client_operates_it(node):
+    _program_flow(node, in_vm=False)
+
+
+@pytest.mark.skipif(not VM_ASSETS, reason="set ALEPH_VM_ASSETS to the micro-VM guest assets (scripts/vm-assets)")
+def test_program_runs_in_a_micro_vm_and_vm_client_operates_it(vm_node):
+    _program_flow(vm_node, in_vm=True)
 
 
 def test_estimated_price(node):

@@ -7,7 +7,11 @@
 //! - proxy overhead: warm `/vm` p50 minus the p50 of a plain request to the same server
 //!   (`/api/v0/version`), i.e. what the CRN path adds to an HTTP round trip.
 //!
-//! Run with: `cargo bench -p aleph-node --bench crn -- [--requests 2000] [--cold 5] [--python PATH]`
+//! With `--executor microvm` the programs run in QEMU micro-VMs (guest assets from `--vm-assets`,
+//! default `target/vm-assets`), and the resident memory of each VM's QEMU process is reported.
+//!
+//! Run with: `cargo bench -p aleph-node --bench crn -- [--requests 2000] [--cold 5] [--python PATH]
+//! [--executor sandbox|microvm] [--vm-assets DIR]`
 
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -162,6 +166,14 @@ async fn main() {
     if let Some(python) = arg("--python").or_else(|| std::env::var("ALEPH_PYTHON").ok()) {
         config.crn.python = python.into();
     }
+    let microvm = arg("--executor").as_deref() == Some("microvm");
+    if microvm {
+        config.crn.executor = aleph_node::config::Executor::Microvm;
+        config.crn.start_timeout_secs = 120.0;
+        config.crn.vm_assets = arg("--vm-assets").map(Into::into).unwrap_or_else(|| {
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/vm-assets")
+        });
+    }
     let node = Node::builder(config).launch().await.expect("node");
     let key = node
         .dev_accounts()
@@ -211,5 +223,33 @@ async fn main() {
             pct(&warm, 0.5) - pct(&base, 0.5),
         );
     }
+    if microvm {
+        let rss = qemu_rss_mib();
+        println!("QEMU processes: {}, RSS MiB each: {rss:?}", rss.len());
+    }
     node.shutdown().await;
+}
+
+/// The resident memory (MiB) of each QEMU process this process started.
+fn qemu_rss_mib() -> Vec<u64> {
+    let me = std::process::id().to_string();
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
+        let Ok(status) = std::fs::read_to_string(entry.path().join("status")) else { continue };
+        let field = |name: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .map(str::to_owned)
+        };
+        if field("Name:").is_some_and(|n| n.starts_with("qemu-system"))
+            && field("PPid:").as_deref() == Some(&me)
+        {
+            if let Some(kb) = field("VmRSS:").and_then(|v| v.parse::<u64>().ok()) {
+                out.push(kb / 1024);
+            }
+        }
+    }
+    out
 }

@@ -120,10 +120,41 @@ pub struct CrnConfig {
     pub memory_mib: u64,
     /// Addresses whose `Aleph-EIP191-V1` signatures may set allocations.
     pub allocation_signers: Vec<String>,
-    /// The QEMU binary for instances.
+    /// What runs programs: `sandbox` (bubblewrap on the host's kernel, the default) or `microvm`
+    /// (a QEMU micro-VM each, booted from `vm_assets`).
+    pub executor: Executor,
+    /// The micro-VM guest assets `scripts/vm-assets` builds (kernel, initramfs, runtime root
+    /// filesystem and their manifest).
+    pub vm_assets: PathBuf,
+    /// The micro-VMs' accelerator: `auto` (KVM when a probe guest boots under it, else TCG),
+    /// `kvm` or `tcg`.
+    pub vm_accel: VmAccel,
+    /// The QEMU binary for micro-VMs and instances.
     pub qemu: PathBuf,
-    /// The KVM device for instances.
+    /// The KVM device the micro-VMs' accelerator probe opens (programs and instances).
     pub kvm_device: PathBuf,
+}
+
+/// What runs a CRN's programs (`[crn] executor`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Executor {
+    /// A bubblewrap sandbox on the host's kernel.
+    Sandbox,
+    /// A QEMU micro-VM.
+    Microvm,
+}
+
+/// The micro-VMs' accelerator (`[crn] vm_accel`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VmAccel {
+    /// KVM when a probe guest boots under it, else TCG.
+    Auto,
+    /// KVM.
+    Kvm,
+    /// QEMU's TCG emulator.
+    Tcg,
 }
 
 impl Default for CrnConfig {
@@ -142,6 +173,9 @@ impl Default for CrnConfig {
             start_timeout_secs: 60.0,
             memory_mib: 8192,
             allocation_signers: vec![DEFAULT_ALLOCATION_SIGNER.to_owned()],
+            executor: Executor::Sandbox,
+            vm_assets: PathBuf::from("target/vm-assets"),
+            vm_accel: VmAccel::Auto,
             qemu: PathBuf::from("qemu-system-x86_64"),
             kvm_device: PathBuf::from("/dev/kvm"),
         }

@@ -63,6 +63,7 @@ const OPERATIONS: &[(&str, &str, &str, &str, &[&str])] = &[
     ("post", "/control/allocations", "crn", "CRN: the scheduler sets the persistent allocations (signed Aleph-EIP191-V1).", &[]),
     ("post", "/control/machine/{reference}/stop", "crn", "CRN: the owner stops a program (signed operation).", &[]),
     ("post", "/control/machine/{reference}/reboot", "crn", "CRN: the owner reboots a program (signed operation).", &[]),
+    ("post", "/control/machine/{reference}/erase", "crn", "CRN: the owner stops an instance and deletes its disk (signed operation).", &[]),
     ("get", "/control/machine/{reference}/logs", "crn", "CRN: the owner reads a program's logs (signed operation).", &[]),
     ("get", "/api/v0/channels/list.json", "misc", "Every channel in use.", &[]),
     ("get", "/api/v0/authorizations/granted/{address}.json", "authorizations", "Authorizations an address grants.", &["grantee", "types", "channels", "chains", "postTypes", "aggregateKeys", "pagination", "page"]),

@@ -1,17 +1,18 @@
-//! One running program: the sandboxed runtime shim and the host side of the reference guest
-//! protocol (NETWORK.md §5.5), over Unix sockets instead of vsock.
+//! One running program: its runtime shim (in a sandbox or a micro-VM, see [`super::executor`])
+//! and the host side of the reference guest protocol (NETWORK.md §5.5), over Unix sockets
+//! instead of vsock (a micro-VM's are relayed over virtio-serial, [`super::serial_bridge`]).
 //!
 //! 1. The host listens on `vm.sock_52`; the shim, once listening on `vm.sock`, connects there
 //!    and sends `{"version": …}` (msgpack).
 //! 2. The host connects to `vm.sock` and sends `"{len}\n"` + the msgpack configuration; the shim
-//!    answers `{"success": bool, "error"?, "traceback"?}`.
+//!    answers `{"success": bool, "error"?, "traceback"?}` (the host's write side closed after
+//!    the payload, so a relay knows where the message ends).
 //! 3. Each request: a new connection carrying msgpack `{"scope": …}`, the host's write side
 //!    closed; the answer is read to the end of the stream.
 //! 4. Stop: the bytes `halt`, answered `STOP\n` + `STOPZ\n`; then the sandbox is killed if it
 //!    lingers.
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -23,10 +24,9 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::process::Child;
 
 use super::cgroup::Group;
+use super::executor::{Job, Launched, Launcher};
 use super::logs::Logs;
 use super::program::ProgramSpec;
-use super::runtime::PythonRuntime;
-use super::sandbox::SandboxPlan;
 use super::CrnError;
 
 /// Largest answer read from a program (the reference reads at most 10 MB per instruction, and
@@ -71,8 +71,7 @@ pub(crate) struct Times {
 /// What an execution needs from the CRN around it.
 #[derive(Debug)]
 pub(crate) struct Host<'a> {
-    pub(crate) bwrap: &'a Path,
-    pub(crate) python: &'a PythonRuntime,
+    pub(crate) launcher: &'a dyn Launcher,
     pub(crate) vm_dir: PathBuf,
     pub(crate) socket_dir: PathBuf,
     pub(crate) group: Option<Group>,
@@ -88,6 +87,8 @@ pub(crate) struct Execution {
     vm_dir: PathBuf,
     child: tokio::sync::Mutex<Option<Child>>,
     _group: Option<Group>,
+    /// What the executor keeps alive with the runtime (a micro-VM's channel and QMP watcher).
+    _keep: Option<Box<dyn std::fmt::Debug + Send + Sync>>,
     pub(crate) logs: Logs,
     pub(crate) times: Mutex<Times>,
     last_used: Mutex<Instant>,
@@ -195,23 +196,15 @@ impl Execution {
 
         let name = hostname(&spec.item_hash);
         let procs = host.group.as_ref().map(Group::procs).unwrap_or_default();
-        let env = spec.variables();
-        let plan = SandboxPlan {
-            bwrap: host.bwrap,
-            python: host.python,
+        times.starting_at = Some(now());
+        let job = Job {
+            spec: &spec,
             vm_dir: &host.vm_dir,
             socket_dir: &host.socket_dir,
             hostname: &name,
-            mounts: &spec.mounts,
-            env: &env,
             cgroup_procs: &procs,
         };
-        let mut command = plan.command();
-        command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
-        times.starting_at = Some(now());
-        let mut child = command.spawn().map_err(|e| {
-            CrnError::Unavailable(format!("cannot start the sandbox {}: {e}", host.bwrap.display()))
-        })?;
+        let Launched { mut child, keep } = host.launcher.launch(job).await?;
         let logs = Logs::default();
         if let Some(out) = child.stdout.take() {
             logs.collect("stdout", out);
@@ -226,6 +219,7 @@ impl Execution {
             vm_dir: host.vm_dir,
             child: tokio::sync::Mutex::new(None),
             _group: host.group,
+            _keep: keep,
             logs,
             times: Mutex::new(times),
             last_used: Mutex::new(Instant::now()),
@@ -239,7 +233,7 @@ impl Execution {
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 let status = status.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string());
                 execution.cleanup().await;
-                return Err(CrnError::StartFailed(format!("the sandbox exited ({status}): {}", execution.logs.tail(20))));
+                return Err(CrnError::StartFailed(format!("the runtime exited ({status}): {}", execution.logs.tail(20))));
             }
         };
         let version = match hello {
@@ -260,6 +254,7 @@ impl Execution {
             let mut stream = UnixStream::connect(&execution.socket).await?;
             stream.write_all(format!("{}\n", payload.len()).as_bytes()).await?;
             stream.write_all(&payload).await?;
+            stream.shutdown().await?;
             read_all(&mut stream).await
         })
         .await;

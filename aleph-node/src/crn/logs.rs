@@ -38,7 +38,11 @@ impl Logs {
         let logs = self.clone();
         tokio::spawn(async move {
             let mut lines = BufReader::new(reader).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
+            while let Ok(Some(mut line)) = lines.next_line().await {
+                // A micro-VM's serial console ends its lines with CR LF.
+                if line.ends_with('\r') {
+                    line.pop();
+                }
                 tracing::debug!(target: "aleph_node::crn::program", stream, "{line}");
                 logs.push(stream, line);
             }

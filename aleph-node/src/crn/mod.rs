@@ -1,12 +1,13 @@
-//! The CRN role: running PROGRAM messages the way aleph-vm does (NETWORK.md §5), without
-//! micro-VMs.
+//! The CRN role: running PROGRAM messages the way aleph-vm does (NETWORK.md §5), and INSTANCEs.
 //!
 //! A program's code, data and volumes are resolved through the CCN's HTTP API ([`ccn`]), its
-//! runtime ref is mapped to the built-in Python runtime ([`runtime`]), and it runs in a
-//! bubblewrap sandbox ([`sandbox`]) under cgroup limits where the host allows them ([`cgroup`]).
-//! Inside, our runtime shim (`aleph-node/runtime/init.py`) speaks the reference guest's msgpack
-//! protocol over a Unix socket ([`execution`]). [`pool`] starts, reuses, reaps and stops
-//! executions; [`http`] serves `/vm/{hash}/…` and the aleph-vm API subset.
+//! runtime ref is checked against the official Python runtimes ([`runtime`]), and an executor
+//! ([`executor`]) starts it: a bubblewrap sandbox on the host's kernel ([`sandbox`], under
+//! cgroup limits where the host allows them, [`cgroup`]) or a QEMU micro-VM ([`microvm`], its
+//! channel relayed over virtio-serial by [`serial_bridge`]). Inside, our runtime shim
+//! (`aleph-node/runtime/init.py`) speaks the reference guest's msgpack protocol ([`execution`]).
+//! [`pool`] starts, reuses, reaps and stops executions; [`instance`] boots INSTANCEs in
+//! micro-VMs; [`http`] serves `/vm/{hash}/…` and the aleph-vm API subset.
 
 use axum::http::StatusCode;
 
@@ -14,14 +15,17 @@ mod auth;
 mod ccn;
 mod cgroup;
 mod execution;
+mod executor;
 mod http;
 mod instance;
 mod logs;
+mod microvm;
 mod payment;
 mod pool;
 mod program;
 mod runtime;
 mod sandbox;
+mod serial_bridge;
 
 pub use execution::hostname as program_hostname;
 pub use http::{host_routing, router};

@@ -18,27 +18,32 @@ const BUFFER: f64 = 1e-10;
 
 /// `Ok` when `spec`'s owner covers it.
 pub(crate) async fn check(ccn: &CcnClient, spec: &ProgramSpec) -> Result<(), CrnError> {
-    let payment = spec.payment_type();
+    check_owner(ccn, &spec.owner, spec.payment_type(), &spec.item_hash).await
+}
+
+/// `Ok` when `owner` covers the VM `item_hash` paid with `payment`.
+pub(crate) async fn check_owner(
+    ccn: &CcnClient,
+    owner: &str,
+    payment: PaymentType,
+    item_hash: &str,
+) -> Result<(), CrnError> {
     if payment == PaymentType::Superfluid {
         return Ok(());
     }
-    let balance = ccn.balance(&spec.owner).await?;
+    let balance = ccn.balance(owner).await?;
     let number = |key: &str| balance.get(key).and_then(Value::as_f64).unwrap_or(0.0);
     if payment == PaymentType::Credit {
         let credits = number("credit_balance");
         if credits <= 0.0 {
-            return Err(CrnError::PaymentRequired(format!(
-                "{} has no credits left to run {}",
-                spec.owner, spec.item_hash
-            )));
+            return Err(CrnError::PaymentRequired(format!("{owner} has no credits left to run {item_hash}")));
         }
         return Ok(());
     }
     let (held, locked) = (number("balance"), number("locked_amount"));
     if held + BUFFER < locked {
         return Err(CrnError::PaymentRequired(format!(
-            "the balance of {} ({held} ALEPH) does not cover the {locked} ALEPH its messages hold",
-            spec.owner
+            "the balance of {owner} ({held} ALEPH) does not cover the {locked} ALEPH its messages hold"
         )));
     }
     Ok(())

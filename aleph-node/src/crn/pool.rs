@@ -15,11 +15,13 @@ use tokio_util::sync::CancellationToken;
 use super::ccn::CcnClient;
 use super::cgroup::{Cgroups, LimitSupport};
 use super::execution::{Execution, Host};
+use super::executor::{Launcher, Sandbox};
 use super::instance::Instances;
+use super::microvm::Microvm;
 use super::program::Resolver;
 use super::runtime::PythonRuntime;
 use super::{payment, sandbox, CrnError};
-use crate::config::CrnConfig;
+use crate::config::{CrnConfig, Executor};
 
 type Slot = Arc<tokio::sync::Mutex<Option<Arc<Execution>>>>;
 
@@ -37,8 +39,10 @@ struct Inner {
     public_url: String,
     ccn_url: String,
     resolver: Resolver,
-    python: Result<PythonRuntime, String>,
-    sandbox: Result<(), String>,
+    /// What starts programs, or why nothing can on this host.
+    launcher: Result<Arc<dyn Launcher>, String>,
+    /// The micro-VM executor, when it is the one configured.
+    microvm: Option<Arc<Microvm>>,
     cgroups: Option<Cgroups>,
     /// What `cgroups` can apply (nothing without a hierarchy).
     limits: LimitSupport,
@@ -53,21 +57,15 @@ struct Inner {
 }
 
 impl Crn {
-    /// Starts the CRN role: checks the sandbox and the Python runtime (a missing one makes
+    /// Starts the CRN role: checks the executor (the sandbox and the Python runtime, or QEMU and
+    /// the micro-VM guest assets; a missing one makes
     /// every start answer 503 with the reason, rather than failing the node), and starts the
     /// reaper and the payment monitor.
     pub async fn start(config: CrnConfig, ccn_url: String, public_url: String, data_dir: &Path) -> Crn {
         let dir = data_dir.join("crn");
         let _ = std::fs::create_dir_all(&dir);
-        let sandbox = sandbox::probe(&config.bwrap).await;
-        let python = PythonRuntime::discover(&config.python, &dir).await.map_err(|e| e.to_string());
+        let (launcher, microvm) = start_executor(&config, &dir).await;
         let cgroups = if config.cgroups { Cgroups::detect() } else { None };
-        match (&sandbox, &python) {
-            (Ok(()), Ok(p)) => {
-                tracing::info!(python = %p.executable.display(), "CRN: programs run in bubblewrap sandboxes")
-            }
-            (Err(e), _) | (_, Err(e)) => tracing::warn!(reason = %e, "CRN: programs cannot run on this host"),
-        }
         let limits = cgroups.as_ref().map(Cgroups::support).unwrap_or_default();
         let missing = limits.missing();
         match &cgroups {
@@ -95,15 +93,15 @@ impl Crn {
         let config_signers = config.allocation_signers.clone();
         let crn = Crn {
             inner: Arc::new(Inner {
-                instances: Instances::new(config.clone()),
+                instances: Instances::new(config.clone(), microvm.clone()),
                 config,
                 dir,
                 socket_root,
                 public_url,
                 ccn_url,
                 resolver,
-                python,
-                sandbox,
+                launcher,
+                microvm,
                 cgroups,
                 limits,
                 slots: Mutex::new(HashMap::new()),
@@ -167,6 +165,28 @@ impl Crn {
         &self.inner.resolver
     }
 
+    /// Which executor runs programs, and (micro-VMs) under which accelerator, for
+    /// `/status/config`.
+    pub(crate) fn executor_status(&self) -> serde_json::Value {
+        let available = self.inner.launcher.as_ref().err();
+        match &self.inner.microvm {
+            Some(vm) => serde_json::json!({
+                "kind": "microvm",
+                "unavailable": available,
+                "accelerator": vm.accel_known(),
+                "assets_sha256": {
+                    "kernel": vm.assets.hashes[0],
+                    "initramfs": vm.assets.hashes[1],
+                    "rootfs": vm.assets.hashes[2],
+                },
+            }),
+            None if self.inner.config.executor == Executor::Microvm => {
+                serde_json::json!({"kind": "microvm", "unavailable": available})
+            }
+            None => serde_json::json!({"kind": "sandbox", "unavailable": available}),
+        }
+    }
+
     /// The limits this host can apply to programs.
     pub(crate) fn limits(&self) -> LimitSupport {
         self.inner.limits
@@ -227,17 +247,21 @@ impl Crn {
             exec.stop().await;
             *guard = None;
         }
-        if let Err(reason) = &self.inner.sandbox {
-            return Err(CrnError::Unavailable(format!("programs cannot run on this CRN: {reason}")));
-        }
-        let python = self.inner.python.as_ref().map_err(|e| CrnError::Unavailable(e.clone()))?;
+        let launcher = match &self.inner.launcher {
+            Ok(l) => l.clone(),
+            Err(reason) => {
+                return Err(CrnError::Unavailable(format!("programs cannot run on this CRN: {reason}")))
+            }
+        };
         let spec = self.inner.resolver.resolve(item_hash).await?;
         payment::check(&self.inner.resolver.ccn, &spec).await?;
         self.admit(spec.memory_mib()).await?;
         let n = self.inner.counter.fetch_add(1, Ordering::Relaxed);
         let short = format!("{}-{n}", &item_hash[..item_hash.len().min(12)]);
         let allow_unlimited = self.inner.config.allow_unlimited;
-        let missing = self.inner.limits.missing();
+        // A micro-VM's memory and vCPUs are its size: cgroups are for the sandbox.
+        let own_limits = launcher.applies_own_limits();
+        let missing = if own_limits { Vec::new() } else { self.inner.limits.missing() };
         if !missing.is_empty() && !allow_unlimited {
             return Err(CrnError::Unavailable(format!(
                 "this CRN cannot apply the program's {} limits (crn.allow_unlimited is off)",
@@ -245,6 +269,7 @@ impl Crn {
             )));
         }
         let group = match &self.inner.cgroups {
+            Some(_) if own_limits => None,
             Some(c) => {
                 match c.group(&format!("vm-{short}"), spec.memory_mib(), spec.vcpus(), self.inner.limits) {
                     Ok(g) => Some(g),
@@ -261,8 +286,7 @@ impl Crn {
             None => None,
         };
         let host = Host {
-            bwrap: &self.inner.config.bwrap,
-            python,
+            launcher: launcher.as_ref(),
             vm_dir: self.inner.dir.join("vms").join(&short),
             socket_dir: self.inner.socket_root.join(&short),
             group,
@@ -281,7 +305,8 @@ impl Crn {
 
     /// Refuses a start that would exceed the memory programs may use.
     async fn admit(&self, memory_mib: u64) -> Result<(), CrnError> {
-        let used: u64 = self.executions().await.iter().map(|e| e.spec.memory_mib()).sum();
+        let used: u64 = self.executions().await.iter().map(|e| e.spec.memory_mib()).sum::<u64>()
+            + self.inner.instances.memory_in_use().await;
         if used + memory_mib > self.inner.config.memory_mib {
             return Err(CrnError::Unavailable(format!(
                 "Insufficient capacity: {memory_mib} MiB requested, {} of {} MiB in use",
@@ -289,6 +314,12 @@ impl Crn {
             )));
         }
         Ok(())
+    }
+
+    /// Boots the INSTANCE `item_hash` if the host's memory holds it beside the programs.
+    pub(crate) async fn allocate_instance(&self, item_hash: &str) -> Result<(), CrnError> {
+        let programs: u64 = self.executions().await.iter().map(|e| e.spec.memory_mib()).sum();
+        self.inner.instances.allocate(&self.inner.resolver, item_hash, programs).await
     }
 
     /// Stops `item_hash` if it runs; returns whether it did.
@@ -330,9 +361,30 @@ impl Crn {
         }
     }
 
-    /// Re-checks every running program: stopped when its message is no longer processed
-    /// (forgotten, rejected, removed) or its owner no longer pays.
+    /// Re-checks every running program and instance: stopped when its message is no longer
+    /// processed (forgotten, rejected, removed) or its owner no longer pays.
     async fn monitor(&self) {
+        for (hash, owner, payment) in self.inner.instances.running().await {
+            let ccn = &self.inner.resolver.ccn;
+            let verdict = match ccn.message(&hash).await {
+                Ok(Some(r)) if r.status == "processed" => {
+                    payment::check_owner(ccn, &owner, payment, &hash).await
+                }
+                Ok(Some(r)) => Err(CrnError::NotRunnable(format!("{hash} is {}", r.status))),
+                Ok(None) => Err(CrnError::NotFound(hash.clone())),
+                Err(e) => Err(e),
+            };
+            match verdict {
+                Ok(()) => {}
+                Err(CrnError::Ccn(e)) => {
+                    tracing::warn!(instance = %hash, error = %e, "cannot reach the CCN to check an instance")
+                }
+                Err(e) => {
+                    tracing::info!(instance = %hash, reason = %e, "stopping instance");
+                    self.inner.instances.stop(&hash).await;
+                }
+            }
+        }
         for exec in self.executions().await {
             let hash = exec.spec.item_hash.clone();
             let verdict = match self.inner.resolver.program_message(&hash).await {
@@ -401,5 +453,47 @@ impl Crn {
             c.remove();
         }
         let _ = std::fs::remove_dir_all(&self.inner.socket_root);
+    }
+}
+
+/// The configured executor, checked: the sandbox needs bubblewrap and the host's Python; the
+/// micro-VM needs QEMU and the guest assets (its KVM probe starts in the background).
+async fn start_executor(
+    config: &CrnConfig,
+    dir: &Path,
+) -> (Result<Arc<dyn Launcher>, String>, Option<Arc<Microvm>>) {
+    match config.executor {
+        Executor::Sandbox => {
+            let sandbox = sandbox::probe(&config.bwrap).await;
+            let python = PythonRuntime::discover(&config.python, dir).await.map_err(|e| e.to_string());
+            match (sandbox, python) {
+                (Ok(()), Ok(python)) => {
+                    tracing::info!(python = %python.executable.display(), "CRN: programs run in bubblewrap sandboxes");
+                    let launcher: Arc<dyn Launcher> =
+                        Arc::new(Sandbox { bwrap: config.bwrap.clone(), python });
+                    (Ok(launcher), None)
+                }
+                (Err(e), _) | (_, Err(e)) => {
+                    tracing::warn!(reason = %e, "CRN: programs cannot run on this host");
+                    (Err(e), None)
+                }
+            }
+        }
+        Executor::Microvm => match Microvm::new(config).await {
+            Ok(vm) => {
+                let vm = Arc::new(vm);
+                tracing::info!(assets = %config.vm_assets.display(), "CRN: programs run in QEMU micro-VMs");
+                let probe = vm.clone();
+                tokio::spawn(async move {
+                    probe.accel().await;
+                });
+                let launcher: Arc<dyn Launcher> = vm.clone();
+                (Ok(launcher), Some(vm))
+            }
+            Err(e) => {
+                tracing::warn!(reason = %e, "CRN: micro-VMs cannot run on this host");
+                (Err(e), None)
+            }
+        },
     }
 }

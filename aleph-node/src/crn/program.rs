@@ -5,14 +5,16 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use aleph_core::content::{Encoding, Interface, MachineVolume, PaymentType, ProgramContent};
+use aleph_core::content::{
+    Encoding, Interface, MachineVolume, PaymentType, ProgramContent, ProgramEnvironment,
+};
 use bytes::Bytes;
 use serde_json::Value;
 
 use super::ccn::CcnClient;
 use super::runtime::check_runtime;
 use super::CrnError;
-use crate::config::CrnConfig;
+use crate::config::{CrnConfig, Executor};
 
 /// Largest code or data archive sent to the runtime (the reference's `MAX_PROGRAM_ARCHIVE_SIZE`).
 const MAX_ARCHIVE_BYTES: u64 = 10 << 20;
@@ -30,6 +32,8 @@ pub(crate) enum Mount {
     ReadWrite { src: PathBuf, dest: String },
     /// A scratch tmpfs of `size` bytes.
     Tmpfs { dest: String, size: u64 },
+    /// A disk image (micro-VMs): a squashfs file read-only, or a persistent volume's ext4 image.
+    Image { image: PathBuf, dest: String, fstype: &'static str, writable: bool },
 }
 
 /// A program ready to start.
@@ -69,6 +73,14 @@ impl ProgramSpec {
         self.content.payment_type()
     }
 
+    /// Whether the program may reach the internet (`environment.internet`).
+    pub(crate) fn internet(&self) -> bool {
+        match &self.content.environment {
+            ProgramEnvironment::Function(f) => f.internet,
+            ProgramEnvironment::Instance(i) => i.internet,
+        }
+    }
+
     pub(crate) fn variables(&self) -> BTreeMap<String, String> {
         self.content.variables.clone().unwrap_or_default()
     }
@@ -81,11 +93,14 @@ pub(crate) struct Resolver {
     cache: PathBuf,
     volumes: PathBuf,
     config: CrnConfig,
+    /// Code and volumes as disk images (micro-VMs) instead of host directories (the sandbox).
+    images: bool,
 }
 
 impl Resolver {
     pub(crate) fn new(ccn: CcnClient, dir: &Path, config: CrnConfig) -> Self {
-        Resolver { ccn, cache: dir.join("cache"), volumes: dir.join("volumes"), config }
+        let images = config.executor == Executor::Microvm;
+        Resolver { ccn, cache: dir.join("cache"), volumes: dir.join("volumes"), config, images }
     }
 
     /// The PROGRAM message `item_hash`, checked to be processed and runnable.
@@ -145,8 +160,7 @@ impl Resolver {
         let mut mounts = Vec::new();
         let (encoding, code) = match content.code.encoding {
             Encoding::Squashfs => {
-                let dir = self.extracted(&file).await?;
-                mounts.push(Mount::ReadOnly { src: dir, dest: "/opt/code".into() });
+                mounts.push(self.squashfs_mount(&file, "/opt/code".into()).await?);
                 ("squashfs", Bytes::new())
             }
             Encoding::Zip => ("zip", self.fetch(&file, MAX_ARCHIVE_BYTES).await?),
@@ -277,6 +291,51 @@ impl Resolver {
         Ok(dir)
     }
 
+    /// A squashfs STORE file as the executor takes it: the image itself for a micro-VM, else
+    /// unpacked into a directory.
+    async fn squashfs_mount(&self, file_hash: &str, dest: String) -> Result<Mount, CrnError> {
+        if !self.images {
+            return Ok(Mount::ReadOnly { src: self.extracted(file_hash).await?, dest });
+        }
+        let image = self.cache.join(file_hash);
+        if !image.is_file() {
+            tokio::fs::create_dir_all(&self.cache).await?;
+            self.ccn.download_to(file_hash, &image, MAX_IMAGE_BYTES).await?;
+        }
+        Ok(Mount::Image { image, dest, fstype: "squashfs", writable: false })
+    }
+
+    /// A persistent volume's ext4 image of `size_mib`, created (sparse, formatted) when absent.
+    async fn ext4_image(&self, image: &Path, size_mib: u64) -> Result<(), CrnError> {
+        if image.is_file() {
+            return Ok(());
+        }
+        if let Some(parent) = image.parent() {
+            tokio::fs::create_dir_all(parent).await?;
+        }
+        let part = image.with_extension("ext4.part");
+        let file = tokio::fs::File::create(&part).await?;
+        file.set_len(size_mib.max(1) << 20).await?;
+        drop(file);
+        let out = tokio::process::Command::new("mkfs.ext4")
+            .args(["-q", "-F", "-E", "root_owner=0:0"])
+            .arg(&part)
+            .output()
+            .await
+            .map_err(|e| {
+                CrnError::Unavailable(format!("persistent volumes need mkfs.ext4 (e2fsprogs): {e}"))
+            })?;
+        if !out.status.success() {
+            let _ = tokio::fs::remove_file(&part).await;
+            return Err(CrnError::StartFailed(format!(
+                "mkfs.ext4 failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        tokio::fs::rename(&part, image).await?;
+        Ok(())
+    }
+
     async fn volume(&self, volume: &MachineVolume, owner: &str, item_hash: &str) -> Result<Mount, CrnError> {
         let mount_point = |m: &Option<String>| {
             m.clone().filter(|p| p.starts_with('/')).ok_or_else(|| {
@@ -287,8 +346,7 @@ impl Resolver {
             MachineVolume::Immutable(v) => {
                 let dest = mount_point(&v.mount)?;
                 let (_, store) = self.store_ref(v.reference.as_str(), v.use_latest, owner).await?;
-                let dir = self.extracted(&store_file(&store)?).await?;
-                Ok(Mount::ReadOnly { src: dir, dest })
+                self.squashfs_mount(&store_file(&store)?, dest).await
             }
             MachineVolume::Ephemeral(v) => {
                 Ok(Mount::Tmpfs { dest: mount_point(&v.mount)?, size: u64::from(v.size_mib) << 20 })
@@ -300,6 +358,11 @@ impl Resolver {
                     .volumes
                     .join(path_safe(owner))
                     .join(path_safe(v.name.as_deref().unwrap_or("default")));
+                if self.images {
+                    let image = dir.with_extension("ext4");
+                    self.ext4_image(&image, u64::from(v.size_mib)).await?;
+                    return Ok(Mount::Image { image, dest, fstype: "ext4", writable: true });
+                }
                 tokio::fs::create_dir_all(&dir).await?;
                 Ok(Mount::ReadWrite { src: dir, dest })
             }

@@ -1,9 +1,9 @@
 //! The built-in Python runtime: the interpreter programs run under, and our runtime shim.
 //!
-//! A PROGRAM names its runtime by the ref of a STORE holding a root filesystem. This CRN has no
-//! such root filesystems; it maps the official Python runtimes' refs to the host's Python and
-//! refuses any other ref with a clear reason rather than run a program under a runtime it did
-//! not ask for.
+//! A PROGRAM names its runtime by the ref of a STORE holding a root filesystem. This CRN maps the
+//! official Python runtimes' refs to its own: the host's Python in the sandbox, the Debian root
+//! filesystem `scripts/vm-assets` builds in a micro-VM; any other ref is refused with a clear
+//! reason rather than run a program under a runtime it did not ask for.
 
 use std::path::{Path, PathBuf};
 

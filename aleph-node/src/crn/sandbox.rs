@@ -9,6 +9,7 @@ use tokio::process::Command;
 
 use super::program::Mount;
 use super::runtime::{PythonRuntime, SHIM_DIR_IN_SANDBOX};
+use super::CrnError;
 
 /// Where the host ↔ program sockets live inside the sandbox.
 pub(crate) const SOCKET_DIR_IN_SANDBOX: &str = "/run/aleph";
@@ -33,7 +34,7 @@ pub(crate) struct SandboxPlan<'a> {
 
 impl SandboxPlan<'_> {
     /// The command that starts the runtime shim in the sandbox.
-    pub(crate) fn command(&self) -> Command {
+    pub(crate) fn command(&self) -> Result<Command, CrnError> {
         let mut args: Vec<String> = Vec::new();
         let mut arg = |parts: &[&str]| args.extend(parts.iter().map(|s| (*s).to_owned()));
         arg(&["--die-with-parent", "--new-session", "--unshare-all", "--cap-drop", "ALL"]);
@@ -63,6 +64,11 @@ impl SandboxPlan<'_> {
                 Mount::ReadOnly { src, dest } => arg(&["--ro-bind", &src.to_string_lossy(), dest]),
                 Mount::ReadWrite { src, dest } => arg(&["--bind", &src.to_string_lossy(), dest]),
                 Mount::Tmpfs { dest, size } => arg(&["--size", &size.to_string(), "--tmpfs", dest]),
+                Mount::Image { dest, .. } => {
+                    return Err(CrnError::CodeUnavailable(format!(
+                        "the volume at {dest} is a disk image; the sandbox takes directories"
+                    )))
+                }
             }
         }
         let mut path = String::from("/usr/local/bin:/usr/bin:/bin");
@@ -92,7 +98,7 @@ impl SandboxPlan<'_> {
         if self.cgroup_procs.is_empty() {
             let mut cmd = Command::new(self.bwrap);
             cmd.args(args);
-            return cmd;
+            return Ok(cmd);
         }
         let mut script = String::new();
         for (i, _) in self.cgroup_procs.iter().enumerate() {
@@ -104,7 +110,7 @@ impl SandboxPlan<'_> {
         cmd.args(self.cgroup_procs);
         cmd.arg(self.bwrap);
         cmd.args(args);
-        cmd
+        Ok(cmd)
     }
 }
 

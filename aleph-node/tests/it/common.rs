@@ -57,6 +57,11 @@ impl TestNode {
         self.handle.shutdown().await;
     }
 
+    /// The node's data directory.
+    pub(crate) fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     /// The private key (hex) of dev account `i` of `chain`.
     fn dev_key(&self, chain: &str, i: usize) -> String {
         let accounts = self.handle.dev_accounts().expect("dev mode");

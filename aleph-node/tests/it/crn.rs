@@ -80,7 +80,7 @@ async def item(item_id: int, q: str = ""):
     return {"item_id": item_id, "q": q}
 "#;
 
-fn zip_of(files: &[(&str, &str, u32)]) -> Vec<u8> {
+pub(crate) fn zip_of(files: &[(&str, &str, u32)]) -> Vec<u8> {
     let mut buf = std::io::Cursor::new(Vec::new());
     {
         let mut zip = zip::ZipWriter::new(&mut buf);
@@ -95,7 +95,7 @@ fn zip_of(files: &[(&str, &str, u32)]) -> Vec<u8> {
 }
 
 /// A node running both roles, with a fast payment monitor and reaper.
-async fn crn_node(adjust: impl FnOnce(&mut aleph_node::NodeConfig)) -> TestNode {
+pub(crate) async fn crn_node(adjust: impl FnOnce(&mut aleph_node::NodeConfig)) -> TestNode {
     TestNode::start_with(|c| {
         c.role = Role::Both;
         if let Some(python) = option_env!("ALEPH_PYTHON_BIN") {
@@ -108,16 +108,16 @@ async fn crn_node(adjust: impl FnOnce(&mut aleph_node::NodeConfig)) -> TestNode 
     .await
 }
 
-struct Program<'a> {
-    files: Vec<(&'a str, &'a str, u32)>,
-    entrypoint: &'a str,
-    interface: Option<&'a str>,
-    seconds: u32,
-    persistent: bool,
+pub(crate) struct Program<'a> {
+    pub(crate) files: Vec<(&'a str, &'a str, u32)>,
+    pub(crate) entrypoint: &'a str,
+    pub(crate) interface: Option<&'a str>,
+    pub(crate) seconds: u32,
+    pub(crate) persistent: bool,
 }
 
 impl<'a> Program<'a> {
-    fn asgi(source: &'a str) -> Self {
+    pub(crate) fn asgi(source: &'a str) -> Self {
         Program {
             files: vec![("main.py", source, 0o644)],
             entrypoint: "main:app",
@@ -127,7 +127,7 @@ impl<'a> Program<'a> {
         }
     }
 
-    fn content(&self, owner: &str, code_ref: &str) -> Value {
+    pub(crate) fn content(&self, owner: &str, code_ref: &str) -> Value {
         let mut code =
             json!({"encoding": "zip", "entrypoint": self.entrypoint, "ref": code_ref, "use_latest": false});
         if let Some(i) = self.interface {
@@ -150,12 +150,12 @@ impl<'a> Program<'a> {
 }
 
 /// Uploads the program's code as a zip STORE and posts the PROGRAM; returns the PROGRAM.
-async fn deploy(node: &TestNode, signer: &dyn Signer, program: &Program<'_>) -> PendingMessage {
+pub(crate) async fn deploy(node: &TestNode, signer: &dyn Signer, program: &Program<'_>) -> PendingMessage {
     deploy_content(node, signer, program, |_| {}).await
 }
 
 /// [`deploy`], with the PROGRAM content adjusted by `adjust`.
-async fn deploy_content(
+pub(crate) async fn deploy_content(
     node: &TestNode,
     signer: &dyn Signer,
     program: &Program<'_>,
@@ -169,7 +169,12 @@ async fn deploy_content(
     m
 }
 
-async fn call(node: &TestNode, method: reqwest::Method, path: &str, body: &str) -> reqwest::Response {
+pub(crate) async fn call(
+    node: &TestNode,
+    method: reqwest::Method,
+    path: &str,
+    body: &str,
+) -> reqwest::Response {
     node.http
         .request(method, format!("{}{path}", node.url))
         .body(body.to_owned())
@@ -179,7 +184,7 @@ async fn call(node: &TestNode, method: reqwest::Method, path: &str, body: &str) 
 }
 
 /// Asserts the status, showing the body when it differs.
-async fn expect_status(resp: reqwest::Response, status: u16) -> reqwest::Response {
+pub(crate) async fn expect_status(resp: reqwest::Response, status: u16) -> reqwest::Response {
     if resp.status() != status {
         let got = resp.status();
         panic!("expected {status}, got {got}: {}", resp.text().await.unwrap_or_default());
@@ -208,11 +213,11 @@ fn program_subdomains_are_the_reference_base32() {
     );
 }
 
-async fn running(node: &TestNode) -> Value {
+pub(crate) async fn running(node: &TestNode) -> Value {
     node.get_ok("/v2/about/executions/list").await
 }
 
-async fn wait_until_stopped(node: &TestNode, hash: &str) {
+pub(crate) async fn wait_until_stopped(node: &TestNode, hash: &str) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while running(node).await.get(hash).is_some() {
         assert!(Instant::now() < deadline, "{hash} still running");
@@ -528,7 +533,7 @@ async fn the_scheduler_allocates_persistent_programs() {
 }
 
 /// A squashfs image of `files`, built with mksquashfs.
-fn squashfs_of(files: &[(&str, &str)]) -> Vec<u8> {
+pub(crate) fn squashfs_of(files: &[(&str, &str)]) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("root");
     std::fs::create_dir_all(&root).unwrap();

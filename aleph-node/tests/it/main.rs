@@ -13,6 +13,7 @@ mod endpoints;
 mod forget;
 mod limits;
 mod messages;
+mod microvm;
 mod p2p;
 mod p2p_reference;
 mod payment;

@@ -136,6 +136,12 @@ impl CrnClient {
         self.operate(Method::POST, vm, "reboot").await?.text().await.map_err(Into::into)
     }
 
+    /// Stops an instance of the owner and deletes its disk (`POST /control/machine/{vm}/erase`);
+    /// returns the CRN's answer.
+    pub async fn erase(&self, vm: &ItemHash) -> Result<String> {
+        self.operate(Method::POST, vm, "erase").await?.text().await.map_err(Into::into)
+    }
+
     /// The past log lines of a VM of the owner (`GET /control/machine/{vm}/logs`).
     pub async fn logs(&self, vm: &ItemHash) -> Result<Vec<CrnLogEntry>> {
         json_of(self.operate(Method::GET, vm, "logs").await?).await

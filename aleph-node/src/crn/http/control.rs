@@ -37,7 +37,7 @@ pub(super) async fn notify(State(crn): State<Crn>, body: Bytes) -> Response {
     let Some(hash) = body.get("instance").and_then(Value::as_str).and_then(|h| check_ref(h).ok()) else {
         return error(StatusCode::BAD_REQUEST, "the body must be {\"instance\": <item hash>}");
     };
-    match crn.instances().allocate(crn.resolver(), &hash).await {
+    match crn.allocate_instance(&hash).await {
         // `successful` is a boolean here (whether the instance started), a list in
         // `/control/allocations`, as in the reference.
         Ok(()) => Json(json!({"success": true, "successful": true, "failing": [], "errors": {}})).into_response(),
@@ -70,7 +70,7 @@ pub(super) async fn allocations(
     };
     let (mut successful, mut errors, stopped) = crn.allocate(&programs).await;
     for hash in instances {
-        match crn.instances().allocate(crn.resolver(), &hash).await {
+        match crn.allocate_instance(&hash).await {
             Ok(()) => successful.push(hash),
             Err(e) => {
                 errors.insert(hash, e.to_string());
@@ -161,10 +161,27 @@ pub(super) async fn reboot(
         };
     }
     crn.instances().stop(&hash).await;
-    match crn.instances().allocate(crn.resolver(), &hash).await {
+    match crn.allocate_instance(&hash).await {
         Ok(()) => (StatusCode::OK, "Rebooted VM").into_response(),
         Err(e) => e.into_response(),
     }
+}
+
+/// `POST /control/machine/{ref}/erase`: stops an instance and deletes its disk (a program is
+/// stopped; it has nothing kept to erase).
+pub(super) async fn erase(
+    State(crn): State<Crn>,
+    Path(reference): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let path = format!("/control/machine/{reference}/erase");
+    let hash = match owner_of(&crn, &headers, "POST", &path, &reference).await {
+        Ok(h) => h,
+        Err(r) => return r.into_response(),
+    };
+    crn.stop(&hash).await;
+    crn.instances().erase(crn.resolver(), &hash).await;
+    (StatusCode::OK, "Erased VM").into_response()
 }
 
 /// `GET /control/machine/{ref}/logs`: the program's output lines.

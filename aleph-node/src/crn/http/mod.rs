@@ -74,6 +74,7 @@ pub fn router(crn: Crn) -> Router {
         .route("/control/allocations", post(control::allocations))
         .route("/control/machine/{reference}/stop", post(control::stop))
         .route("/control/machine/{reference}/reboot", post(control::reboot))
+        .route("/control/machine/{reference}/erase", post(control::erase))
         .route("/control/machine/{reference}/logs", get(control::logs))
         .layer(axum::middleware::map_response(move |mut resp: Response| {
             let server = server.clone();
@@ -286,7 +287,7 @@ async fn executions_v2(State(crn): State<Crn>) -> Json<Value> {
         out.insert(
             hash,
             json!({
-                "networking": {},
+                "networking": r.networking(),
                 "status": {
                     "defined_at": iso_offset(r.defined_at),
                     "preparing_at": null, "prepared_at": null, "starting_at": null,
@@ -404,6 +405,8 @@ async fn public_config(State(crn): State<Crn>) -> Response {
         },
         // Ours: which program limits this host applies, and whether programs run without the
         // missing ones.
+        // Ours: what runs programs (sandbox or micro-VM, and the VMs' accelerator).
+        "executor": crn.executor_status(),
         "limits": {
             "applied": crn.limits(),
             "missing": crn.limits().missing(),

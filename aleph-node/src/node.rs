@@ -35,6 +35,9 @@ pub enum NodeError {
     /// The P2P layer could not start.
     #[error(transparent)]
     P2p(#[from] P2pError),
+    /// The IPFS engine could not start.
+    #[error(transparent)]
+    Ipfs(#[from] crate::ipfs::IpfsError),
     /// The configuration cannot be used.
     #[error("invalid configuration: {0}")]
     Config(String),
@@ -113,7 +116,13 @@ impl NodeBuilder {
         };
 
         let mut tasks = TaskManager::new();
-        let pipeline = Pipeline::start(db.clone(), files, config.clone(), tasks.token(), &mut tasks);
+        let ipfs = if config.ipfs.enabled {
+            let engine = crate::ipfs::Ipfs::start(&config.ipfs, &dir.join("ipfs"), tasks.token()).await?;
+            Some(Arc::new(engine) as Arc<dyn crate::ipfs::IpfsEngine>)
+        } else {
+            None
+        };
+        let pipeline = Pipeline::start(db.clone(), files, ipfs, config.clone(), tasks.token(), &mut tasks);
         if let Some(scheduler) = &config.scheduler {
             let task = crate::scheduler::task(scheduler.clone(), pipeline.clone(), tasks.token())
                 .map_err(|e| NodeError::Config(e.to_string()))?;

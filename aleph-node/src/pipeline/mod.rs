@@ -149,6 +149,7 @@ impl std::fmt::Debug for Pipeline {
 pub(crate) struct Inner {
     pub(crate) db: Db,
     pub(crate) files: Arc<dyn FileStore>,
+    ipfs: Option<Arc<dyn crate::ipfs::IpfsEngine>>,
     pub(crate) config: NodeConfig,
     events: broadcast::Sender<Event>,
     intake: mpsc::Sender<IntakeJob>,
@@ -166,6 +167,7 @@ impl Pipeline {
     pub(crate) fn start(
         db: Db,
         files: Arc<dyn FileStore>,
+        ipfs: Option<Arc<dyn crate::ipfs::IpfsEngine>>,
         config: NodeConfig,
         token: CancellationToken,
         tasks: &mut crate::tasks::TaskManager,
@@ -179,6 +181,7 @@ impl Pipeline {
                 corechannel,
                 db,
                 files,
+                ipfs,
                 config,
                 events,
                 intake: intake_tx,
@@ -208,6 +211,11 @@ impl Pipeline {
     /// The file store.
     pub fn files(&self) -> &Arc<dyn FileStore> {
         &self.inner.files
+    }
+
+    /// The IPFS engine, when it runs (`[ipfs] enabled`).
+    pub fn ipfs(&self) -> Option<&Arc<dyn crate::ipfs::IpfsEngine>> {
+        self.inner.ipfs.as_ref()
     }
 
     /// The node configuration.

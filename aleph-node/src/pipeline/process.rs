@@ -47,9 +47,19 @@ async fn fetch_content(p: &Pipeline, message: &PendingMessage) -> Result<Decoded
     handlers::decode_content(message, Some(&bytes))
 }
 
-/// Asks the content fetcher (the P2P layer's HTTP peers) for bytes this node lacks and keeps
-/// them in the file store; the fetcher has checked them against `hash`.
+/// Asks IPFS peers over bitswap (for a CID, when the engine runs), then the content fetcher (the
+/// P2P layer's HTTP peers) for message content this node lacks, and keeps it in the file store;
+/// both check the bytes against `hash`.
 async fn fetch_missing(p: &Pipeline, hash: &str) -> Option<bytes::Bytes> {
+    let max = p.config().limits.max_body_bytes as u64;
+    if fetch_ipfs_file(p, hash, max).await.is_some() {
+        return p.files().get(hash).await.ok().flatten();
+    }
+    fetch_http(p, hash).await
+}
+
+/// The content fetcher's (the P2P layer's HTTP peers') bytes for `hash`, kept in the file store.
+async fn fetch_http(p: &Pipeline, hash: &str) -> Option<bytes::Bytes> {
     let bytes = p.content_fetcher()?.fetch(hash).await?;
     if let Err(e) = p.files().put(hash, bytes.clone()).await {
         tracing::warn!(hash, error = %e, "fetched content could not be stored");
@@ -58,10 +68,79 @@ async fn fetch_missing(p: &Pipeline, hash: &str) -> Option<bytes::Bytes> {
     Some(bytes)
 }
 
-/// A STORE's file, when this node does not have it: fetched from peers and recorded with an
-/// upload grace pin (the STORE pins it for good when applied).
+/// Makes the IPFS file `hash` local over bitswap (at most `max` bytes, within the engine's
+/// timeout) and moves a copy into the file store; returns its size. `None` when `hash` is not a
+/// CID, the engine is off, or the DAG could not be had.
+pub(crate) async fn fetch_ipfs_file(p: &Pipeline, hash: &str, max: u64) -> Option<u64> {
+    let engine = p.ipfs()?;
+    if hash.len() == 64 {
+        return None; // a sha256 hash: not on IPFS
+    }
+    let cid: aleph_core::cid::Cid = hash.parse().ok()?;
+    if let Err(e) = engine.fetch(&cid, max).await {
+        tracing::info!(hash, error = %e, "IPFS content not fetched");
+        return None;
+    }
+    let dir = p.config().data_dir.join("incoming");
+    let staged = async {
+        tokio::fs::create_dir_all(&dir).await?;
+        let path = dir.join(format!("ipfs-{hash}-{}", p.jitter().to_bits()));
+        let mut file = tokio::fs::File::create(&path).await?;
+        let written = export_into(engine.as_ref(), cid, &mut file, max).await;
+        drop(file);
+        let size = match written {
+            Ok(n) => n,
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&path).await;
+                return Err(e);
+            }
+        };
+        p.files()
+            .put_file(hash, &path)
+            .await
+            .map_err(|e| crate::ipfs::IpfsError::Io(std::io::Error::other(e)))?;
+        let _ = tokio::fs::remove_file(&path).await;
+        Ok::<_, crate::ipfs::IpfsError>(size)
+    };
+    match staged.await {
+        Ok(size) => Some(size),
+        Err(e) => {
+            tracing::warn!(hash, error = %e, "IPFS content could not be exported");
+            None
+        }
+    }
+}
+
+/// Writes the file under `cid` to `out` from local blocks, refusing past `max` bytes.
+async fn export_into(
+    engine: &dyn crate::ipfs::IpfsEngine,
+    cid: aleph_core::cid::Cid,
+    out: &mut tokio::fs::File,
+    max: u64,
+) -> Result<u64, crate::ipfs::IpfsError> {
+    use futures_util::StreamExt;
+    use tokio::io::AsyncWriteExt;
+    let mut stream = engine.export(cid);
+    let mut n = 0u64;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk?;
+        n += chunk.len() as u64;
+        if n > max {
+            return Err(crate::ipfs::IpfsError::TooLarge(max));
+        }
+        out.write_all(&chunk).await?;
+    }
+    out.sync_data().await?;
+    Ok(n)
+}
+
+/// A STORE's file, when this node does not have it: fetched from IPFS peers (an `ipfs` STORE)
+/// or the P2P layer's HTTP peers, and recorded with an upload grace pin (the STORE pins it for
+/// good when applied).
 async fn ensure_store_file(p: &Pipeline, message: &PendingMessage, decoded: &Decoded) {
-    if message.message_type != aleph_core::MessageType::Store || p.content_fetcher().is_none() {
+    if message.message_type != aleph_core::MessageType::Store
+        || (p.content_fetcher().is_none() && p.ipfs().is_none())
+    {
         return;
     }
     let Some(file_hash) = decoded.str_field("item_hash").map(str::to_owned) else { return };
@@ -79,15 +158,24 @@ async fn ensure_store_file(p: &Pipeline, message: &PendingMessage, decoded: &Dec
     if known {
         return;
     }
-    let bytes = match p.files().get(&file_hash).await {
-        Ok(Some(b)) => b,
-        Ok(None) => match fetch_missing(p, &file_hash).await {
-            Some(b) => b,
-            None => return,
-        },
+    let ipfs_item = decoded.str_field("item_type") == Some("ipfs");
+    let size = match p.files().get(&file_hash).await {
+        Ok(Some(b)) => b.len() as i64,
+        Ok(None) => {
+            let fetched = match ipfs_item {
+                true => fetch_ipfs_file(p, &file_hash, p.config().ipfs.max_fetch_bytes).await,
+                false => None,
+            };
+            match fetched {
+                Some(n) => n as i64,
+                None => match fetch_http(p, &file_hash).await {
+                    Some(b) => b.len() as i64,
+                    None => return,
+                },
+            }
+        }
         Err(_) => return,
     };
-    let size = bytes.len() as i64;
     let grace = p.config().processing.file_grace_period_secs;
     let recorded = p
         .db()

@@ -10,6 +10,7 @@ mod crn;
 mod dev;
 mod endpoints;
 mod forget;
+mod ipfs;
 mod limits;
 mod messages;
 mod p2p;

@@ -482,3 +482,59 @@ async fn read_frame(stream: &mut libp2p::Stream, buf: &mut Vec<u8>) -> std::io::
     stream.read_exact(buf).await?;
     Ok(true)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ipfs::dag::Block;
+    use crate::ipfs::FsBlockStore;
+    use aleph_core::cid::{CidVersion, Codec};
+
+    #[tokio::test]
+    async fn a_peer_sending_bytes_that_were_not_asked_for_is_dropped_and_banned() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn BlockStore> = Arc::new(FsBlockStore::open(dir.path()).unwrap());
+        let (_listen_tx, listen) = watch::channel(Vec::new());
+        let (disconnect, mut disconnected) = mpsc::unbounded_channel();
+        let (dial, _dial_rx) = mpsc::unbounded_channel();
+        let (open, _open_rx) = mpsc::unbounded_channel();
+        let bs = Bitswap {
+            inner: Arc::new(Inner {
+                state: Mutex::new(State::default()),
+                store: store.clone(),
+                peer_id: PeerId::random(),
+                listen,
+                disconnect,
+                dial,
+                open,
+            }),
+        };
+        let wanted = Block::new(CidVersion::V0, Codec::DAG_PB, Bytes::from_static(b"\x0a\x03\x08\x02\x18"));
+        let waiter = tokio::spawn({
+            let bs = bs.clone();
+            async move { bs.want(wanted.cid, Duration::from_secs(5)).await }
+        });
+        while bs.state().wants.is_empty() {
+            tokio::task::yield_now().await;
+        }
+        // The forger answers the want with other bytes under the wanted CID's prefix: over the
+        // wire the CID is rebuilt from the bytes, so it is not the one wanted.
+        let forger = PeerId::random();
+        let forged =
+            Message { blocks: vec![(Some(wanted.cid), Bytes::from_static(b"forged"))], ..Default::default() };
+        let received = Message::decode(&forged.encode()).unwrap();
+        assert!(!bs.handle(forger, received).await);
+        assert_eq!(disconnected.recv().await, Some(forger));
+        assert!(bs.is_banned(&forger));
+        assert_eq!(bs.stats().peers_banned, 1);
+        assert!(!waiter.is_finished());
+        // An honest peer's block is hash-checked, stored and handed to the waiter.
+        let honest = Message { blocks: vec![(Some(wanted.cid), wanted.data.clone())], ..Default::default() };
+        assert!(bs.handle(PeerId::random(), Message::decode(&honest.encode()).unwrap()).await);
+        assert_eq!(waiter.await.unwrap(), Some(wanted.data.clone()));
+        assert_eq!(store.get(&wanted.cid).await.unwrap(), Some(wanted.data));
+        // A late duplicate from another peer is not a fault.
+        assert!(bs.handle(PeerId::random(), Message::decode(&honest.encode()).unwrap()).await);
+        assert_eq!(bs.stats().peers_banned, 1);
+    }
+}

@@ -275,6 +275,7 @@ pub enum DagError {
 #[derive(Debug, Clone)]
 pub(crate) struct PbLink {
     pub(crate) cid: Cid,
+    pub(crate) name: String,
 }
 
 /// A decoded dag-pb node.
@@ -291,13 +292,16 @@ pub(crate) fn decode_node(bytes: &[u8]) -> Result<PbNode<'_>, DagError> {
             (1, v) => node.data = v.bytes()?,
             (2, v) => {
                 let mut cid = None;
+                let mut name = String::new();
                 for f in Fields(v.bytes()?) {
-                    if let (1, v) = f? {
-                        cid = Some(Cid::from_bytes(v.bytes()?)?);
+                    match f? {
+                        (1, v) => cid = Some(Cid::from_bytes(v.bytes()?)?),
+                        (2, v) => name = String::from_utf8_lossy(v.bytes()?).into_owned(),
+                        _ => {}
                     }
                 }
                 let cid = cid.ok_or(PbError("a link without a hash"))?;
-                node.links.push(PbLink { cid });
+                node.links.push(PbLink { cid, name });
             }
             _ => {}
         }
@@ -343,7 +347,7 @@ pub(crate) enum FilePart<'a> {
     /// Bytes of the file, then these children.
     File { data: &'a [u8], children: Vec<Cid> },
     /// A directory's entries.
-    Directory,
+    Directory(Vec<PbLink>),
 }
 
 pub(crate) fn file_part<'a>(cid: &Cid, block: &'a [u8]) -> Result<FilePart<'a>, DagError> {
@@ -357,7 +361,7 @@ pub(crate) fn file_part<'a>(cid: &Cid, block: &'a [u8]) -> Result<FilePart<'a>, 
                     data: unixfs.data,
                     children: node.links.into_iter().map(|l| l.cid).collect(),
                 }),
-                UNIXFS_DIRECTORY => Ok(FilePart::Directory),
+                UNIXFS_DIRECTORY => Ok(FilePart::Directory(node.links)),
                 other => Err(DagError::UnixFsType(other)),
             }
         }
@@ -404,7 +408,7 @@ mod tests {
                     out.extend_from_slice(data);
                     stack.extend(children.into_iter().rev());
                 }
-                FilePart::Directory => panic!("not a file"),
+                FilePart::Directory(_) => panic!("not a file"),
             }
         }
         out

@@ -137,6 +137,15 @@ pub trait IpfsEngine: Send + Sync + std::fmt::Debug + 'static {
         data: &'a [u8],
         options: ImportOptions,
     ) -> BoxFuture<'a, Result<Imported, IpfsError>>;
+    /// Imports a directory tree as `ipfs add -r` does (hidden entries and symlinks skipped, as
+    /// kubo does without `--hidden`).
+    fn import_directory<'a>(
+        &'a self,
+        path: &'a Path,
+        options: ImportOptions,
+    ) -> BoxFuture<'a, Result<Imported, IpfsError>>;
+    /// Writes the DAG under `root` to `dest`: a file, or a directory tree.
+    fn export_path<'a>(&'a self, root: &'a Cid, dest: &'a Path) -> BoxFuture<'a, Result<(), IpfsError>>;
     /// Imports a CARv1 archive: every block hash-checked, every root present with its whole DAG.
     fn import_car<'a>(&'a self, path: &'a Path) -> BoxFuture<'a, Result<CarImport, IpfsError>>;
     /// Makes the DAG under `root` local (fetching missing blocks over bitswap within the
@@ -323,6 +332,69 @@ impl IpfsEngine for Ipfs {
         })
     }
 
+    fn import_directory<'a>(
+        &'a self,
+        path: &'a Path,
+        options: ImportOptions,
+    ) -> BoxFuture<'a, Result<Imported, IpfsError>> {
+        Box::pin(async move {
+            let mut entries = Vec::new();
+            let mut dir = tokio::fs::read_dir(path).await?;
+            while let Some(entry) = dir.next_entry().await? {
+                let Ok(name) = entry.file_name().into_string() else { continue };
+                if name.starts_with('.') {
+                    continue;
+                }
+                let kind = entry.file_type().await?;
+                let child = if kind.is_dir() {
+                    self.import_directory(&entry.path(), options).await?
+                } else if kind.is_file() {
+                    self.import_file(&entry.path(), options).await?
+                } else {
+                    continue;
+                };
+                entries.push((name, child));
+            }
+            let _guard = self.inner.gc_lock.read().await;
+            let (imported, block) = dag::directory_node(options.version, &entries);
+            self.inner.store.put(&block.cid, block.data).await?;
+            Ok(imported)
+        })
+    }
+
+    fn export_path<'a>(&'a self, root: &'a Cid, dest: &'a Path) -> BoxFuture<'a, Result<(), IpfsError>> {
+        Box::pin(async move {
+            let block =
+                self.inner.store.get(root).await?.ok_or_else(|| IpfsError::NotFound(root.to_string()))?;
+            if let dag::FilePart::Directory(links) = dag::file_part(root, &block)? {
+                tokio::fs::create_dir_all(dest).await?;
+                for link in links {
+                    // A name that could leave the directory is refused.
+                    if link.name.is_empty()
+                        || link.name == "."
+                        || link.name == ".."
+                        || link.name.contains(['/', '\\', '\0'])
+                    {
+                        return Err(IpfsError::Dag(DagError::Pb(pb::PbError(
+                            "a directory entry with an unsafe name",
+                        ))));
+                    }
+                    self.export_path(&link.cid, &dest.join(&link.name)).await?;
+                }
+                return Ok(());
+            }
+            use futures_util::StreamExt;
+            use tokio::io::AsyncWriteExt;
+            let mut out = tokio::fs::File::create(dest).await?;
+            let mut stream = self.export(*root);
+            while let Some(chunk) = stream.next().await {
+                out.write_all(&chunk?).await?;
+            }
+            out.flush().await?;
+            Ok(())
+        })
+    }
+
     fn import_car<'a>(&'a self, path: &'a Path) -> BoxFuture<'a, Result<CarImport, IpfsError>> {
         Box::pin(async move {
             let _guard = self.inner.gc_lock.read().await;
@@ -389,7 +461,7 @@ impl IpfsEngine for Ipfs {
                         stack.extend(children.into_iter().rev());
                         block.slice_ref(data)
                     }
-                    dag::FilePart::Directory => return Err(IpfsError::IsDirectory(cid.to_string())),
+                    dag::FilePart::Directory(_) => return Err(IpfsError::IsDirectory(cid.to_string())),
                 };
                 if !data.is_empty() {
                     return Ok(Some((data, (store, stack))));

@@ -129,6 +129,27 @@ async fn our_cids_equal_kubos_at_the_chunk_edges() {
         assert_eq!(ours["hash"], theirs.as_str(), "size {size}");
         assert_eq!(ours["size"], size);
     }
+    // A directory, as `ipfs add -r`, exported back as it was.
+    let tree = dir.path().join("tree");
+    std::fs::create_dir_all(tree.join("sub/deeper")).unwrap();
+    std::fs::write(tree.join("a.txt"), b"hello\n").unwrap();
+    std::fs::write(tree.join("sub/b.bin"), bytes(300_000, 4)).unwrap();
+    std::fs::write(tree.join("sub/deeper/empty"), b"").unwrap();
+    let theirs = kubo.add(&tree);
+    let engine = node.handle.pipeline().ipfs().unwrap().clone();
+    let ours = engine.import_directory(&tree, ImportOptions::DEFAULT).await.unwrap();
+    assert_eq!(ours.root.to_string(), theirs, "directory CID");
+    // Hidden entries are left out, as the `ipfs add -r` command does without `--hidden` (kubo's
+    // library, which adds them, cannot show it).
+    std::fs::write(tree.join(".hidden"), b"not added").unwrap();
+    let again = engine.import_directory(&tree, ImportOptions::DEFAULT).await.unwrap();
+    assert_eq!(again.root, ours.root);
+    let out = dir.path().join("exported");
+    engine.export_path(&ours.root, &out).await.unwrap();
+    assert_eq!(std::fs::read(out.join("sub/b.bin")).unwrap(), bytes(300_000, 4));
+    assert_eq!(std::fs::read(out.join("a.txt")).unwrap(), b"hello\n");
+    assert!(out.join("sub/deeper/empty").is_file() && !out.join(".hidden").exists());
+    drop(engine);
     // CIDv1 and raw leaves as `ipfs add --cid-version 1` / `--raw-leaves` (kubo's library only
     // adds with defaults: checked against the core's CIDs, themselves pinned by kubo vectors).
     let data = bytes(262_145, 3);

@@ -11,6 +11,8 @@ mod dev;
 mod endpoints;
 mod forget;
 mod ipfs;
+#[path = "../kubo/driver.rs"]
+mod kubo;
 mod limits;
 mod messages;
 mod p2p;

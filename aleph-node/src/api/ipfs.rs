@@ -144,6 +144,15 @@ pub(crate) async fn add_car(State(state): State<AppState>, request: Request) -> 
     let metadata = up
         .metadata
         .ok_or_else(|| ApiError::Unprocessable("add_car needs `metadata` with a signed STORE".into()))?;
+    let expected = metadata
+        .pointer("/message/item_content")
+        .and_then(Value::as_str)
+        .and_then(|c| serde_json::from_str::<Value>(c).ok())
+        .and_then(|c| c.get("item_hash").and_then(Value::as_str).map(str::to_owned))
+        .unwrap_or_default();
+    // The message is checked (signature, content, balance for the archive's size) before any
+    // block is stored.
+    let (message, sync) = check_upload_message(&state, &metadata, &expected, car.size).await?;
     let imported = engine.import_car(&car.path).await.map_err(ipfs_error)?;
     drop(car);
     let [root] = imported.roots.as_slice() else {
@@ -152,19 +161,12 @@ pub(crate) async fn add_car(State(state): State<AppState>, request: Request) -> 
             imported.roots.len()
         )));
     };
-    let expected = metadata
-        .pointer("/message/item_content")
-        .and_then(Value::as_str)
-        .and_then(|c| serde_json::from_str::<Value>(c).ok())
-        .and_then(|c| c.get("item_hash").and_then(Value::as_str).map(str::to_owned))
-        .unwrap_or_default();
     let matches = expected.parse::<Cid>().is_ok_and(|e| e.to_v1() == root.to_v1());
     if !matches {
         return Err(ApiError::Unprocessable(format!(
             "the CAR's root {root} does not match the STORE's item_hash {expected:?}"
         )));
     }
-    let (message, sync) = check_upload_message(&state, &metadata, &expected, imported.bytes).await?;
     record_file(&state, &expected, imported.bytes, true).await?;
     let response = super::messages::submit_message(&state, message, sync).await?;
     let body = json!({"status": "success", "hash": expected, "size": imported.bytes});

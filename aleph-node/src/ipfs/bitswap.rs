@@ -53,8 +53,9 @@ pub struct BitswapStats {
 
 #[derive(Debug, Default)]
 struct State {
-    /// Wanted CIDs and who waits for each.
-    wants: HashMap<Cid, Vec<oneshot::Sender<Bytes>>>,
+    /// Wanted CIDs and who waits for each (by waiter id).
+    wants: HashMap<Cid, Vec<(u64, oneshot::Sender<Bytes>)>>,
+    next_waiter: u64,
     /// Connected peers and the queue of messages to send each.
     peers: HashMap<PeerId, mpsc::Sender<Message>>,
     /// Recently received CIDs (late duplicates are not faults).
@@ -178,40 +179,43 @@ impl Bitswap {
     }
 
     /// Asks every connected peer (and those that connect meanwhile) for `cid`; the verified bytes,
-    /// or `None` after `timeout`.
+    /// or `None` after `timeout`. Dropping the future withdraws the want.
     pub(crate) async fn want(&self, cid: Cid, timeout: Duration) -> Option<Bytes> {
         let (tx, rx) = oneshot::channel();
-        let first = {
+        let (id, first) = {
             let mut state = self.state();
+            let id = state.next_waiter;
+            state.next_waiter += 1;
             let waiters = state.wants.entry(cid).or_default();
-            waiters.push(tx);
-            waiters.len() == 1
+            waiters.push((id, tx));
+            (id, waiters.len() == 1)
         };
+        let _withdraw = Withdraw { bitswap: self, cid, id };
         if first {
             self.broadcast(Message { entries: vec![want_entry(cid, false)], ..Default::default() });
         }
-        let got = tokio::time::timeout(timeout, rx).await.ok().and_then(Result::ok);
-        if got.is_none() {
-            let last = {
-                let mut state = self.state();
-                match state.wants.get_mut(&cid) {
-                    Some(waiters) => {
-                        waiters.retain(|w| !w.is_closed());
-                        if waiters.is_empty() {
-                            state.wants.remove(&cid);
-                            true
-                        } else {
-                            false
-                        }
+        tokio::time::timeout(timeout, rx).await.ok().and_then(Result::ok)
+    }
+
+    /// Removes waiter `id` of `cid`; the last one gone cancels the want with the peers.
+    fn withdraw(&self, cid: Cid, id: u64) {
+        let last = {
+            let mut state = self.state();
+            match state.wants.get_mut(&cid) {
+                Some(waiters) => {
+                    waiters.retain(|(w, _)| *w != id);
+                    let empty = waiters.is_empty();
+                    if empty {
+                        state.wants.remove(&cid);
                     }
-                    None => false,
+                    empty
                 }
-            };
-            if last {
-                self.broadcast(Message { entries: vec![want_entry(cid, true)], ..Default::default() });
+                None => false,
             }
+        };
+        if last {
+            self.broadcast(Message { entries: vec![want_entry(cid, true)], ..Default::default() });
         }
-        got
     }
 
     fn broadcast(&self, message: Message) {
@@ -276,7 +280,7 @@ impl Bitswap {
                 tracing::warn!(%cid, error = %e, "a received block could not be stored");
             }
             self.state().stats.blocks_received += 1;
-            for w in waiters {
+            for (_, w) in waiters {
                 let _ = w.send(data.clone());
             }
             self.broadcast(Message { entries: vec![want_entry(cid, true)], ..Default::default() });
@@ -421,6 +425,19 @@ impl Bitswap {
     }
 }
 
+/// Withdraws a want when its future ends, whether answered, timed out or dropped.
+struct Withdraw<'a> {
+    bitswap: &'a Bitswap,
+    cid: Cid,
+    id: u64,
+}
+
+impl Drop for Withdraw<'_> {
+    fn drop(&mut self) {
+        self.bitswap.withdraw(self.cid, self.id);
+    }
+}
+
 fn want_entry(cid: Cid, cancel: bool) -> Entry {
     Entry { cid, priority: 1, cancel, want_type: WantType::Block, send_dont_have: !cancel }
 }
@@ -478,8 +495,12 @@ async fn read_frame(stream: &mut libp2p::Stream, buf: &mut Vec<u8>) -> std::io::
     if len > MAX_MESSAGE {
         return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "bitswap message too large"));
     }
-    buf.resize(len, 0);
-    stream.read_exact(buf).await?;
+    // Read as it arrives: memory follows the bytes sent, not the length announced.
+    buf.clear();
+    let n = (&mut *stream).take(len as u64).read_to_end(buf).await?;
+    if n != len {
+        return Err(std::io::ErrorKind::UnexpectedEof.into());
+    }
     Ok(true)
 }
 
@@ -533,6 +554,18 @@ mod tests {
         assert!(bs.handle(PeerId::random(), Message::decode(&honest.encode()).unwrap()).await);
         assert_eq!(waiter.await.unwrap(), Some(wanted.data.clone()));
         assert_eq!(store.get(&wanted.cid).await.unwrap(), Some(wanted.data));
+        // A want whose future is dropped is withdrawn.
+        let other = Block::new(CidVersion::V1, Codec::RAW, Bytes::from_static(b"other"));
+        let dropped = tokio::spawn({
+            let bs = bs.clone();
+            async move { bs.want(other.cid, Duration::from_secs(60)).await }
+        });
+        while !bs.state().wants.contains_key(&other.cid) {
+            tokio::task::yield_now().await;
+        }
+        dropped.abort();
+        let _ = dropped.await;
+        assert!(bs.state().wants.is_empty());
         // A late duplicate from another peer is not a fault.
         assert!(bs.handle(PeerId::random(), Message::decode(&honest.encode()).unwrap()).await);
         assert_eq!(bs.stats().peers_banned, 1);

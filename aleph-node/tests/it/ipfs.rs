@@ -199,12 +199,19 @@ async fn a_car_import_round_trips_and_its_root_is_checked() {
             .part("metadata", reqwest::multipart::Part::text(metadata));
         node.http.post(format!("{}/api/v0/ipfs/add_car", node.url)).multipart(form).send()
     };
-    // A CAR missing a block, and a root that is not the STORE's, are refused.
+    // A CAR without its STORE, a CAR missing a block, and a root that is not the STORE's, are
+    // refused.
+    let form = reqwest::multipart::Form::new()
+        .part("file", reqwest::multipart::Part::bytes(car.clone()).file_name("upload.car"));
+    let resp =
+        node.http.post(format!("{}/api/v0/ipfs/add_car", node.url)).multipart(form).send().await.unwrap();
+    let (status, body) = common::read(resp).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let partial = aleph_node::ipfs::car::write_car(&[imported.root], &blocks[1..]);
     let (status, body) = common::read(send(partial, root.clone()).await.unwrap()).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body.to_string().contains("not in the archive"), "{body}");
-    let other = aleph_core::cid::cid_v1(b"other").to_string();
+    let other = aleph_core::cid::cid_v1(&bytes(300_000, 1));
     let (status, body) = common::read(send(car.clone(), other).await.unwrap()).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body.to_string().contains("does not match"), "{body}");
@@ -280,4 +287,30 @@ async fn a_store_of_a_cid_nobody_has_is_retried_then_rejected() {
     let (status, _) = raw(&node, &missing).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     node.stop().await;
+}
+
+#[tokio::test]
+async fn two_nodes_exchange_files_over_bitswap() {
+    let a = TestNode::start().await;
+    let data = bytes(1 << 20, 31);
+    let cid = add_file(&a, &data, "?cid-version=1").await["hash"].as_str().unwrap().to_owned();
+    let addr = a.get_ok("/api/v0/ipfs/id").await["Addresses"][0].as_str().unwrap().to_owned();
+    let b = TestNode::start_with(|c| c.ipfs.peers = vec![addr.clone()]).await;
+    // b has no record of the file: the read fetches it from a's block store over bitswap.
+    let (status, got) = raw(&b, &cid).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(got == data);
+    let base64 = b.get_ok(&format!("/api/v0/storage/{cid}")).await;
+    assert_eq!(base64["hash"], cid.as_str());
+    // Over the size limit: refused once the root declares the size.
+    let small = TestNode::start_with(|c| {
+        c.ipfs.peers = vec![addr];
+        c.ipfs.max_fetch_bytes = 1000;
+    })
+    .await;
+    let (status, _) = raw(&small, &cid).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    b.stop().await;
+    small.stop().await;
+    a.stop().await;
 }

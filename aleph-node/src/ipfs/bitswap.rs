@@ -181,20 +181,41 @@ impl Bitswap {
     /// Asks every connected peer (and those that connect meanwhile) for `cid`; the verified bytes,
     /// or `None` after `timeout`. Dropping the future withdraws the want.
     pub(crate) async fn want(&self, cid: Cid, timeout: Duration) -> Option<Bytes> {
-        let (tx, rx) = oneshot::channel();
-        let (id, first) = {
+        self.want_many(&[cid], timeout).await.pop().flatten()
+    }
+
+    /// [`Bitswap::want`] for several CIDs, asked in one message; the answers in order.
+    pub(crate) async fn want_many(&self, cids: &[Cid], timeout: Duration) -> Vec<Option<Bytes>> {
+        let mut receivers = Vec::with_capacity(cids.len());
+        let mut withdraws = Vec::with_capacity(cids.len());
+        let mut entries = Vec::new();
+        {
             let mut state = self.state();
-            let id = state.next_waiter;
-            state.next_waiter += 1;
-            let waiters = state.wants.entry(cid).or_default();
-            waiters.push((id, tx));
-            (id, waiters.len() == 1)
-        };
-        let _withdraw = Withdraw { bitswap: self, cid, id };
-        if first {
-            self.broadcast(Message { entries: vec![want_entry(cid, false)], ..Default::default() });
+            for &cid in cids {
+                let (tx, rx) = oneshot::channel();
+                let id = state.next_waiter;
+                state.next_waiter += 1;
+                let waiters = state.wants.entry(cid).or_default();
+                waiters.push((id, tx));
+                if waiters.len() == 1 {
+                    entries.push(want_entry(cid, false));
+                }
+                receivers.push(rx);
+                withdraws.push(Withdraw { bitswap: self, cid, id });
+            }
         }
-        tokio::time::timeout(timeout, rx).await.ok().and_then(Result::ok)
+        if !entries.is_empty() {
+            self.broadcast(Message { entries, ..Default::default() });
+        }
+        let deadline = tokio::time::Instant::now() + timeout;
+        let answers = futures_util::future::join_all(
+            receivers
+                .into_iter()
+                .map(|rx| async move { tokio::time::timeout_at(deadline, rx).await.ok()?.ok() }),
+        )
+        .await;
+        drop(withdraws);
+        answers
     }
 
     /// Removes waiter `id` of `cid`; the last one gone cancels the want with the peers.
@@ -259,6 +280,7 @@ impl Bitswap {
 
     /// Handles a received message; `false` when the peer was dropped.
     async fn handle(&self, peer: PeerId, message: Message) -> bool {
+        let mut received = Vec::new();
         for (cid, data) in message.blocks {
             let wanted = cid.and_then(|cid| {
                 let mut state = self.state();
@@ -283,7 +305,10 @@ impl Bitswap {
             for (_, w) in waiters {
                 let _ = w.send(data.clone());
             }
-            self.broadcast(Message { entries: vec![want_entry(cid, true)], ..Default::default() });
+            received.push(want_entry(cid, true));
+        }
+        if !received.is_empty() {
+            self.broadcast(Message { entries: received, ..Default::default() });
         }
         let mut reply = Message::default();
         let mut sent = 0;

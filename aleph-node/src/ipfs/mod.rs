@@ -254,6 +254,33 @@ impl Ipfs {
         Ok(())
     }
 
+    /// Blocks, local or asked over bitswap together before `deadline`, in order.
+    async fn blocks(&self, cids: &[Cid], deadline: Instant) -> Result<Vec<Bytes>, IpfsError> {
+        let mut out = Vec::with_capacity(cids.len());
+        let mut missing = Vec::new();
+        for (i, cid) in cids.iter().enumerate() {
+            let block = self.inner.store.get(cid).await?;
+            if block.is_none() {
+                missing.push(i);
+            }
+            out.push(block);
+        }
+        if !missing.is_empty() {
+            let Some(bitswap) = &self.inner.bitswap else {
+                return Err(IpfsError::NotFound(cids[missing[0]].to_string()));
+            };
+            let wanted: Vec<Cid> = missing.iter().map(|&i| cids[i]).collect();
+            let left = deadline.saturating_duration_since(Instant::now());
+            for (&i, got) in missing.iter().zip(bitswap.want_many(&wanted, left).await) {
+                out[i] = got;
+            }
+        }
+        out.into_iter()
+            .zip(cids)
+            .map(|(b, cid)| b.ok_or_else(|| IpfsError::NotFound(cid.to_string())))
+            .collect()
+    }
+
     /// A block, local or over bitswap before `deadline`.
     async fn block(&self, cid: &Cid, deadline: Instant) -> Result<Bytes, IpfsError> {
         if let Some(b) = self.inner.store.get(cid).await? {
@@ -435,10 +462,7 @@ impl IpfsEngine for Ipfs {
             let mut queue: VecDeque<Cid> = dag::links_of(root, &root_block)?.into();
             while !queue.is_empty() {
                 let batch: Vec<Cid> = queue.drain(..queue.len().min(256)).collect();
-                let fetched =
-                    futures_util::future::join_all(batch.iter().map(|c| self.block(c, deadline))).await;
-                for (cid, block) in batch.iter().zip(fetched) {
-                    let block = block?;
+                for (cid, block) in batch.iter().zip(self.blocks(&batch, deadline).await?) {
                     total += block.len() as u64;
                     if total > budget {
                         return Err(IpfsError::TooLarge(max_bytes));

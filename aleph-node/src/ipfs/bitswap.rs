@@ -49,6 +49,8 @@ pub struct BitswapStats {
     pub blocks_sent: u64,
     /// Peers dropped for sending blocks that were not asked for (wrong bytes).
     pub peers_banned: u64,
+    /// Peers connected now.
+    pub peers: u64,
 }
 
 #[derive(Debug, Default)]
@@ -166,7 +168,8 @@ impl Bitswap {
     }
 
     pub(crate) fn stats(&self) -> BitswapStats {
-        self.state().stats
+        let state = self.state();
+        BitswapStats { peers: state.peers.len() as u64, ..state.stats }
     }
 
     /// Dials `addr` (a peer's multiaddr with `/p2p/…`).

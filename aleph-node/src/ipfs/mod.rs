@@ -156,6 +156,8 @@ pub trait IpfsEngine: Send + Sync + std::fmt::Debug + 'static {
     fn export(&self, root: Cid) -> BoxStream<'static, Result<Bytes, IpfsError>>;
     /// Removes every block not reachable from `roots`; returns how many were removed.
     fn collect_garbage(&self, roots: Vec<Cid>) -> BoxFuture<'_, Result<usize, IpfsError>>;
+    /// Bitswap's counters and the connected peers (zero offline).
+    fn stats(&self) -> BitswapStats;
     /// Whether the DAG under `root` is complete locally.
     fn has_dag<'a>(&'a self, root: &'a Cid) -> BoxFuture<'a, Result<bool, IpfsError>>;
 }
@@ -216,11 +218,6 @@ impl Ipfs {
     /// The block store.
     pub fn store(&self) -> &Arc<dyn BlockStore> {
         &self.inner.store
-    }
-
-    /// Bitswap's counters (zero offline).
-    pub fn stats(&self) -> BitswapStats {
-        self.inner.bitswap.as_ref().map(|b| b.stats()).unwrap_or_default()
     }
 
     /// The connected IPFS peers' ids.
@@ -521,6 +518,10 @@ impl IpfsEngine for Ipfs {
             }
             Ok(removed)
         })
+    }
+
+    fn stats(&self) -> BitswapStats {
+        self.inner.bitswap.as_ref().map(|b| b.stats()).unwrap_or_default()
     }
 
     fn has_dag<'a>(&'a self, root: &'a Cid) -> BoxFuture<'a, Result<bool, IpfsError>> {

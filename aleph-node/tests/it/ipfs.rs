@@ -302,6 +302,15 @@ async fn two_nodes_exchange_files_over_bitswap() {
     assert!(got == data);
     let base64 = b.get_ok(&format!("/api/v0/storage/{cid}")).await;
     assert_eq!(base64["hash"], cid.as_str());
+    // 1 MiB in raw leaves: a root and four leaves, counted on both sides.
+    let metric = |text: &Value, name: &str| -> u64 {
+        let text = text.as_str().unwrap_or_default();
+        let line = text.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap_or_default();
+        line.split(' ').nth(1).and_then(|v| v.parse().ok()).unwrap_or(0)
+    };
+    assert_eq!(metric(&b.get("/metrics").await.1, "aleph_node_ipfs_blocks_received_total"), 5);
+    assert!(metric(&a.get("/metrics").await.1, "aleph_node_ipfs_blocks_sent_total") >= 5);
+    assert_eq!(metric(&b.get("/metrics").await.1, "aleph_node_ipfs_peers"), 1);
     // Over the size limit: refused once the root declares the size.
     let small = TestNode::start_with(|c| {
         c.ipfs.peers = vec![addr];

@@ -81,17 +81,12 @@ pub(crate) fn import_options(query: Option<&str>) -> ApiResult<ImportOptions> {
 pub(crate) async fn raw_from_engine(state: &AppState, hash: &str) -> ApiResult<Option<Response>> {
     let Some(engine) = state.pipeline.ipfs() else { return Ok(None) };
     let Some(cid) = cid_of(hash) else { return Ok(None) };
-    let size = engine.fetch(&cid, state.pipeline.config().ipfs.max_fetch_bytes).await.map_err(ipfs_error)?;
+    engine.fetch(&cid, state.pipeline.config().ipfs.max_fetch_bytes).await.map_err(ipfs_error)?;
+    // Streamed from the block store; no length is announced: the root's declared size is only
+    // what its author wrote.
     let body = Body::from_stream(engine.export(cid));
     Ok(Some(
-        (
-            [
-                (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
-                (header::ACCEPT_RANGES, "none".to_owned()),
-                (header::CONTENT_LENGTH, size.to_string()),
-            ],
-            body,
-        )
+        ([(header::CONTENT_TYPE, "application/octet-stream"), (header::ACCEPT_RANGES, "none")], body)
             .into_response(),
     ))
 }
@@ -114,6 +109,22 @@ pub(crate) async fn bytes_from_engine(state: &AppState, hash: &str, max: u64) ->
         out.extend_from_slice(&chunk);
     }
     Ok(Some(out))
+}
+
+/// The CID `ipfs add` with `options` gives the file at `path` (read once, nothing stored).
+pub(crate) async fn cid_of_file(path: &std::path::Path, options: ImportOptions) -> ApiResult<String> {
+    use tokio::io::AsyncReadExt;
+    let io = |e: std::io::Error| ApiError::Storage(e.into());
+    let mut file = tokio::fs::File::open(path).await.map_err(io)?;
+    let mut builder = aleph_core::cid::CidBuilder::with_raw_leaves(options.version, options.raw_leaves);
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf).await.map_err(io)?;
+        if n == 0 {
+            return Ok(builder.finish().to_string());
+        }
+        builder.update(&buf[..n]);
+    }
 }
 
 fn cid_of(hash: &str) -> Option<Cid> {

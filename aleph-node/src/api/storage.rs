@@ -285,16 +285,13 @@ async fn add_file(state: AppState, engine: UploadEngine, request: Request) -> Ap
     let up = read_multipart(&state, engine, multipart, max, limits.max_body_bytes).await?;
     let (mut file, filename) =
         up.file.ok_or_else(|| ApiError::BadRequest("missing the `file` part".into()))?;
-    // The IPFS engine takes the file's blocks (and, with `cid-version`/`raw-leaves`, its CID).
-    match (options, state.pipeline.ipfs()) {
-        (Some(options), Some(ipfs)) => {
-            let imported = ipfs.import_file(&file.path, options).await.map_err(super::ipfs::ipfs_error)?;
-            file.hash = imported.root.to_string();
+    // With `cid-version`/`raw-leaves`, the file's CID is recomputed with them (staging computed
+    // the default CIDv0).
+    if let Some(options) = options.filter(|o| *o != crate::ipfs::ImportOptions::DEFAULT) {
+        if state.pipeline.ipfs().is_none() {
+            return Err(ApiError::Unprocessable("cid-version and raw-leaves need the IPFS engine".into()));
         }
-        (Some(options), None) if options != crate::ipfs::ImportOptions::DEFAULT => {
-            return Err(ApiError::Unprocessable("cid-version and raw-leaves need the IPFS engine".into()))
-        }
-        _ => {}
+        file.hash = super::ipfs::cid_of_file(&file.path, options).await?;
     }
     let size = file.size;
     let message = match &up.metadata {
@@ -308,6 +305,14 @@ async fn add_file(state: AppState, engine: UploadEngine, request: Request) -> Ap
         }
         Some(metadata) => Some(check_upload_message(&state, metadata, &file.hash, size).await?),
     };
+    // Accepted: the IPFS engine takes the file's blocks.
+    if let (Some(options), Some(ipfs)) = (options, state.pipeline.ipfs()) {
+        let imported = ipfs.import_file(&file.path, options).await.map_err(super::ipfs::ipfs_error)?;
+        if imported.root.to_string() != file.hash {
+            tracing::error!(staged = file.hash, imported = %imported.root, "the importer and the staged hash differ");
+            return Err(ApiError::Storage(crate::storage::StorageError::Task("CID mismatch".into())));
+        }
+    }
     // Every upload starts with a grace period; the STORE message's pin replaces it.
     let hash = store_staged(&state, file, true).await?;
     let mut status = StatusCode::OK;

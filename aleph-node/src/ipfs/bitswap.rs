@@ -167,6 +167,21 @@ impl Bitswap {
         self.state().peers.keys().copied().collect()
     }
 
+    /// Whether a peer is connected, waiting up to `within` for one (configured peers are being
+    /// dialed at start).
+    pub(crate) async fn wait_connected(&self, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        loop {
+            if !self.state().peers.is_empty() {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     pub(crate) fn stats(&self) -> BitswapStats {
         let state = self.state();
         BitswapStats { peers: state.peers.len() as u64, ..state.stats }
@@ -183,6 +198,7 @@ impl Bitswap {
 
     /// Asks every connected peer (and those that connect meanwhile) for `cid`; the verified bytes,
     /// or `None` after `timeout`. Dropping the future withdraws the want.
+    #[cfg(test)]
     pub(crate) async fn want(&self, cid: Cid, timeout: Duration) -> Option<Bytes> {
         self.want_many(&[cid], timeout).await.pop().flatten()
     }

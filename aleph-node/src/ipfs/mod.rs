@@ -35,6 +35,9 @@ pub use dag::{Block, DagError, FileImporter, ImportOptions, Imported};
 
 use crate::storage::BoxFuture;
 
+/// How long a fetch waits for a first IPFS peer to connect before it gives up.
+const NO_PEER_GRACE: Duration = Duration::from_secs(2);
+
 /// The `[ipfs]` section.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -268,6 +271,11 @@ impl Ipfs {
             };
             let wanted: Vec<Cid> = missing.iter().map(|&i| cids[i]).collect();
             let left = deadline.saturating_duration_since(Instant::now());
+            // With no IPFS peer at all, nobody can answer: fail now (the caller's retry rules
+            // apply) rather than hold the caller for the whole timeout.
+            if !bitswap.wait_connected(left.min(NO_PEER_GRACE)).await {
+                return Err(IpfsError::NotFound(wanted[0].to_string()));
+            }
             for (&i, got) in missing.iter().zip(bitswap.want_many(&wanted, left).await) {
                 out[i] = got;
             }
@@ -283,11 +291,7 @@ impl Ipfs {
         if let Some(b) = self.inner.store.get(cid).await? {
             return Ok(b);
         }
-        let Some(bitswap) = &self.inner.bitswap else {
-            return Err(IpfsError::NotFound(cid.to_string()));
-        };
-        let left = deadline.saturating_duration_since(Instant::now());
-        bitswap.want(*cid, left).await.ok_or_else(|| IpfsError::NotFound(cid.to_string()))
+        Ok(self.blocks(std::slice::from_ref(cid), deadline).await?.remove(0))
     }
 }
 

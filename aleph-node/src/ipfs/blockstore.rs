@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 
 use aleph_core::cid::Cid;
 use bytes::Bytes;
-use tokio::io::AsyncWriteExt;
 
 use super::dag::block_matches;
 use super::IpfsError;
@@ -49,43 +48,41 @@ impl FsBlockStore {
 
 impl BlockStore for FsBlockStore {
     fn put<'a>(&'a self, cid: &'a Cid, data: Bytes) -> BoxFuture<'a, Result<(), IpfsError>> {
-        Box::pin(async move {
-            if !block_matches(cid, &data) {
+        let cid = *cid;
+        let path = self.path_of(&cid);
+        // One blocking task per block: the hash check and the few file operations together.
+        Box::pin(blocking(move || {
+            if !block_matches(&cid, &data) {
                 return Err(IpfsError::HashMismatch(cid.to_string()));
             }
-            let path = self.path_of(cid);
-            if tokio::fs::try_exists(&path).await? {
+            if path.exists() {
                 return Ok(());
             }
             if let Some(dir) = path.parent() {
-                tokio::fs::create_dir_all(dir).await?;
+                std::fs::create_dir_all(dir)?;
             }
             // A temporary name, then a rename: a crash never leaves a partial block under its key
             // (and a block damaged later fails the check on read).
             let tmp = path.with_extension(format!("tmp{}.{}", std::process::id(), fastrand_suffix()));
-            let mut f = tokio::fs::File::create(&tmp).await?;
-            f.write_all(&data).await?;
-            f.flush().await?;
-            drop(f);
-            tokio::fs::rename(&tmp, &path).await?;
+            std::fs::write(&tmp, &data)?;
+            std::fs::rename(&tmp, &path)?;
             Ok(())
-        })
+        }))
     }
 
     fn get<'a>(&'a self, cid: &'a Cid) -> BoxFuture<'a, Result<Option<Bytes>, IpfsError>> {
-        Box::pin(async move {
-            let path = self.path_of(cid);
-            match tokio::fs::read(&path).await {
-                Ok(b) if block_matches(cid, &b) => Ok(Some(Bytes::from(b))),
-                Ok(_) => {
-                    tracing::warn!(%cid, "a damaged block was removed from the block store");
-                    let _ = tokio::fs::remove_file(&path).await;
-                    Ok(None)
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                Err(e) => Err(e.into()),
+        let cid = *cid;
+        let path = self.path_of(&cid);
+        Box::pin(blocking(move || match std::fs::read(&path) {
+            Ok(b) if block_matches(&cid, &b) => Ok(Some(Bytes::from(b))),
+            Ok(_) => {
+                tracing::warn!(%cid, "a damaged block was removed from the block store");
+                let _ = std::fs::remove_file(&path);
+                Ok(None)
             }
-        })
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }))
     }
 
     fn has<'a>(&'a self, cid: &'a Cid) -> BoxFuture<'a, Result<bool, IpfsError>> {
@@ -124,6 +121,13 @@ impl BlockStore for FsBlockStore {
             .map_err(|e| IpfsError::Io(std::io::Error::other(e)))?
         })
     }
+}
+
+/// Runs `f` on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, IpfsError> + Send + 'static,
+) -> Result<T, IpfsError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| IpfsError::Io(std::io::Error::other(e)))?
 }
 
 /// A per-write suffix so that concurrent writers of one block do not share a temporary file.

@@ -194,6 +194,7 @@ impl Ipfs {
             .listen
             .parse()
             .map_err(|e| IpfsError::Config(format!("listen {:?}: {e}", config.listen)))?;
+        let listen = free_or_ephemeral(listen);
         let peers = config
             .peers
             .iter()
@@ -554,6 +555,30 @@ impl Ipfs {
             }
         }
         Ok(None)
+    }
+}
+
+/// `listen`, or the same address on a port the system picks when that port is taken. libp2p's
+/// TCP listeners set `SO_REUSEPORT`, so a second node on the port would share it with the first
+/// (the kernel spreading incoming connections between them) instead of failing: a plain bind
+/// first tells whether the port is free.
+fn free_or_ephemeral(listen: Multiaddr) -> Multiaddr {
+    use libp2p::multiaddr::Protocol;
+    let mut parts: Vec<Protocol<'_>> = listen.iter().collect();
+    let socket = match parts.as_slice() {
+        [Protocol::Ip4(ip), Protocol::Tcp(port)] if *port != 0 => std::net::SocketAddr::from((*ip, *port)),
+        [Protocol::Ip6(ip), Protocol::Tcp(port)] if *port != 0 => std::net::SocketAddr::from((*ip, *port)),
+        _ => return listen,
+    };
+    match std::net::TcpListener::bind(socket) {
+        Ok(_) => listen,
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            parts[1] = Protocol::Tcp(0);
+            let fallback: Multiaddr = parts.into_iter().collect();
+            tracing::warn!(%listen, %fallback, "the IPFS listen port is taken; listening on a port the system picks (see /api/v0/ipfs/id)");
+            fallback
+        }
+        Err(_) => listen,
     }
 }
 

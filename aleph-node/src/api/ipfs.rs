@@ -84,7 +84,15 @@ pub(crate) async fn raw_from_engine(state: &AppState, hash: &str) -> ApiResult<O
     engine.fetch(&cid, state.pipeline.config().ipfs.max_fetch_bytes).await.map_err(ipfs_error)?;
     // Streamed from the block store; no length is announced: the root's declared size is only
     // what its author wrote.
-    let body = Body::from_stream(engine.export(cid));
+    // The first chunk is read before answering, so that a directory (or a missing block) is an
+    // error status rather than a body cut short.
+    use futures_util::StreamExt;
+    let mut stream = engine.export(cid);
+    let first = match stream.next().await {
+        Some(chunk) => Some(chunk.map_err(ipfs_error)?),
+        None => None,
+    };
+    let body = Body::from_stream(futures_util::stream::iter(first.map(Ok)).chain(stream));
     Ok(Some(
         ([(header::CONTENT_TYPE, "application/octet-stream"), (header::ACCEPT_RANGES, "none")], body)
             .into_response(),

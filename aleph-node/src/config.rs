@@ -49,6 +49,8 @@ pub struct NodeConfig {
     /// no assignment (an external scheduler does it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scheduler: Option<crate::scheduler::SchedulerConfig>,
+    /// The embedded IPFS engine (`[ipfs]`): block store, bitswap, pins.
+    pub ipfs: crate::ipfs::IpfsConfig,
 }
 
 /// The roles a node plays.
@@ -248,6 +250,7 @@ impl Default for NodeConfig {
             role: Role::Ccn,
             crn: CrnConfig::default(),
             scheduler: None,
+            ipfs: crate::ipfs::IpfsConfig::default(),
         }
     }
 }
@@ -316,6 +319,7 @@ impl NodeConfig {
         NodeConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             data_dir: data_dir.into(),
+            ipfs: crate::ipfs::IpfsConfig { listen: "/ip4/127.0.0.1/tcp/0".into(), ..Default::default() },
             ..Default::default()
         }
     }

@@ -10,6 +10,7 @@ pub mod crn;
 pub mod dev;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod ipfs;
 mod node;
 pub mod p2p;
 pub(crate) mod payment;

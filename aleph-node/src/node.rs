@@ -35,6 +35,9 @@ pub enum NodeError {
     /// The P2P layer could not start.
     #[error(transparent)]
     P2p(#[from] P2pError),
+    /// The IPFS engine could not start.
+    #[error(transparent)]
+    Ipfs(#[from] crate::ipfs::IpfsError),
     /// The configuration cannot be used.
     #[error("invalid configuration: {0}")]
     Config(String),
@@ -56,7 +59,7 @@ impl Node {
     /// A builder for a node with `config`; components not set take their defaults (SQLite and a
     /// file store under the data directory, no P2P).
     pub fn builder(config: NodeConfig) -> NodeBuilder {
-        NodeBuilder { config, files: None, broadcaster: None, p2p: None }
+        NodeBuilder { config, files: None, broadcaster: None, p2p: None, ipfs: None }
     }
 }
 
@@ -67,6 +70,7 @@ pub struct NodeBuilder {
     files: Option<Arc<dyn FileStore>>,
     broadcaster: Option<Arc<dyn Broadcaster>>,
     p2p: Option<P2pConfig>,
+    ipfs: Option<Arc<dyn crate::ipfs::IpfsEngine>>,
 }
 
 impl NodeBuilder {
@@ -81,6 +85,12 @@ impl NodeBuilder {
     /// Uses `store` for file bytes instead of the on-disk default.
     pub fn file_store(mut self, store: impl FileStore) -> Self {
         self.files = Some(Arc::new(store));
+        self
+    }
+
+    /// Uses `engine` as the IPFS engine instead of starting one from `[ipfs]`.
+    pub fn ipfs(mut self, engine: Arc<dyn crate::ipfs::IpfsEngine>) -> Self {
+        self.ipfs = Some(engine);
         self
     }
 
@@ -113,7 +123,15 @@ impl NodeBuilder {
         };
 
         let mut tasks = TaskManager::new();
-        let pipeline = Pipeline::start(db.clone(), files, config.clone(), tasks.token(), &mut tasks);
+        let ipfs = if let Some(engine) = self.ipfs {
+            Some(engine)
+        } else if config.ipfs.enabled {
+            let engine = crate::ipfs::Ipfs::start(&config.ipfs, &dir.join("ipfs"), tasks.token()).await?;
+            Some(Arc::new(engine) as Arc<dyn crate::ipfs::IpfsEngine>)
+        } else {
+            None
+        };
+        let pipeline = Pipeline::start(db.clone(), files, ipfs, config.clone(), tasks.token(), &mut tasks);
         if let Some(scheduler) = &config.scheduler {
             let task = crate::scheduler::task(scheduler.clone(), pipeline.clone(), tasks.token())
                 .map_err(|e| NodeError::Config(e.to_string()))?;

@@ -55,6 +55,13 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> super::error::ApiR
         w.waiting_us as f64 / 1e6,
         w.wal_frames
     ));
+    if let Some(ipfs) = state.pipeline.ipfs() {
+        let s = ipfs.stats();
+        out.push_str(&format!(
+            "aleph_node_ipfs_peers {}\naleph_node_ipfs_blocks_received_total {}\naleph_node_ipfs_blocks_sent_total {}\naleph_node_ipfs_peers_banned_total {}\n",
+            s.peers, s.blocks_received, s.blocks_sent, s.peers_banned
+        ));
+    }
     out.push_str(&state.limits.metrics());
     out.push_str(&state.pipeline.chain_monitor().metrics());
     Ok(out)

@@ -14,6 +14,7 @@ mod accounts;
 mod addresses;
 mod aggregates;
 pub mod error;
+mod ipfs;
 mod json_doc;
 mod messages;
 mod misc;
@@ -147,6 +148,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v0/ipfs/add_file", post(storage::ipfs_add_file).layer(ipfs_upload_limit))
         .route("/api/v0/storage/add_json", post(storage::storage_add_json).layer(json_upload_limit))
         .route("/api/v0/ipfs/add_json", post(storage::ipfs_add_json).layer(json_upload_limit))
+        .route("/api/v0/ipfs/add_car", post(ipfs::add_car).layer(ipfs_upload_limit))
+        .route("/api/v0/ipfs/id", get(ipfs::id))
         .route("/api/v0/storage/limits.json", get(storage::limits))
         .route("/api/v0/storage/raw/{hash}", get(storage::raw))
         .route("/api/v0/storage/metadata/{hash}", get(storage::metadata))

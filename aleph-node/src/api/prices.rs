@@ -415,6 +415,7 @@ mod tests {
         let pipeline = Pipeline::start(
             db,
             Arc::new(MemoryFileStore::default()),
+            None,
             NodeConfig::ephemeral(dir.path()),
             token,
             &mut tasks,

@@ -40,6 +40,11 @@ pub(crate) async fn store_file(
     grace: bool,
 ) -> ApiResult<String> {
     let hash = hash_of(engine, &bytes);
+    if let (UploadEngine::Ipfs, Some(ipfs)) = (engine, state.pipeline.ipfs()) {
+        ipfs.import_bytes(&bytes, crate::ipfs::ImportOptions::DEFAULT)
+            .await
+            .map_err(super::ipfs::ipfs_error)?;
+    }
     state.pipeline.files().put(&hash, bytes.clone()).await?;
     record_file(state, &hash, bytes.len() as u64, grace).await?;
     Ok(hash)
@@ -53,7 +58,7 @@ async fn store_staged(state: &AppState, staged: Staged, grace: bool) -> ApiResul
 }
 
 /// Records a stored file in the database (and its upload grace pin when `grace`).
-async fn record_file(state: &AppState, hash: &str, size: u64, grace: bool) -> ApiResult<()> {
+pub(super) async fn record_file(state: &AppState, hash: &str, size: u64, grace: bool) -> ApiResult<()> {
     let size = i64::try_from(size).unwrap_or(i64::MAX);
     let h = hash.to_owned();
     let grace_secs = state.pipeline.config().processing.file_grace_period_secs;
@@ -127,15 +132,15 @@ fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
     }
 }
 
-struct Upload {
-    file: Option<(Staged, Option<String>)>,
-    metadata: Option<Value>,
+pub(super) struct Upload {
+    pub(super) file: Option<(Staged, Option<String>)>,
+    pub(super) metadata: Option<Value>,
 }
 
 /// Reads a multipart upload: the `file` part is staged on disk as it arrives (at most `limit`
 /// bytes), `metadata` is read into a buffer of at most `metadata_limit` bytes, other parts are
 /// skipped.
-async fn read_multipart(
+pub(super) async fn read_multipart(
     state: &AppState,
     engine: UploadEngine,
     mut multipart: Multipart,
@@ -183,7 +188,7 @@ fn is_multipart(headers: &HeaderMap) -> bool {
 /// Checks the signed STORE message that accompanies an authenticated upload, in the reference's
 /// order: signature (403), inline content (422), the file hash (422), then whether the owner can
 /// pay for the file (402, [`check_upload_balance`]); all before the staged bytes are stored.
-async fn check_upload_message(
+pub(super) async fn check_upload_message(
     state: &AppState,
     metadata: &Value,
     file_hash: &str,
@@ -250,6 +255,10 @@ async fn add_file(state: AppState, engine: UploadEngine, request: Request) -> Ap
     let limits = state.pipeline.config().limits.clone();
     let max = if engine == UploadEngine::Ipfs { limits.max_ipfs_upload } else { limits.max_upload };
     let unauthenticated = limits.max_unauthenticated_upload;
+    let options = match engine {
+        UploadEngine::Ipfs => Some(super::ipfs::import_options(request.uri().query())?),
+        UploadEngine::Storage => None,
+    };
     let too_large = |limit: usize| ApiError::TooLarge(format!("uploads are limited to {limit} bytes"));
     if !is_multipart(request.headers()) {
         if engine == UploadEngine::Ipfs {
@@ -274,7 +283,16 @@ async fn add_file(state: AppState, engine: UploadEngine, request: Request) -> Ap
     let multipart =
         Multipart::from_request(request, &state).await.map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let up = read_multipart(&state, engine, multipart, max, limits.max_body_bytes).await?;
-    let (file, filename) = up.file.ok_or_else(|| ApiError::BadRequest("missing the `file` part".into()))?;
+    let (mut file, filename) =
+        up.file.ok_or_else(|| ApiError::BadRequest("missing the `file` part".into()))?;
+    // With `cid-version`/`raw-leaves`, the file's CID is recomputed with them (staging computed
+    // the default CIDv0).
+    if let Some(options) = options.filter(|o| *o != crate::ipfs::ImportOptions::DEFAULT) {
+        if state.pipeline.ipfs().is_none() {
+            return Err(ApiError::Unprocessable("cid-version and raw-leaves need the IPFS engine".into()));
+        }
+        file.hash = super::ipfs::cid_of_file(&file.path, options).await?;
+    }
     let size = file.size;
     let message = match &up.metadata {
         None => {
@@ -287,6 +305,14 @@ async fn add_file(state: AppState, engine: UploadEngine, request: Request) -> Ap
         }
         Some(metadata) => Some(check_upload_message(&state, metadata, &file.hash, size).await?),
     };
+    // Accepted: the IPFS engine takes the file's blocks.
+    if let (Some(options), Some(ipfs)) = (options, state.pipeline.ipfs()) {
+        let imported = ipfs.import_file(&file.path, options).await.map_err(super::ipfs::ipfs_error)?;
+        if imported.root.to_string() != file.hash {
+            tracing::error!(staged = file.hash, imported = %imported.root, "the importer and the staged hash differ");
+            return Err(ApiError::Storage(crate::storage::StorageError::Task("CID mismatch".into())));
+        }
+    }
     // Every upload starts with a grace period; the STORE message's pin replaces it.
     let hash = store_staged(&state, file, true).await?;
     let mut status = StatusCode::OK;
@@ -358,15 +384,16 @@ async fn known_size(state: &AppState, hash: &str) -> ApiResult<Option<i64>> {
 /// `GET|HEAD /api/v0/storage/raw/{hash}`.
 pub(crate) async fn raw(State(state): State<AppState>, Path(hash): Path<String>) -> ApiResult<Response> {
     check_hash(&hash)?;
-    if known_size(&state, &hash).await?.is_none() {
-        return Err(ApiError::NotFound(format!("file {hash} not found")));
-    }
-    let bytes = state
-        .pipeline
-        .files()
-        .get(&hash)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("file {hash} not found")))?;
+    let stored = match known_size(&state, &hash).await? {
+        Some(_) => state.pipeline.files().get(&hash).await?,
+        None => None,
+    };
+    let Some(bytes) = stored else {
+        // Not in the file store: an IPFS file from the block store, fetched over bitswap if needed.
+        return super::ipfs::raw_from_engine(&state, &hash)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("file {hash} not found")));
+    };
     Ok(([(header::CONTENT_TYPE, "application/octet-stream"), (header::ACCEPT_RANGES, "none")], bytes)
         .into_response())
 }
@@ -377,18 +404,20 @@ pub(crate) async fn base64_content(
     Path(hash): Path<String>,
 ) -> ApiResult<Json<Value>> {
     check_hash(&hash)?;
-    let Some(size) = known_size(&state, &hash).await? else {
-        return Err(ApiError::NotFound(format!("file {hash} not found")));
+    let max = state.pipeline.config().limits.max_upload;
+    let stored = match known_size(&state, &hash).await? {
+        Some(size) if size as usize > max => {
+            return Err(ApiError::TooLarge("file too large to be served as base64".into()))
+        }
+        Some(_) => state.pipeline.files().get(&hash).await?.map(|b| b.to_vec()),
+        None => None,
     };
-    if size as usize > state.pipeline.config().limits.max_upload {
-        return Err(ApiError::TooLarge("file too large to be served as base64".into()));
-    }
-    let bytes = state
-        .pipeline
-        .files()
-        .get(&hash)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("file {hash} not found")))?;
+    let bytes = match stored {
+        Some(b) => b,
+        None => super::ipfs::bytes_from_engine(&state, &hash, max as u64)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("file {hash} not found")))?,
+    };
     let encoded = base64::engine::general_purpose::STANDARD.encode(&bytes);
     // Python's base64.encodebytes: a newline every 76 characters and at the end.
     let mut mime = String::with_capacity(encoded.len() + encoded.len() / 76 + 1);
@@ -503,7 +532,7 @@ pub(crate) async fn limits(State(state): State<AppState>) -> Json<Value> {
     let l = &state.pipeline.config().limits;
     Json(json!({
         "storage": {"max_file_size": l.max_upload, "max_unauthenticated_upload_file_size": l.max_unauthenticated_upload},
-        "ipfs": {"max_upload_file_size": l.max_ipfs_upload, "max_upload_car_size": 4u64 << 30,
+        "ipfs": {"max_upload_file_size": l.max_ipfs_upload, "max_upload_car_size": l.max_ipfs_upload,
                  "max_unauthenticated_upload_file_size": l.max_unauthenticated_upload},
     }))
 }

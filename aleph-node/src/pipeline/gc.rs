@@ -1,5 +1,6 @@
 //! Garbage collection of files: a file whose only pins are expired grace periods is deleted from
-//! the database and the file store.
+//! the database and the file store. Then the IPFS block store keeps only the blocks of the IPFS
+//! files still recorded (pinned by a STORE or in their grace period).
 
 use std::time::Duration;
 
@@ -35,7 +36,30 @@ pub async fn collect_files(p: &Pipeline) -> Result<usize, StorageError> {
     for h in &hashes {
         p.files().delete(h).await?;
     }
+    collect_blocks(p).await?;
     Ok(hashes.len())
+}
+
+/// Removes the IPFS blocks no recorded file reaches; returns how many.
+pub async fn collect_blocks(p: &Pipeline) -> Result<usize, StorageError> {
+    let Some(engine) = p.ipfs() else { return Ok(0) };
+    let roots: Vec<aleph_core::cid::Cid> = p
+        .db()
+        .read(|c| {
+            let mut stmt = c.prepare_cached("SELECT hash FROM files WHERE length(hash) != 64")?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .await?
+        .iter()
+        .filter_map(|h| h.parse().ok())
+        .collect();
+    let removed =
+        engine.collect_garbage(roots).await.map_err(|e| StorageError::Task(format!("IPFS GC: {e}")))?;
+    if removed > 0 {
+        tracing::info!(blocks = removed, "collected unpinned IPFS blocks");
+    }
+    Ok(removed)
 }
 
 /// Runs [`collect_files`] every `every` until cancelled.

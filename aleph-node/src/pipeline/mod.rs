@@ -183,6 +183,7 @@ impl std::fmt::Debug for Pipeline {
 pub(crate) struct Inner {
     pub(crate) db: Db,
     pub(crate) files: Arc<dyn FileStore>,
+    ipfs: Option<Arc<dyn crate::ipfs::IpfsEngine>>,
     pub(crate) config: NodeConfig,
     events: broadcast::Sender<Event>,
     intake: mpsc::Sender<IntakeJob>,
@@ -202,6 +203,7 @@ impl Pipeline {
     pub(crate) fn start(
         db: Db,
         files: Arc<dyn FileStore>,
+        ipfs: Option<Arc<dyn crate::ipfs::IpfsEngine>>,
         config: NodeConfig,
         token: CancellationToken,
         tasks: &mut crate::tasks::TaskManager,
@@ -215,6 +217,7 @@ impl Pipeline {
                 corechannel,
                 db,
                 files,
+                ipfs,
                 config,
                 events,
                 intake: intake_tx,
@@ -245,6 +248,11 @@ impl Pipeline {
     /// The file store.
     pub fn files(&self) -> &Arc<dyn FileStore> {
         &self.inner.files
+    }
+
+    /// The IPFS engine, when it runs (`[ipfs] enabled`).
+    pub fn ipfs(&self) -> Option<&Arc<dyn crate::ipfs::IpfsEngine>> {
+        self.inner.ipfs.as_ref()
     }
 
     /// The node configuration.

@@ -5,6 +5,7 @@ use std::time::Duration;
 use aleph_core::message::{ItemType, PendingMessage};
 use aleph_core::validate::ProcessingError;
 use aleph_core::verify_signature;
+use futures_util::StreamExt;
 use rayon::prelude::*;
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde_json::Value;
@@ -40,6 +41,9 @@ pub(crate) fn same_message(tx: &Transaction<'_>, message: &PendingMessage) -> Re
     Ok(stored.is_some_and(|(sender, signature)| sender == message.sender && signature == message.signature))
 }
 
+/// Messages of a batch whose content or file is fetched at the same time.
+const CONCURRENT_FETCHES: usize = 16;
+
 async fn fetch_content(p: &Pipeline, message: &PendingMessage) -> Result<Decoded, ProcessingError> {
     if message.item_type == ItemType::Inline {
         return handlers::decode_content(message, None);
@@ -59,10 +63,53 @@ async fn fetch_content(p: &Pipeline, message: &PendingMessage) -> Result<Decoded
     handlers::decode_content(message, Some(&bytes))
 }
 
-/// Asks the content fetcher (the P2P layer's HTTP peers) for bytes this node lacks and keeps
-/// them in the file store; the fetcher has checked them against `hash`.
+/// Asks IPFS peers over bitswap (for a CID, when the engine runs) and the content fetcher (the
+/// P2P layer's HTTP peers) at once for message content this node lacks, and keeps the first
+/// answer in the file store; both check the bytes against `hash`.
 async fn fetch_missing(p: &Pipeline, hash: &str) -> Option<bytes::Bytes> {
+    let max = p.config().limits.max_body_bytes as u64;
+    let ipfs = async {
+        fetch_ipfs_file(p, hash, max).await?;
+        p.files().get(hash).await.ok().flatten()
+    };
+    first_some(ipfs, fetch_http(p, hash)).await
+}
+
+/// The first `Some` of two lookups run together (`None` once both found nothing).
+async fn first_some<T>(
+    a: impl std::future::Future<Output = Option<T>>,
+    b: impl std::future::Future<Output = Option<T>>,
+) -> Option<T> {
+    tokio::pin!(a);
+    tokio::pin!(b);
+    let (mut a_done, mut b_done) = (false, false);
+    loop {
+        tokio::select! {
+            r = &mut a, if !a_done => match r {
+                Some(v) => return Some(v),
+                None => a_done = true,
+            },
+            r = &mut b, if !b_done => match r {
+                Some(v) => return Some(v),
+                None => b_done = true,
+            },
+            else => return None,
+        }
+    }
+}
+
+/// The content fetcher's (the P2P layer's HTTP peers') bytes for `hash`, kept in the file store
+/// (and, for a CID, imported into the IPFS engine, so that IPFS peers can fetch it from here).
+async fn fetch_http(p: &Pipeline, hash: &str) -> Option<bytes::Bytes> {
     let bytes = p.content_fetcher()?.fetch(hash).await?;
+    if let (Some(engine), Ok(cid)) = (p.ipfs(), hash.parse::<aleph_core::cid::Cid>()) {
+        if hash.len() != 64 {
+            let options = crate::ipfs::ImportOptions::for_version(cid.version());
+            if let Err(e) = engine.import_bytes(&bytes, options).await {
+                tracing::warn!(hash, error = %e, "content fetched over HTTP not imported into IPFS");
+            }
+        }
+    }
     if let Err(e) = p.files().put(hash, bytes.clone()).await {
         tracing::warn!(hash, error = %e, "fetched content could not be stored");
         return None;
@@ -70,10 +117,85 @@ async fn fetch_missing(p: &Pipeline, hash: &str) -> Option<bytes::Bytes> {
     Some(bytes)
 }
 
-/// A STORE's file, when this node does not have it: fetched from peers and recorded with an
-/// upload grace pin (the STORE pins it for good when applied).
+/// Makes the IPFS file `hash` local over bitswap (at most `max` bytes, within the engine's
+/// timeout) and moves a copy into the file store; returns its size. `None` when `hash` is not a
+/// CID, the engine is off, or the DAG could not be had.
+pub(crate) async fn fetch_ipfs_file(p: &Pipeline, hash: &str, max: u64) -> Option<u64> {
+    let engine = p.ipfs()?;
+    if hash.len() == 64 {
+        return None; // a sha256 hash: not on IPFS
+    }
+    let cid: aleph_core::cid::Cid = hash.parse().ok()?;
+    let size = match engine.fetch(&cid, max).await {
+        Ok(size) => size,
+        Err(e) => {
+            tracing::info!(hash, error = %e, "IPFS content not fetched");
+            return None;
+        }
+    };
+    let dir = p.config().data_dir.join("incoming");
+    let staged = async {
+        tokio::fs::create_dir_all(&dir).await?;
+        let path = RemovedOnDrop(dir.join(format!("ipfs-{hash}-{}", p.jitter().to_bits())));
+        let mut file = tokio::fs::File::create(&path.0).await?;
+        let size = export_into(engine.as_ref(), cid, &mut file, max).await?;
+        drop(file);
+        p.files()
+            .put_file(hash, &path.0)
+            .await
+            .map_err(|e| crate::ipfs::IpfsError::Io(std::io::Error::other(e)))?;
+        Ok::<_, crate::ipfs::IpfsError>(size)
+    };
+    match staged.await {
+        Ok(size) => Some(size),
+        // A directory (a website, a volume's tree) has no flat copy: its blocks are the content.
+        Err(crate::ipfs::IpfsError::IsDirectory(_)) => Some(size),
+        Err(e) => {
+            tracing::warn!(hash, error = %e, "IPFS content could not be exported");
+            None
+        }
+    }
+}
+
+/// A staged file, removed when dropped (also when its fetch is cancelled).
+struct RemovedOnDrop(std::path::PathBuf);
+
+impl Drop for RemovedOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Writes the file under `cid` to `out` from local blocks, refusing past `max` bytes.
+async fn export_into(
+    engine: &dyn crate::ipfs::IpfsEngine,
+    cid: aleph_core::cid::Cid,
+    out: &mut tokio::fs::File,
+    max: u64,
+) -> Result<u64, crate::ipfs::IpfsError> {
+    use futures_util::StreamExt;
+    use tokio::io::AsyncWriteExt;
+    let mut stream = engine.export(cid);
+    let mut n = 0u64;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk?;
+        n += chunk.len() as u64;
+        if n > max {
+            return Err(crate::ipfs::IpfsError::TooLarge(max));
+        }
+        out.write_all(&chunk).await?;
+    }
+    out.sync_data().await?;
+    Ok(n)
+}
+
+/// A STORE's file, when this node does not have it: fetched from IPFS peers (an `ipfs` STORE)
+/// or the P2P layer's HTTP peers, and recorded with an upload grace pin (the STORE pins it for
+/// good when applied).
 async fn ensure_store_file(p: &Pipeline, message: &PendingMessage, decoded: &Decoded) {
-    if message.message_type != aleph_core::MessageType::Store || p.content_fetcher().is_none() {
+    if message.message_type != aleph_core::MessageType::Store
+        || (p.content_fetcher().is_none() && p.ipfs().is_none())
+    {
         return;
     }
     let Some(file_hash) = decoded.str_field("item_hash").map(str::to_owned) else { return };
@@ -91,15 +213,26 @@ async fn ensure_store_file(p: &Pipeline, message: &PendingMessage, decoded: &Dec
     if known {
         return;
     }
-    let bytes = match p.files().get(&file_hash).await {
-        Ok(Some(b)) => b,
-        Ok(None) => match fetch_missing(p, &file_hash).await {
-            Some(b) => b,
-            None => return,
-        },
+    let ipfs_item = decoded.str_field("item_type") == Some("ipfs");
+    let size = match p.files().get(&file_hash).await {
+        Ok(Some(b)) => b.len() as i64,
+        Ok(None) => {
+            let ipfs = async {
+                match ipfs_item {
+                    true => fetch_ipfs_file(p, &file_hash, p.config().ipfs.max_fetch_bytes)
+                        .await
+                        .map(|n| n as i64),
+                    false => None,
+                }
+            };
+            let http = async { fetch_http(p, &file_hash).await.map(|b| b.len() as i64) };
+            match first_some(ipfs, http).await {
+                Some(n) => n,
+                None => return,
+            }
+        }
         Err(_) => return,
     };
-    let size = bytes.len() as i64;
     let grace = p.config().processing.file_grace_period_secs;
     let recorded = p
         .db()
@@ -162,27 +295,35 @@ pub(crate) async fn process_due(p: &Pipeline) -> Result<usize, StorageError> {
     let n = rows.len();
     let mut items = Vec::with_capacity(n);
     let mut broken = Vec::new();
-    for (id, json, reception_time, retries, chain) in rows {
-        let raw: Value = serde_json::from_str(&json).unwrap_or(Value::Null);
-        match PendingMessage::from_value(&raw) {
-            Ok(message) => {
-                let content = fetch_content(p, &message).await;
-                if let Ok(decoded) = &content {
-                    ensure_store_file(p, &message, decoded).await;
-                }
-                items.push(Item {
-                    id: Some(id),
-                    origin: "pending",
-                    message,
-                    raw,
-                    reception_time,
-                    retries,
-                    content,
-                    signature: Ok(()),
-                    chain,
-                });
+    // Content and files missing here are fetched from peers (bitswap, HTTP) for several messages
+    // at once, so that one slow fetch does not hold the others; the batch keeps its order.
+    let prepared = futures_util::stream::iter(rows)
+        .map(|(id, json, reception_time, retries, chain)| async move {
+            let raw: Value = serde_json::from_str(&json).unwrap_or(Value::Null);
+            let Ok(message) = PendingMessage::from_value(&raw) else { return Err(id) };
+            let content = fetch_content(p, &message).await;
+            if let Ok(decoded) = &content {
+                ensure_store_file(p, &message, decoded).await;
             }
-            Err(_) => broken.push(id),
+            Ok(Item {
+                id: Some(id),
+                origin: "pending",
+                message,
+                raw,
+                reception_time,
+                retries,
+                content,
+                signature: Ok(()),
+                chain,
+            })
+        })
+        .buffered(CONCURRENT_FETCHES)
+        .collect::<Vec<_>>()
+        .await;
+    for item in prepared {
+        match item {
+            Ok(item) => items.push(item),
+            Err(id) => broken.push(id),
         }
     }
     // Signatures are independent: verify them on every core.

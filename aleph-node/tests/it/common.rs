@@ -53,6 +53,12 @@ impl TestNode {
         TestNode { handle, url, http: reqwest::Client::new(), _dir: dir }
     }
 
+    /// A node launched by the test itself (its data directory is the test's to keep).
+    pub(crate) fn wrap(handle: NodeHandle) -> TestNode {
+        let url = handle.url();
+        TestNode { handle, url, http: reqwest::Client::new(), _dir: tempfile::tempdir().expect("temp dir") }
+    }
+
     pub(crate) async fn stop(self) {
         self.handle.shutdown().await;
     }

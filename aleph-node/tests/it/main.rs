@@ -11,6 +11,9 @@ mod crn;
 mod dev;
 mod endpoints;
 mod forget;
+mod ipfs;
+#[path = "../kubo/driver.rs"]
+mod kubo;
 mod limits;
 mod messages;
 mod microvm;

@@ -1,0 +1,217 @@
+//! CARv1 archives (`ipfs dag import`): a varint-framed dag-cbor header `{roots: [CID…],
+//! version: 1}`, then varint-framed sections of a CID and its block's bytes.
+
+use aleph_core::cid::Cid;
+use bytes::Bytes;
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+use super::pb;
+use super::IpfsError;
+
+/// Largest CAR header read.
+const MAX_HEADER: usize = 64 << 10;
+/// Largest section (block) read: boxo's import limit is 2 MiB blocks, with room for the CID.
+const MAX_SECTION: usize = (2 << 20) + 256;
+
+fn car_err(why: impl Into<String>) -> IpfsError {
+    IpfsError::Car(why.into())
+}
+
+/// Reads a CARv1 stream: the header's roots, then calls `block` on each section's block, whose
+/// bytes are checked against its CID first.
+pub(crate) async fn read_car<R, F, Fut>(mut reader: R, mut block: F) -> Result<Vec<Cid>, IpfsError>
+where
+    R: AsyncRead + Unpin,
+    F: FnMut(Cid, Bytes) -> Fut,
+    Fut: std::future::Future<Output = Result<(), IpfsError>>,
+{
+    let header_len = read_uvarint(&mut reader).await?.ok_or_else(|| car_err("empty CAR"))?;
+    if header_len == 0 || header_len as usize > MAX_HEADER {
+        return Err(car_err("CAR header length out of range"));
+    }
+    let mut header = vec![0u8; header_len as usize];
+    reader.read_exact(&mut header).await.map_err(|_| car_err("truncated CAR header"))?;
+    let roots = parse_header(&header)?;
+    let mut buf = Vec::new();
+    while let Some(len) = read_uvarint(&mut reader).await? {
+        let len = usize::try_from(len).map_err(|_| car_err("section too large"))?;
+        if len == 0 || len > MAX_SECTION {
+            return Err(car_err(format!("a section of {len} bytes is out of range")));
+        }
+        buf.resize(len, 0);
+        reader.read_exact(&mut buf).await.map_err(|_| car_err("truncated CAR section"))?;
+        let cid_len = cid_len(&buf).ok_or_else(|| car_err("a section starts with no valid CID"))?;
+        let cid = Cid::from_bytes(&buf[..cid_len]).map_err(|e| car_err(format!("a section's CID: {e}")))?;
+        let data = Bytes::copy_from_slice(&buf[cid_len..]);
+        if !super::dag::block_matches(&cid, &data) {
+            return Err(car_err(format!("block {cid} does not match its CID (or is not sha2-256)")));
+        }
+        block(cid, data).await?;
+    }
+    Ok(roots)
+}
+
+/// The length of the binary CID at the front of `bytes`.
+fn cid_len(bytes: &[u8]) -> Option<usize> {
+    if bytes.len() >= 34 && bytes[0] == 0x12 && bytes[1] == 0x20 {
+        return Some(34);
+    }
+    let mut rest = bytes;
+    let version = pb::read_varint(&mut rest).ok()?;
+    if version != 1 {
+        return None;
+    }
+    pb::read_varint(&mut rest).ok()?; // codec
+    pb::read_varint(&mut rest).ok()?; // hash code
+    let digest = usize::try_from(pb::read_varint(&mut rest).ok()?).ok()?;
+    let used = bytes.len() - rest.len() + digest;
+    (used <= bytes.len()).then_some(used)
+}
+
+/// Reads a varint; `None` at a clean end of the stream.
+async fn read_uvarint<R: AsyncRead + Unpin>(reader: &mut R) -> Result<Option<u64>, IpfsError> {
+    let mut value = 0u64;
+    for i in 0..10 {
+        let mut byte = [0u8; 1];
+        if reader.read(&mut byte).await? == 0 {
+            return if i == 0 { Ok(None) } else { Err(car_err("truncated varint")) };
+        }
+        value |= u64::from(byte[0] & 0x7f) << (7 * i);
+        if byte[0] & 0x80 == 0 {
+            return Ok(Some(value));
+        }
+    }
+    Err(car_err("varint too long"))
+}
+
+/// The roots of a dag-cbor header `{"roots": [tag 42 bytes…], "version": 1}`.
+fn parse_header(bytes: &[u8]) -> Result<Vec<Cid>, IpfsError> {
+    let mut c = Cbor(bytes);
+    let entries = c.head(5)?;
+    let mut roots = None;
+    let mut version = None;
+    for _ in 0..entries {
+        let key_len = c.head(3)? as usize;
+        let key = c.take(key_len)?;
+        match key {
+            b"roots" => {
+                let n = c.head(4)?;
+                let mut list = Vec::new();
+                for _ in 0..n {
+                    if c.head(6)? != 42 {
+                        return Err(car_err("a root is not a CID (tag 42)"));
+                    }
+                    let len = c.head(2)? as usize;
+                    let raw = c.take(len)?;
+                    // Binary CIDs in dag-cbor start with the multibase identity prefix 0x00.
+                    let cid = raw
+                        .split_first()
+                        .filter(|(z, _)| **z == 0)
+                        .and_then(|(_, cid)| Cid::from_bytes(cid).ok())
+                        .ok_or_else(|| car_err("a root is not a valid CID"))?;
+                    list.push(cid);
+                }
+                roots = Some(list);
+            }
+            b"version" => version = Some(c.head(0)?),
+            _ => return Err(car_err("unexpected key in the CAR header")),
+        }
+    }
+    if version != Some(1) {
+        return Err(car_err("only CARv1 is imported"));
+    }
+    let roots = roots.ok_or_else(|| car_err("the CAR header has no roots"))?;
+    if roots.is_empty() {
+        return Err(car_err("the CAR header has no roots"));
+    }
+    Ok(roots)
+}
+
+/// A cursor over the few CBOR items a CAR header holds.
+struct Cbor<'a>(&'a [u8]);
+
+impl Cbor<'_> {
+    /// Reads an item head of major type `major`; returns its argument.
+    fn head(&mut self, major: u8) -> Result<u64, IpfsError> {
+        let (&first, rest) = self.0.split_first().ok_or_else(|| car_err("truncated CAR header"))?;
+        self.0 = rest;
+        if first >> 5 != major {
+            return Err(car_err("malformed CAR header"));
+        }
+        let n = match first & 0x1f {
+            n @ 0..=23 => return Ok(u64::from(n)),
+            24 => 1,
+            25 => 2,
+            26 => 4,
+            27 => 8,
+            _ => return Err(car_err("malformed CAR header")),
+        };
+        let bytes = self.take(n)?;
+        Ok(bytes.iter().fold(0u64, |acc, &b| acc << 8 | u64::from(b)))
+    }
+
+    fn take(&mut self, n: usize) -> Result<&[u8], IpfsError> {
+        if n > self.0.len() {
+            return Err(car_err("truncated CAR header"));
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Ok(head)
+    }
+}
+
+/// Writes a CARv1 with `roots` and `blocks` (for tests and exports).
+pub fn write_car(roots: &[Cid], blocks: &[super::Block]) -> Vec<u8> {
+    let mut header = vec![0xa2, 0x65];
+    header.extend_from_slice(b"roots");
+    header.push(0x80 | roots.len() as u8);
+    for root in roots {
+        let bytes = root.to_bytes();
+        header.extend_from_slice(&[0xd8, 0x2a, 0x58, (bytes.len() + 1) as u8, 0x00]);
+        header.extend_from_slice(&bytes);
+    }
+    header.push(0x67);
+    header.extend_from_slice(b"version");
+    header.push(0x01);
+    let mut out = Vec::new();
+    pb::put_varint(&mut out, header.len() as u64);
+    out.extend_from_slice(&header);
+    for block in blocks {
+        let cid = block.cid.to_bytes();
+        pb::put_varint(&mut out, (cid.len() + block.data.len()) as u64);
+        out.extend_from_slice(&cid);
+        out.extend_from_slice(&block.data);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ipfs::dag::{FileImporter, ImportOptions};
+    use aleph_core::cid::CidVersion;
+
+    #[tokio::test]
+    async fn cars_round_trip_and_bad_blocks_are_refused() {
+        let mut importer = FileImporter::new(ImportOptions::for_version(CidVersion::V1));
+        importer.update(&vec![7u8; 600_000]);
+        let (imported, blocks) = importer.finish();
+        let car = write_car(&[imported.root], &blocks);
+        let mut seen = Vec::new();
+        let roots = read_car(&car[..], |cid, _| {
+            seen.push(cid);
+            async { Ok(()) }
+        })
+        .await
+        .unwrap();
+        assert_eq!(roots, vec![imported.root]);
+        assert_eq!(seen.len(), blocks.len());
+        // A flipped byte in the last block's data.
+        let mut bad = car.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 1;
+        let err = read_car(&bad[..], |_, _| async { Ok(()) }).await.unwrap_err();
+        assert!(err.to_string().contains("does not match"), "{err}");
+        assert!(read_car(&b"\x05hello"[..], |_, _| async { Ok(()) }).await.is_err());
+    }
+}

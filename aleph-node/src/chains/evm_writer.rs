@@ -93,7 +93,15 @@ impl SyncWriter {
         let archive = archive_json(&messages);
         let cid = aleph_core::cid::cid_v0(archive.as_bytes());
         let size = archive.len() as u64;
-        self.pipeline.files().put(&cid, archive.into_bytes().into()).await.map_err(|e| e.to_string())?;
+        let bytes = bytes::Bytes::from(archive.into_bytes());
+        self.pipeline.files().put(&cid, bytes.clone()).await.map_err(|e| e.to_string())?;
+        // On IPFS too, where the reference's readers look for archives.
+        if let Some(engine) = self.pipeline.ipfs() {
+            let imported = engine.import_bytes(&bytes, crate::ipfs::ImportOptions::DEFAULT).await;
+            if let Err(e) = imported {
+                tracing::warn!(archive = %cid, error = %e, "sync archive not imported into IPFS");
+            }
+        }
         let input = doEmitCall { message: archive_reference_json(&cid) }.abi_encode();
         let request = TransactionRequest::default()
             .with_to(self.contract)

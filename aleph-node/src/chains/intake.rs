@@ -210,18 +210,12 @@ pub(super) async fn skip_event(
     pipeline.db().write(move |t| store::record_skip(t, &chain, &hash, height, &reason)).await
 }
 
-/// An archive's bytes: from the node's store, else from its peers (checked against `hash`).
+/// An archive's bytes: from the node's store, else from IPFS and HTTP peers (checked against
+/// `hash`, kept in the store).
 async fn fetch_archive(pipeline: &Pipeline, hash: &str) -> Option<bytes::Bytes> {
     if let Ok(Some(b)) = pipeline.files().get(hash).await {
         return Some(b);
     }
-    let fetcher = pipeline.content_fetcher()?;
-    let bytes = tokio::time::timeout(ARCHIVE_TIMEOUT, fetcher.fetch(hash)).await.ok()??;
-    if bytes.len() > MAX_ARCHIVE_BYTES {
-        return None;
-    }
-    if let Err(e) = pipeline.files().put(hash, bytes.clone()).await {
-        tracing::warn!(hash, error = %e, "fetched archive could not be stored");
-    }
-    Some(bytes)
+    let bytes = tokio::time::timeout(ARCHIVE_TIMEOUT, pipeline.fetch_missing(hash)).await.ok()??;
+    (bytes.len() <= MAX_ARCHIVE_BYTES).then_some(bytes)
 }

@@ -266,6 +266,12 @@ impl Pipeline {
         &self.inner.corechannel
     }
 
+    /// Bytes this node lacks, from IPFS peers (bitswap) and HTTP peers at once, kept in the file
+    /// store; checked against `hash` (sha256 or CID).
+    pub(crate) async fn fetch_missing(&self, hash: &str) -> Option<bytes::Bytes> {
+        process::fetch_missing(self, hash).await
+    }
+
     /// What the chain bridges are doing (their tasks register here).
     pub fn chain_monitor(&self) -> &crate::chains::ChainMonitor {
         &self.inner.chains

@@ -66,7 +66,7 @@ async fn fetch_content(p: &Pipeline, message: &PendingMessage) -> Result<Decoded
 /// Asks IPFS peers over bitswap (for a CID, when the engine runs) and the content fetcher (the
 /// P2P layer's HTTP peers) at once for message content this node lacks, and keeps the first
 /// answer in the file store; both check the bytes against `hash`.
-async fn fetch_missing(p: &Pipeline, hash: &str) -> Option<bytes::Bytes> {
+pub(super) async fn fetch_missing(p: &Pipeline, hash: &str) -> Option<bytes::Bytes> {
     let max = p.config().limits.max_body_bytes as u64;
     let ipfs = async {
         fetch_ipfs_file(p, hash, max).await?;

@@ -32,7 +32,6 @@ pub(super) struct SyncReader {
     emitters: HashSet<Address>,
     start_height: u64,
     depth: u64,
-    poll: f64,
     window: Window,
     pipeline: Pipeline,
     monitor: ReaderHandle,
@@ -48,14 +47,6 @@ enum Event {
 
 impl super::Poller for SyncReader {
     const NAME: &'static str = "EVM sync reader";
-
-    fn monitor(&self) -> &ReaderHandle {
-        &self.monitor
-    }
-
-    fn interval(&self) -> f64 {
-        self.poll
-    }
 
     async fn poll_once(&mut self, token: &CancellationToken) -> Result<(), String> {
         self.poll_inner(token).await
@@ -80,7 +71,6 @@ impl SyncReader {
             emitters,
             start_height: c.start_height,
             depth: c.confirmation_depth,
-            poll: c.poll_interval_secs,
             window: Window::new(c.max_block_range),
             pipeline,
             monitor,

@@ -31,21 +31,12 @@ pub(super) struct SyncWriter {
     rpc: DynProvider,
     contract: Address,
     max_fee_wei: u128,
-    interval: f64,
     pipeline: Pipeline,
     monitor: ReaderHandle,
 }
 
 impl super::Poller for SyncWriter {
     const NAME: &'static str = "EVM sync writer";
-
-    fn monitor(&self) -> &ReaderHandle {
-        &self.monitor
-    }
-
-    fn interval(&self) -> f64 {
-        self.interval
-    }
 
     async fn poll_once(&mut self, _token: &CancellationToken) -> Result<(), String> {
         self.commit_once().await
@@ -68,7 +59,6 @@ impl SyncWriter {
             rpc,
             contract: evm_rpc::address("sync_contract", &c.sync_contract)?,
             max_fee_wei: (c.max_gas_price_gwei.max(0.0) * 1e9) as u128,
-            interval: c.commit_interval_secs,
             pipeline,
             monitor,
         })

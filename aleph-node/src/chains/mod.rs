@@ -163,26 +163,25 @@ pub(crate) fn spawn(
 ) -> Result<(), ChainConfigError> {
     let monitor = pipeline.chain_monitor().clone();
     for evm in &config.evm {
-        let reader = evm_reader::SyncReader::new(evm, pipeline.clone(), monitor.reader(&evm.chain, "sync"))?;
-        tasks.spawn_critical("evm-sync-reader", run(reader, tasks.token()));
+        let handle = monitor.reader(&evm.chain, "sync");
+        let reader = evm_reader::SyncReader::new(evm, pipeline.clone(), handle.clone())?;
+        tasks.spawn_critical("evm-sync-reader", run(reader, handle, evm.poll_interval_secs, tasks.token()));
         if evm.publisher_key.is_some() {
-            let writer =
-                evm_writer::SyncWriter::new(evm, pipeline.clone(), monitor.reader(&evm.chain, "publish"))?;
-            tasks.spawn_critical("evm-sync-writer", run(writer, tasks.token()));
+            let handle = monitor.reader(&evm.chain, "publish");
+            let writer = evm_writer::SyncWriter::new(evm, pipeline.clone(), handle.clone())?;
+            let every = evm.commit_interval_secs;
+            tasks.spawn_critical("evm-sync-writer", run(writer, handle, every, tasks.token()));
         }
     }
     if let Some(t) = &config.token {
-        let indexer = token::TokenIndexer::new(
-            t,
-            pipeline.clone(),
-            broadcaster.clone(),
-            monitor.reader(&t.chain, "token"),
-        )?;
-        tasks.spawn_critical("token-indexer", run(indexer, tasks.token()));
+        let handle = monitor.reader(&t.chain, "token");
+        let indexer = token::TokenIndexer::new(t, pipeline.clone(), broadcaster.clone(), handle.clone())?;
+        tasks.spawn_critical("token-indexer", run(indexer, handle, t.poll_interval_secs, tasks.token()));
     }
     if let Some(t) = &config.tezos {
-        let reader = tezos::TezosReader::new(t, pipeline.clone(), monitor.reader("TEZOS", "tezos"))?;
-        tasks.spawn_critical("tezos-reader", run(reader, tasks.token()));
+        let handle = monitor.reader("TEZOS", "tezos");
+        let reader = tezos::TezosReader::new(t, pipeline.clone(), handle.clone())?;
+        tasks.spawn_critical("tezos-reader", run(reader, handle, t.poll_interval_secs, tasks.token()));
     }
     Ok(())
 }
@@ -191,10 +190,6 @@ pub(crate) fn spawn(
 trait Poller: Send + 'static {
     /// What the task is, for the logs.
     const NAME: &'static str;
-    /// Where the task's state is shown.
-    fn monitor(&self) -> &monitor::ReaderHandle;
-    /// Seconds between polls.
-    fn interval(&self) -> f64;
     /// One poll: read (or write) what is due.
     fn poll_once(
         &mut self,
@@ -204,18 +199,24 @@ trait Poller: Send + 'static {
 
 /// Polls until `token` fires. A failed poll is recorded and retried after a backoff (1 s
 /// doubling, at most ten intervals); a successful one clears the failure.
-async fn run<P: Poller>(mut task: P, token: CancellationToken) -> Result<(), String> {
+/// Its state goes to `monitor`; `interval` is the seconds between polls.
+async fn run<P: Poller>(
+    mut task: P,
+    monitor: monitor::ReaderHandle,
+    interval: f64,
+    token: CancellationToken,
+) -> Result<(), String> {
     tracing::info!(task = P::NAME, "chain bridge started");
     loop {
         let wait = match task.poll_once(&token).await {
             Ok(()) => {
-                task.monitor().healthy();
-                task.interval()
+                monitor.healthy();
+                interval
             }
             Err(e) => {
-                let failures = task.monitor().failed(&e);
+                let failures = monitor.failed(&e);
                 tracing::warn!(task = P::NAME, error = %e, failures, "chain bridge: retrying");
-                backoff_secs(failures).min(task.interval().max(1.0) * 10.0)
+                backoff_secs(failures).min(interval.max(1.0) * 10.0)
             }
         };
         if pause(wait, &token).await {

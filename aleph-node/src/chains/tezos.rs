@@ -27,7 +27,6 @@ pub(super) struct TezosReader {
     http: reqwest::Client,
     url: String,
     contract: String,
-    poll: f64,
     pipeline: Pipeline,
     monitor: ReaderHandle,
 }
@@ -73,14 +72,6 @@ struct IndexerEvent {
 impl super::Poller for TezosReader {
     const NAME: &'static str = "Tezos reader";
 
-    fn monitor(&self) -> &ReaderHandle {
-        &self.monitor
-    }
-
-    fn interval(&self) -> f64 {
-        self.poll
-    }
-
     async fn poll_once(&mut self, token: &CancellationToken) -> Result<(), String> {
         self.poll_inner(token).await
     }
@@ -106,7 +97,6 @@ impl TezosReader {
             http,
             url: c.indexer_url.trim_end_matches('/').to_owned() + "/",
             contract: c.sync_contract.clone(),
-            poll: c.poll_interval_secs,
             pipeline,
             monitor,
         })

@@ -38,7 +38,6 @@ pub(super) struct TokenIndexer {
     contract: Address,
     start_height: u64,
     depth: u64,
-    poll: f64,
     decimals: u32,
     window: Window,
     signer: Option<EthereumSigner>,
@@ -49,14 +48,6 @@ pub(super) struct TokenIndexer {
 
 impl super::Poller for TokenIndexer {
     const NAME: &'static str = "token indexer";
-
-    fn monitor(&self) -> &ReaderHandle {
-        &self.monitor
-    }
-
-    fn interval(&self) -> f64 {
-        self.poll
-    }
 
     async fn poll_once(&mut self, token: &CancellationToken) -> Result<(), String> {
         self.poll_inner(token).await
@@ -83,7 +74,6 @@ impl TokenIndexer {
             contract: evm_rpc::address("token_contract", &c.token_contract)?,
             start_height: c.start_height,
             depth: c.confirmation_depth,
-            poll: c.poll_interval_secs,
             decimals: c.decimals.min(60),
             window: Window::new(c.max_block_range),
             signer,

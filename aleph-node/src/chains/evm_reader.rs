@@ -9,12 +9,11 @@ use std::collections::HashSet;
 
 use aleph_core::chain_sync::{SyncPayload, SMART_CONTRACT};
 use alloy::primitives::Address;
-use alloy::providers::DynProvider;
 use alloy::rpc::types::Log;
 use alloy::sol_types::SolEvent;
 use tokio_util::sync::CancellationToken;
 
-use super::evm_rpc::{self, CallError, MessageEvent, SyncEvent, Window};
+use super::evm_rpc::{self, LogSource, MessageEvent, SyncEvent};
 use super::intake;
 use super::monitor::ReaderHandle;
 use super::{ChainConfigError, EvmChainConfig};
@@ -27,12 +26,8 @@ pub(super) const KIND: &str = "sync";
 
 pub(super) struct SyncReader {
     chain: String,
-    rpc: DynProvider,
-    contract: Address,
+    logs: LogSource,
     emitters: HashSet<Address>,
-    start_height: u64,
-    depth: u64,
-    window: Window,
     pipeline: Pipeline,
     monitor: ReaderHandle,
 }
@@ -66,12 +61,15 @@ impl SyncReader {
             .collect::<Result<HashSet<_>, _>>()?;
         Ok(SyncReader {
             chain: c.chain.clone(),
-            rpc: evm_rpc::provider(&c.rpc_url)?,
-            contract: evm_rpc::address("sync_contract", &c.sync_contract)?,
+            logs: LogSource::new(
+                &c.rpc_url,
+                evm_rpc::address("sync_contract", &c.sync_contract)?,
+                vec![SyncEvent::SIGNATURE_HASH, MessageEvent::SIGNATURE_HASH],
+                c.start_height,
+                c.confirmation_depth,
+                c.max_block_range,
+            )?,
             emitters,
-            start_height: c.start_height,
-            depth: c.confirmation_depth,
-            window: Window::new(c.max_block_range),
             pipeline,
             monitor,
         })
@@ -86,36 +84,18 @@ impl SyncReader {
             .read(move |c| store::sync_height(c, &chain, KIND))
             .await
             .map_err(|e| e.to_string())?;
-        let mut from = match synced {
-            Some(h) => h + 1,
-            None => self.start_height,
-        };
-        let head = evm_rpc::head(&self.rpc, &self.monitor).await.map_err(|e| e.to_string())?;
-        let last = head.saturating_sub(self.depth);
-        self.monitor.progress(from.saturating_sub(1), head);
-        while from <= last && !token.is_cancelled() {
-            let (a, b) = self.window.span(from, last);
-            let topics = [SyncEvent::SIGNATURE_HASH, MessageEvent::SIGNATURE_HASH];
-            match evm_rpc::logs(&self.rpc, &self.monitor, self.contract, &topics, a, b).await {
-                Ok(logs) => {
-                    self.apply(logs).await.map_err(|e| e.to_string())?;
-                    let chain = self.chain.clone();
-                    self.pipeline
-                        .db()
-                        .write(move |t| store::set_sync_height(t, &chain, KIND, b))
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    self.monitor.progress(b, head);
-                    from = b + 1;
-                }
-                Err(CallError::RangeRefused(e)) => {
-                    if !self.window.halve() {
-                        return Err(format!("logs of block {a} refused even one block at a time: {e}"));
-                    }
-                    tracing::info!(chain = %self.chain, width = self.window.width(), "range refused; halving the window");
-                }
-                Err(CallError::Other(e)) => return Err(e),
-            }
+        let mut scan = self.logs.scan(synced, &self.monitor).await?;
+        self.monitor.progress(scan.next.saturating_sub(1), scan.head);
+        while !token.is_cancelled() {
+            let Some((logs, end)) = self.logs.next(&mut scan, &self.monitor).await? else { break };
+            self.apply(logs).await.map_err(|e| e.to_string())?;
+            let chain = self.chain.clone();
+            self.pipeline
+                .db()
+                .write(move |t| store::set_sync_height(t, &chain, KIND, end))
+                .await
+                .map_err(|e| e.to_string())?;
+            self.monitor.progress(end, scan.head);
         }
         self.retry_deferred().await.map_err(|e| e.to_string())
     }

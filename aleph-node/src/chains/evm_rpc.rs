@@ -32,7 +32,7 @@ pub(super) fn address(field: &str, text: &str) -> Result<Address, ChainConfigErr
 
 /// Why a call failed.
 #[derive(Debug, thiserror::Error)]
-pub(super) enum CallError {
+enum CallError {
     /// The RPC refused the block range (too many results, range too wide).
     #[error("range refused: {0}")]
     RangeRefused(String),
@@ -96,8 +96,86 @@ impl Window {
     }
 }
 
+/// A contract's logs of some events, read window by window from where a reader stopped up to
+/// head − `depth`.
+pub(super) struct LogSource {
+    rpc: DynProvider,
+    address: Address,
+    topics0: Vec<B256>,
+    start_height: u64,
+    depth: u64,
+    window: Window,
+}
+
+/// One poll's blocks: from the first unread up to the last deep enough.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Scan {
+    /// The next block to read.
+    pub(super) next: u64,
+    /// The last block to read (head − depth).
+    pub(super) last: u64,
+    /// The chain head.
+    pub(super) head: u64,
+}
+
+impl LogSource {
+    pub(super) fn new(
+        rpc_url: &str,
+        address: Address,
+        topics0: Vec<B256>,
+        start_height: u64,
+        depth: u64,
+        max_block_range: u64,
+    ) -> Result<Self, ChainConfigError> {
+        Ok(LogSource {
+            rpc: provider(rpc_url)?,
+            address,
+            topics0,
+            start_height,
+            depth,
+            window: Window::new(max_block_range),
+        })
+    }
+
+    /// What to read now, after `synced` (the last height consumed, if any).
+    pub(super) async fn scan(&self, synced: Option<u64>, monitor: &ReaderHandle) -> Result<Scan, String> {
+        let head = head(&self.rpc, monitor).await.map_err(|e| e.to_string())?;
+        Ok(Scan {
+            next: synced.map_or(self.start_height, |h| h + 1),
+            last: head.saturating_sub(self.depth),
+            head,
+        })
+    }
+
+    /// The next window's logs and its last block, `None` once `scan` is read. A refused range
+    /// halves the window and is asked again.
+    pub(super) async fn next(
+        &mut self,
+        scan: &mut Scan,
+        monitor: &ReaderHandle,
+    ) -> Result<Option<(Vec<Log>, u64)>, String> {
+        while scan.next <= scan.last {
+            let (a, b) = self.window.span(scan.next, scan.last);
+            match logs(&self.rpc, monitor, self.address, &self.topics0, a, b).await {
+                Ok(found) => {
+                    scan.next = b + 1;
+                    return Ok(Some((found, b)));
+                }
+                Err(CallError::RangeRefused(e)) => {
+                    if !self.window.halve() {
+                        return Err(format!("logs of block {a} refused even one block at a time: {e}"));
+                    }
+                    tracing::info!(address = %self.address, width = self.window.width(), "range refused; halving the window");
+                }
+                Err(CallError::Other(e)) => return Err(e),
+            }
+        }
+        Ok(None)
+    }
+}
+
 /// The logs of `address` with one of `topics0` in `[from, to]`, in chain order.
-pub(super) async fn logs(
+async fn logs(
     rpc: &DynProvider,
     monitor: &ReaderHandle,
     address: Address,
@@ -114,7 +192,7 @@ pub(super) async fn logs(
 }
 
 /// The chain head.
-pub(super) async fn head(rpc: &DynProvider, monitor: &ReaderHandle) -> Result<u64, CallError> {
+async fn head(rpc: &DynProvider, monitor: &ReaderHandle) -> Result<u64, CallError> {
     monitor.call();
     Ok(rpc.get_block_number().await?)
 }

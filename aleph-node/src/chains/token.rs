@@ -14,12 +14,11 @@ use std::sync::Arc;
 use aleph_core::chain::ethereum::EthereumSigner;
 use aleph_core::{MessageType, Signer, UnsignedMessage};
 use alloy::primitives::{Address, U256};
-use alloy::providers::DynProvider;
 use alloy::sol_types::SolEvent;
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
-use super::evm_rpc::{self, CallError, Transfer, Window};
+use super::evm_rpc::{self, LogSource, Transfer};
 use super::monitor::ReaderHandle;
 use super::{ChainConfigError, TokenConfig};
 use crate::api::Broadcaster;
@@ -34,12 +33,8 @@ const PER_POST: u32 = 1_000;
 
 pub(super) struct TokenIndexer {
     chain: String,
-    rpc: DynProvider,
-    contract: Address,
-    start_height: u64,
-    depth: u64,
+    logs: LogSource,
     decimals: u32,
-    window: Window,
     signer: Option<EthereumSigner>,
     pipeline: Pipeline,
     broadcaster: Option<Arc<dyn Broadcaster>>,
@@ -70,12 +65,15 @@ impl TokenIndexer {
         };
         Ok(TokenIndexer {
             chain: c.chain.clone(),
-            rpc: evm_rpc::provider(&c.rpc_url)?,
-            contract: evm_rpc::address("token_contract", &c.token_contract)?,
-            start_height: c.start_height,
-            depth: c.confirmation_depth,
+            logs: LogSource::new(
+                &c.rpc_url,
+                evm_rpc::address("token_contract", &c.token_contract)?,
+                vec![Transfer::SIGNATURE_HASH],
+                c.start_height,
+                c.confirmation_depth,
+                c.max_block_range,
+            )?,
             decimals: c.decimals.min(60),
-            window: Window::new(c.max_block_range),
             signer,
             pipeline,
             broadcaster,
@@ -91,38 +89,21 @@ impl TokenIndexer {
             .read(move |c| store::sync_height(c, &chain, KIND))
             .await
             .map_err(|e| e.to_string())?;
-        let mut from = synced.map_or(self.start_height, |h| h + 1);
-        let head = evm_rpc::head(&self.rpc, &self.monitor).await.map_err(|e| e.to_string())?;
-        let last = head.saturating_sub(self.depth);
-        while from <= last && !token.is_cancelled() {
-            let (a, b) = self.window.span(from, last);
-            match evm_rpc::logs(&self.rpc, &self.monitor, self.contract, &[Transfer::SIGNATURE_HASH], a, b)
-                .await
-            {
-                Ok(logs) => {
-                    let mut transfers = Vec::with_capacity(logs.len());
-                    for log in &logs {
-                        match log.log_decode::<Transfer>() {
-                            Ok(t) => transfers.push((t.inner.data.from, t.inner.data.to, t.inner.data.value)),
-                            Err(e) => {
-                                tracing::warn!(chain = %self.chain, error = %e, "undecodable Transfer log skipped")
-                            }
-                        }
-                    }
-                    self.monitor.transactions(transfers.len() as u64);
-                    self.apply(transfers, b).await.map_err(|e| e.to_string())?;
-                    self.monitor.progress(b, head);
-                    from = b + 1;
-                }
-                Err(CallError::RangeRefused(e)) => {
-                    if !self.window.halve() {
-                        return Err(format!(
-                            "Transfer logs of block {a} refused even one block at a time: {e}"
-                        ));
+        let mut scan = self.logs.scan(synced, &self.monitor).await?;
+        while !token.is_cancelled() {
+            let Some((logs, end)) = self.logs.next(&mut scan, &self.monitor).await? else { break };
+            let mut transfers = Vec::with_capacity(logs.len());
+            for log in &logs {
+                match log.log_decode::<Transfer>() {
+                    Ok(t) => transfers.push((t.inner.data.from, t.inner.data.to, t.inner.data.value)),
+                    Err(e) => {
+                        tracing::warn!(chain = %self.chain, error = %e, "undecodable Transfer log skipped")
                     }
                 }
-                Err(CallError::Other(e)) => return Err(e),
             }
+            self.monitor.transactions(transfers.len() as u64);
+            self.apply(transfers, end).await.map_err(|e| e.to_string())?;
+            self.monitor.progress(end, scan.head);
         }
         if self.signer.is_some() {
             self.publish().await.map_err(|e| e.to_string())?;

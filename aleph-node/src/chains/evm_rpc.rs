@@ -137,8 +137,19 @@ impl LogSource {
         })
     }
 
-    /// What to read now, after `synced` (the last height consumed, if any).
-    pub(super) async fn scan(&self, synced: Option<u64>, monitor: &ReaderHandle) -> Result<Scan, String> {
+    /// What to read now: after the last height the reader `(chain, kind)` consumed.
+    pub(super) async fn scan(
+        &self,
+        pipeline: &crate::pipeline::Pipeline,
+        (chain, kind): (&str, &'static str),
+        monitor: &ReaderHandle,
+    ) -> Result<Scan, String> {
+        let chain = chain.to_owned();
+        let synced = pipeline
+            .db()
+            .read(move |c| crate::storage::chains::sync_height(c, &chain, kind))
+            .await
+            .map_err(|e| e.to_string())?;
         let head = head(&self.rpc, monitor).await.map_err(|e| e.to_string())?;
         Ok(Scan {
             next: synced.map_or(self.start_height, |h| h + 1),

@@ -82,14 +82,7 @@ impl TokenIndexer {
     }
 
     async fn poll_inner(&mut self, token: &CancellationToken) -> Result<(), String> {
-        let chain = self.chain.clone();
-        let synced = self
-            .pipeline
-            .db()
-            .read(move |c| store::sync_height(c, &chain, KIND))
-            .await
-            .map_err(|e| e.to_string())?;
-        let mut scan = self.logs.scan(synced, &self.monitor).await?;
+        let mut scan = self.logs.scan(&self.pipeline, (&self.chain, KIND), &self.monitor).await?;
         while !token.is_cancelled() {
             let Some((logs, end)) = self.logs.next(&mut scan, &self.monitor).await? else { break };
             let mut transfers = Vec::with_capacity(logs.len());

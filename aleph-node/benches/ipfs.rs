@@ -13,7 +13,8 @@ mod kubo;
 
 use std::time::{Duration, Instant};
 
-use aleph_node::ipfs::{ImportOptions, Ipfs, IpfsConfig, IpfsEngine};
+use aleph_node::config::IpfsConfig;
+use aleph_node::{ImportOptions, Ipfs, IpfsEngine};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 

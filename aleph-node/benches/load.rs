@@ -201,7 +201,7 @@ async fn main() {
         let _ = node.wait();
         let target = fill.saturating_sub(accepted);
         let t = Instant::now();
-        aleph_node::storage::bench_fill(&dir.join("aleph.sqlite3"), target).expect("fill");
+        aleph_node::bench::bench_fill(&dir.join("aleph.sqlite3"), target).expect("fill");
         println!("filled the database with {target} more messages in {:.1}s", t.elapsed().as_secs_f64());
         node = start_node(&dir, port);
         wait_ready(&client, &url).await;

@@ -5,6 +5,15 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+// The sections' own types, defined beside what they configure.
+pub use crate::chains::{ChainConfigError, ChainsConfig, EvmChainConfig, TezosConfig, TokenConfig};
+pub use crate::corechannel::{CoreChannelConfig, DEFAULT_CORECHANNEL_ADDRESS};
+pub use crate::ipfs::IpfsConfig;
+pub use crate::p2p::{
+    IdentityConfig, P2pConfig, DEFAULT_ALIVE_TOPIC, DEFAULT_MESSAGE_TOPIC, LIVE_BOOTSTRAP_PEERS,
+};
+pub use crate::scheduler::{SchedulerConfig, SchedulerError};
+
 /// Addresses whose `balances-update` POSTs set ALEPH balances on the live network.
 pub const DEFAULT_BALANCE_SENDERS: &[&str] =
     &["0xB34f25f2c935bCA437C061547eA12851d719dEFb", "0xa1B3bb7d2332383D96b7796B908fB7f7F3c2Be10"];
@@ -54,7 +63,7 @@ pub struct NodeConfig {
 }
 
 /// The roles a node plays.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// A core channel node: the API, the message pipeline, storage.

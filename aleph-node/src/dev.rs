@@ -16,11 +16,11 @@ use sha2::{Digest, Sha256};
 use crate::storage::StorageError;
 
 /// How many accounts of each chain.
-pub const DEV_ACCOUNTS_PER_CHAIN: u64 = 5;
+pub(crate) const DEV_ACCOUNTS_PER_CHAIN: u64 = 5;
 /// ALEPH seeded for each dev account.
-pub const DEV_ALEPH_BALANCE: &str = "1000000000";
+pub(crate) const DEV_ALEPH_BALANCE: &str = "1000000000";
 /// Credits seeded for each dev account.
-pub const DEV_CREDITS: i64 = 1_000_000_000_000_000;
+pub(crate) const DEV_CREDITS: i64 = 1_000_000_000_000_000;
 
 /// One funded account.
 #[derive(Debug, Clone, Serialize)]

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use aleph_node::p2p::{IdentityConfig, P2pConfig};
+use aleph_node::config::{IdentityConfig, P2pConfig};
 use aleph_node::{Node, NodeConfig};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -50,23 +50,45 @@ struct Args {
     #[arg(long)]
     p2p_key: Option<PathBuf>,
     /// Gossip topic for messages (private networks change it).
-    #[arg(long, default_value = aleph_node::p2p::DEFAULT_MESSAGE_TOPIC)]
+    #[arg(long, default_value = aleph_node::config::DEFAULT_MESSAGE_TOPIC)]
     topic: String,
     /// Gossip topic for peer announcements.
-    #[arg(long, default_value = aleph_node::p2p::DEFAULT_ALIVE_TOPIC)]
+    #[arg(long, default_value = aleph_node::config::DEFAULT_ALIVE_TOPIC)]
     alive_topic: String,
     /// HTTP API URL announced to peers (default: the listening address).
     #[arg(long)]
     public_http: Option<String>,
     /// What the node runs: a CCN, a CRN (running programs), or both in one process.
     #[arg(long, value_enum, env = "ALEPH_NODE_ROLE")]
-    role: Option<aleph_node::config::Role>,
+    role: Option<RoleArg>,
     /// The CCN a CRN resolves programs through (default with `--role both`: this node).
     #[arg(long)]
     ccn_url: Option<String>,
     /// The CRN's public URL, as registered with `create-resource-node`.
     #[arg(long)]
     crn_url: Option<String>,
+}
+
+/// `--role`: the binary's own flag values, mapped onto the library's [`Role`](aleph_node::config::Role)
+/// (the library's configuration carries no command-line derive).
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum RoleArg {
+    /// A core channel node: the API, the message pipeline, storage.
+    Ccn,
+    /// A compute resource node: runs programs resolved through a CCN.
+    Crn,
+    /// Both in one process.
+    Both,
+}
+
+impl From<RoleArg> for aleph_node::config::Role {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::Ccn => Self::Ccn,
+            RoleArg::Crn => Self::Crn,
+            RoleArg::Both => Self::Both,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -123,7 +145,7 @@ async fn main() -> anyhow::Result<()> {
         config.limits.max_body_bytes = n;
     }
     if let Some(role) = args.role {
-        config.role = role;
+        config.role = role.into();
     }
     if args.ccn_url.is_some() {
         config.crn.ccn_url = args.ccn_url.clone();

@@ -7,7 +7,7 @@ use crate::storage::StorageError;
 
 /// An API failure.
 #[derive(Debug, thiserror::Error)]
-pub enum ApiError {
+pub(crate) enum ApiError {
     /// 400 with a reason.
     #[error("{0}")]
     BadRequest(String),
@@ -85,4 +85,4 @@ impl From<crate::pipeline::SubmitError> for ApiError {
 }
 
 /// A `Result` for handlers.
-pub type ApiResult<T> = Result<T, ApiError>;
+pub(crate) type ApiResult<T> = Result<T, ApiError>;

@@ -13,7 +13,7 @@ use crate::pipeline::Pipeline;
 mod accounts;
 mod addresses;
 mod aggregates;
-pub mod error;
+pub(crate) mod error;
 mod ipfs;
 mod json_doc;
 mod messages;
@@ -38,11 +38,6 @@ pub(crate) fn iso_z(t: f64) -> Value {
 pub(crate) fn iso_offset(t: f64) -> Value {
     aleph_core::message::time_to_rfc3339(t)
         .map_or(Value::Null, |s| Value::String(s.replacen('Z', "+00:00", 1)))
-}
-
-/// The OpenAPI description the node serves at `/api/openapi.json`.
-pub fn openapi_document() -> Value {
-    openapi::document(crate::VERSION)
 }
 
 /// Something that spreads accepted messages to other nodes (the P2P layer).
@@ -107,7 +102,7 @@ impl AppState {
 }
 
 /// What a node without the CCN role serves: its version and metrics.
-pub fn minimal_router(state: AppState) -> Router {
+pub(crate) fn minimal_router(state: AppState) -> Router {
     Router::new()
         .route("/api/v0/version", get(misc::version))
         .route("/version", get(misc::version))

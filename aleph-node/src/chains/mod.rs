@@ -23,7 +23,7 @@ mod monitor;
 mod tezos;
 mod token;
 
-pub use monitor::{ChainMonitor, ReaderState};
+pub(crate) use monitor::ChainMonitor;
 
 /// The `[chains]` section: every bridge is optional.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -6,13 +6,13 @@ use serde::Serialize;
 
 /// The state of every bridge task of a node (empty when none is configured).
 #[derive(Debug, Clone, Default)]
-pub struct ChainMonitor {
+pub(crate) struct ChainMonitor {
     readers: Arc<Mutex<Vec<Arc<Mutex<ReaderState>>>>>,
 }
 
 /// One bridge task: a chain and what it reads (`sync`, `publish`, `token`, `tezos`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct ReaderState {
+pub(crate) struct ReaderState {
     /// The chain label.
     pub chain: String,
     /// What the task does.
@@ -54,7 +54,7 @@ impl ChainMonitor {
     }
 
     /// A copy of every task's state.
-    pub fn snapshot(&self) -> Vec<ReaderState> {
+    pub(crate) fn snapshot(&self) -> Vec<ReaderState> {
         let Ok(list) = self.readers.lock() else { return Vec::new() };
         list.iter().filter_map(|s| s.lock().ok().map(|s| s.clone())).collect()
     }

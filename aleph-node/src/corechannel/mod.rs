@@ -31,17 +31,17 @@ use serde_json::Value;
 use crate::pipeline::Event;
 use crate::storage::{Db, StorageError};
 
-pub mod replay;
+pub(crate) mod replay;
 mod view;
 
-pub use replay::{replay, Ignored, Operation, Replay, Rules};
+pub(crate) use replay::{replay, Operation, Rules};
 pub use view::{CoreChannelView, CoreNode, NodeStatus, ResourceNode, ResourceNodeStatus};
 
 /// The address that publishes the `corechannel` aggregate on the live network.
 pub const DEFAULT_CORECHANNEL_ADDRESS: &str = "0xa1B3bb7d2332383D96b7796B908fB7f7F3c2Be10";
 
 /// The aggregate key the view is served under.
-pub const CORECHANNEL_KEY: &str = "corechannel";
+pub(crate) const CORECHANNEL_KEY: &str = "corechannel";
 
 /// The `[corechannel]` section of the node configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -14,14 +14,14 @@ use serde_json::{Map, Value};
 use super::view::{truthy, CoreChannelView, CoreNode, NodeStatus, ResourceNode, ResourceNodeStatus};
 
 /// The POST type of node operations.
-pub const OPERATION_POST_TYPE: &str = "corechan-operation";
+pub(crate) const OPERATION_POST_TYPE: &str = "corechan-operation";
 
 /// The POST type of amends; an amend whose `ref` is a node edits that node.
-pub const AMEND_POST_TYPE: &str = "amend";
+pub(crate) const AMEND_POST_TYPE: &str = "amend";
 
 /// The thresholds of the replay, in ALEPH.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Rules {
+pub(crate) struct Rules {
     /// The balance an owner needs to register a CCN (the reference: 199 999).
     pub node_threshold: Decimal,
     /// The balance a staker needs (the reference: 9 999).
@@ -45,7 +45,7 @@ impl Default for Rules {
 
 /// One processed POST to replay.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Operation {
+pub(crate) struct Operation {
     /// The message's item hash (the hash of a node it creates).
     pub item_hash: String,
     /// `content.address`: the reference judges operations by it (not by the envelope sender).
@@ -63,7 +63,7 @@ pub struct Operation {
 /// Why an operation changed nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum Ignored {
+pub(crate) enum Ignored {
     /// Not a node operation or an amend, or an unknown action.
     #[error("unknown action {0:?}")]
     UnknownAction(String),
@@ -145,7 +145,7 @@ struct Crn {
 }
 
 /// The replay state machine: feed it operations in time order, then take the view.
-pub struct Replay<B> {
+pub(crate) struct Replay<B> {
     rules: Rules,
     balances: B,
     seq: u64,
@@ -168,7 +168,7 @@ impl<B> std::fmt::Debug for Replay<B> {
 
 /// Replays `operations` (in time order) with the ALEPH `balances` of their senders; operations
 /// that break a rule are ignored and logged at debug level.
-pub fn replay<'a>(
+pub(crate) fn replay<'a>(
     operations: impl IntoIterator<Item = &'a Operation>,
     balances: impl Fn(&str) -> Decimal,
     rules: &Rules,
@@ -259,7 +259,7 @@ pub(crate) fn multiaddr_host(multiaddress: &str) -> Option<String> {
 
 impl<B: Fn(&str) -> Decimal> Replay<B> {
     /// An empty network with these rules and balances (ALEPH per address).
-    pub fn new(rules: Rules, balances: B) -> Self {
+    pub(crate) fn new(rules: Rules, balances: B) -> Self {
         Replay {
             rules,
             balances,
@@ -281,7 +281,7 @@ impl<B: Fn(&str) -> Decimal> Replay<B> {
     }
 
     /// Applies one operation, or says why it was ignored.
-    pub fn apply(&mut self, op: &Operation) -> Result<(), Ignored> {
+    pub(crate) fn apply(&mut self, op: &Operation) -> Result<(), Ignored> {
         let address = op.address.as_str();
         let reference = op.reference.as_deref();
         let empty = Map::new();
@@ -666,7 +666,7 @@ impl<B: Fn(&str) -> Decimal> Replay<B> {
     }
 
     /// The view: nodes and resource nodes in registration order.
-    pub fn into_view(self) -> CoreChannelView {
+    pub(crate) fn into_view(self) -> CoreChannelView {
         let mut nodes: Vec<Ccn> = self.nodes.into_values().collect();
         nodes.sort_by_key(|c| c.seq);
         let mut resource_nodes: Vec<Crn> = self.resource_nodes.into_values().collect();

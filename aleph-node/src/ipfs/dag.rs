@@ -39,7 +39,7 @@ impl Block {
 }
 
 /// Whether `data` hashes to `cid`'s multihash (only sha2-256 is checked; other hashes are not).
-pub fn block_matches(cid: &Cid, data: &[u8]) -> bool {
+pub(crate) fn block_matches(cid: &Cid, data: &[u8]) -> bool {
     cid.hash().is_sha2_256() && cid.hash().digest() == &Sha256::digest(data)[..]
 }
 
@@ -229,7 +229,7 @@ impl FileImporter {
 
 /// A basic UnixFS directory over `entries` (name, imported child), as `ipfs add -r` makes it:
 /// links sorted by name, `Data` = `{Type: Directory}`.
-pub fn directory_node(version: CidVersion, entries: &[(String, Imported)]) -> (Imported, Block) {
+pub(crate) fn directory_node(version: CidVersion, entries: &[(String, Imported)]) -> (Imported, Block) {
     let mut sorted: Vec<&(String, Imported)> = entries.iter().collect();
     sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     let mut out = Vec::new();

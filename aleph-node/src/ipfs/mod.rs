@@ -10,9 +10,9 @@
 mod bitswap;
 mod bitswap_message;
 mod bitswap_net;
-pub mod blockstore;
-pub mod car;
-pub mod dag;
+pub(crate) mod blockstore;
+pub(crate) mod car;
+pub(crate) mod dag;
 mod pb;
 
 use std::collections::{HashSet, VecDeque};
@@ -29,7 +29,7 @@ use tokio::io::AsyncReadExt;
 use tokio::sync::RwLock;
 use tokio_util::sync::CancellationToken;
 
-pub use bitswap::BitswapStats;
+pub(crate) use bitswap::BitswapStats;
 pub use blockstore::{BlockStore, FsBlockStore};
 pub use dag::{Block, DagError, FileImporter, ImportOptions, Imported};
 

@@ -4,7 +4,7 @@
 //! than taken from `std`, whose algorithm is not guaranteed to stay the same.
 
 /// The message id of a gossip payload, as a decimal string.
-pub fn message_id(data: &[u8]) -> String {
+pub(crate) fn message_id(data: &[u8]) -> String {
     let mut h = SipHash13::new();
     h.write(&(data.len() as u64).to_le_bytes());
     h.write(data);

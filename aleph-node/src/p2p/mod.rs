@@ -30,19 +30,19 @@ use crate::pipeline::Pipeline;
 mod catch_up;
 mod event_loop;
 pub(crate) mod fetch;
-pub mod message_id;
+pub(crate) mod message_id;
 pub(crate) mod sync;
 mod validate;
 
-pub use message_id::message_id;
-pub use validate::{validate_gossip, GossipRejection};
+pub(crate) use message_id::message_id;
+pub(crate) use validate::validate_gossip;
 
 /// The reference's topic for messages.
 pub const DEFAULT_MESSAGE_TOPIC: &str = "ALEPH-TEST";
 /// The reference's topic for peer announcements.
 pub const DEFAULT_ALIVE_TOPIC: &str = "ALIVE";
 /// Largest gossip message, in bytes (the reference's `max_transmit_size`).
-pub const MAX_TRANSMIT_SIZE: usize = 262_144;
+pub(crate) const MAX_TRANSMIT_SIZE: usize = 262_144;
 
 /// The live network's bootstrap peers (NETWORK.md §3.2).
 pub const LIVE_BOOTSTRAP_PEERS: &[&str] = &[
@@ -158,7 +158,7 @@ pub enum P2pError {
 }
 
 /// Loads or creates the node's libp2p key.
-pub fn load_identity(identity: &IdentityConfig, data_dir: &Path) -> Result<Keypair, P2pError> {
+pub(crate) fn load_identity(identity: &IdentityConfig, data_dir: &Path) -> Result<Keypair, P2pError> {
     match identity {
         IdentityConfig::RsaPkcs8Der(path) => {
             let mut der =
@@ -186,18 +186,6 @@ pub fn load_identity(identity: &IdentityConfig, data_dir: &Path) -> Result<Keypa
             }
         }
     }
-}
-
-/// The kind of address a peer announces on ALIVE.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum PeerType {
-    /// A libp2p multiaddr.
-    P2p,
-    /// An HTTP API base URL.
-    Http,
-    /// A kubo multiaddr.
-    Ipfs,
 }
 
 /// What the node knows of one peer.
@@ -305,7 +293,7 @@ impl std::fmt::Debug for P2pHandle {
 /// Starts the P2P layer for `pipeline`: binds the listener, dials the bootstrap peers,
 /// subscribes to the topics, installs the HTTP content fetcher in the pipeline, and runs until
 /// `token` is cancelled or [`P2pHandle::shutdown`] is called.
-pub async fn spawn(
+pub(crate) async fn spawn(
     config: P2pConfig,
     pipeline: Pipeline,
     token: CancellationToken,

@@ -6,7 +6,7 @@ use serde_json::Value;
 /// Why a payload from the network was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum GossipRejection {
+pub(crate) enum GossipRejection {
     /// Not UTF-8 (after percent-decoding).
     #[error("payload is not UTF-8")]
     NotUtf8,
@@ -54,7 +54,7 @@ pub(crate) fn percent_decode(data: &[u8]) -> std::borrow::Cow<'_, [u8]> {
 ///
 /// A payload that is JSON as received is not percent-decoded: decoding it would corrupt inline
 /// content holding `%XX` text (its hash would no longer match) and punish an honest sender.
-pub fn validate_gossip(data: &[u8]) -> Result<(Value, PendingMessage), GossipRejection> {
+pub(crate) fn validate_gossip(data: &[u8]) -> Result<(Value, PendingMessage), GossipRejection> {
     let value: Value = match serde_json::from_slice(data) {
         Ok(v) => v,
         Err(raw_error) => {

@@ -11,7 +11,7 @@ use super::{now, Pipeline};
 use crate::storage::StorageError;
 
 /// Deletes every collectable file now; returns how many were deleted.
-pub async fn collect_files(p: &Pipeline) -> Result<usize, StorageError> {
+pub(crate) async fn collect_files(p: &Pipeline) -> Result<usize, StorageError> {
     let hashes: Vec<String> = p
         .db()
         .write(|tx| {
@@ -41,7 +41,7 @@ pub async fn collect_files(p: &Pipeline) -> Result<usize, StorageError> {
 }
 
 /// Removes the IPFS blocks no recorded file reaches; returns how many.
-pub async fn collect_blocks(p: &Pipeline) -> Result<usize, StorageError> {
+pub(crate) async fn collect_blocks(p: &Pipeline) -> Result<usize, StorageError> {
     let Some(engine) = p.ipfs() else { return Ok(0) };
     let roots: Vec<aleph_core::cid::Cid> = p
         .db()

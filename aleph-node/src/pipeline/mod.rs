@@ -16,7 +16,7 @@ use crate::config::NodeConfig;
 use crate::storage::{Db, FileStore, StorageError};
 
 mod events;
-pub mod gc;
+pub(crate) mod gc;
 pub(crate) mod handlers;
 mod process;
 
@@ -89,7 +89,7 @@ pub trait ContentFetcher: Send + Sync + std::fmt::Debug + 'static {
 }
 
 /// The current time in float seconds.
-pub fn now() -> f64 {
+pub(crate) fn now() -> f64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
 }
 
@@ -241,7 +241,7 @@ impl Pipeline {
     }
 
     /// The database.
-    pub fn db(&self) -> &Db {
+    pub(crate) fn db(&self) -> &Db {
         &self.inner.db
     }
 
@@ -260,6 +260,12 @@ impl Pipeline {
         &self.inner.config
     }
 
+    /// Deletes every file nothing references any more whose grace period has passed (what the
+    /// periodic collection does, now); returns how many were deleted.
+    pub async fn collect_files(&self) -> Result<usize, crate::storage::StorageError> {
+        gc::collect_files(self).await
+    }
+
     /// The `corechannel` view (nodes and resource nodes of the network), kept current as
     /// operations are processed.
     pub fn corechannel(&self) -> &crate::corechannel::CoreChannel {
@@ -273,7 +279,7 @@ impl Pipeline {
     }
 
     /// What the chain bridges are doing (their tasks register here).
-    pub fn chain_monitor(&self) -> &crate::chains::ChainMonitor {
+    pub(crate) fn chain_monitor(&self) -> &crate::chains::ChainMonitor {
         &self.inner.chains
     }
 
@@ -507,6 +513,24 @@ pub(crate) fn insert_pending(
     next_attempt: f64,
     retries: u32,
 ) -> Result<(), StorageError> {
+    insert_pending_row(tx, message, (origin, chain), reception_time, next_attempt, retries)?;
+    tx.prepare_cached(
+        "INSERT INTO message_status (item_hash, status, reception_time) VALUES (?1, 'pending', ?2)
+         ON CONFLICT (item_hash) DO UPDATE SET status = 'pending', reception_time = excluded.reception_time",
+    )?
+    .execute(params![message.item_hash.as_str(), reception_time])?;
+    Ok(())
+}
+
+/// The processor's queue entry of a pending message (its status is the caller's).
+pub(crate) fn insert_pending_row(
+    tx: &rusqlite::Transaction<'_>,
+    message: &PendingMessage,
+    (origin, chain): (&str, Option<&ChainRef>),
+    reception_time: f64,
+    next_attempt: f64,
+    retries: u32,
+) -> Result<(), StorageError> {
     let item_hash = message.item_hash.as_str();
     tx.prepare_cached(
         "INSERT OR IGNORE INTO pending_messages
@@ -527,11 +551,6 @@ pub(crate) fn insert_pending(
         chain.map(|c| c.tx_hash.as_str()),
         chain.is_some_and(|c| c.unsigned),
     ])?;
-    tx.prepare_cached(
-        "INSERT INTO message_status (item_hash, status, reception_time) VALUES (?1, 'pending', ?2)
-         ON CONFLICT (item_hash) DO UPDATE SET status = 'pending', reception_time = excluded.reception_time",
-    )?
-    .execute(params![item_hash, reception_time])?;
     Ok(())
 }
 

@@ -14,7 +14,7 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 use super::StorageError;
 
 /// The credits of `address` at time `at`: every grant and expense not expired by then.
-pub fn credit_balance(conn: &Connection, address: &str, at: f64) -> Result<i64, StorageError> {
+pub(crate) fn credit_balance(conn: &Connection, address: &str, at: f64) -> Result<i64, StorageError> {
     Ok(conn
         .prepare_cached(
             "SELECT COALESCE(SUM(amount), 0) FROM credit_history
@@ -36,7 +36,7 @@ fn sum_texts(texts: impl IntoIterator<Item = String>) -> Decimal {
 
 /// The ALEPH balance of `address` summed over every chain, leaving out dapp balances: what
 /// must cover held resources.
-pub fn total_balance(conn: &Connection, address: &str) -> Result<Decimal, StorageError> {
+pub(crate) fn total_balance(conn: &Connection, address: &str) -> Result<Decimal, StorageError> {
     let mut stmt = conn.prepare_cached("SELECT balance FROM balances WHERE address = ?1 AND dapp = ''")?;
     let rows = stmt.query_map([address], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
     Ok(sum_texts(rows))
@@ -44,7 +44,7 @@ pub fn total_balance(conn: &Connection, address: &str) -> Result<Decimal, Storag
 
 /// The ALEPH balance of `address` (dapp balances left out) and its split per chain. With
 /// `chain`, only that chain is counted and the split is empty, as the reference answers.
-pub fn detailed_balance(
+pub(crate) fn detailed_balance(
     conn: &Connection,
     address: &str,
     chain: Option<&str>,
@@ -74,7 +74,7 @@ pub fn detailed_balance(
 
 /// One row of the balances table.
 #[derive(Debug, Clone, PartialEq)]
-pub struct BalanceRow {
+pub(crate) struct BalanceRow {
     /// The address.
     pub address: String,
     /// The amount.
@@ -85,7 +85,7 @@ pub struct BalanceRow {
 
 /// Filters of the balance list (`GET /api/v0/balances`).
 #[derive(Debug, Clone, Default)]
-pub struct BalanceFilter {
+pub(crate) struct BalanceFilter {
     /// Only these chains (all when empty).
     pub chains: Vec<String>,
     /// Only balances of at least this amount (0: no minimum).
@@ -107,7 +107,7 @@ fn balance_filter_sql(filter: &BalanceFilter, args: &mut Vec<SqlValue>) -> Strin
 
 /// Balance rows (dapp rows included, as the reference lists them) ordered by address: a page
 /// (`offset`, `limit`; `limit` 0 = all), or those after `after_address` (cursor paging).
-pub fn list_balances(
+pub(crate) fn list_balances(
     conn: &Connection,
     filter: &BalanceFilter,
     after_address: Option<&str>,
@@ -138,7 +138,7 @@ pub fn list_balances(
 }
 
 /// How many balance rows match `filter`.
-pub fn count_balances(conn: &Connection, filter: &BalanceFilter) -> Result<u64, StorageError> {
+pub(crate) fn count_balances(conn: &Connection, filter: &BalanceFilter) -> Result<u64, StorageError> {
     let mut args = Vec::new();
     let sql = format!("SELECT COUNT(*) FROM balances{}", balance_filter_sql(filter, &mut args));
     let n: i64 = conn.query_row(&sql, params_from_iter(args.iter()), |r| r.get(0))?;
@@ -147,7 +147,7 @@ pub fn count_balances(conn: &Connection, filter: &BalanceFilter) -> Result<u64, 
 
 /// Credit balances at time `at`, per address, of at least `min_balance`, ordered by address: a
 /// page (`offset`, `limit`; 0 = all) or those after `after_address`. Negative sums read as 0.
-pub fn list_credit_balances(
+pub(crate) fn list_credit_balances(
     conn: &Connection,
     at: f64,
     min_balance: i64,
@@ -176,7 +176,11 @@ pub fn list_credit_balances(
 }
 
 /// How many addresses have a credit balance of at least `min_balance` at `at`.
-pub fn count_credit_balances(conn: &Connection, at: f64, min_balance: i64) -> Result<u64, StorageError> {
+pub(crate) fn count_credit_balances(
+    conn: &Connection,
+    at: f64,
+    min_balance: i64,
+) -> Result<u64, StorageError> {
     let n: i64 = conn.prepare_cached("SELECT COUNT(*) FROM (
             SELECT MAX(0, COALESCE(SUM(CASE WHEN expiration_date IS NULL OR expiration_date > ?1 THEN amount ELSE 0 END), 0)) AS credits
             FROM credit_history GROUP BY address HAVING credits >= ?2)")?.query_row(params![at, min_balance],
@@ -188,7 +192,7 @@ pub fn count_credit_balances(conn: &Connection, at: f64, min_balance: i64) -> Re
 /// The credits of `address` still valid at `at`, per expiration date (`None`: never expires),
 /// non-expiring first then by date: grants are spent in the order they were given (FIFO), each
 /// expense drawing on the grants given before it and still valid when it happened.
-pub fn credit_balance_details(
+pub(crate) fn credit_balance_details(
     conn: &Connection,
     address: &str,
     at: f64,
@@ -251,7 +255,7 @@ fn cost_column(payment_type: PaymentType) -> &'static str {
 /// The sum of the recorded costs of `owner`'s resources paid with `payment_type`, in that
 /// payment's unit (tokens, tokens/s or credits/s), unfloored; the rows of `except_item` (a
 /// resource being judged again) are left out.
-pub fn cost_sum(
+pub(crate) fn cost_sum(
     conn: &Connection,
     owner: &str,
     payment_type: PaymentType,
@@ -270,7 +274,7 @@ pub fn cost_sum(
 
 /// Records the cost rows of a resource (replacing rows of the same owner, item, type and name),
 /// amounts written with 18 decimals.
-pub fn record_costs(
+pub(crate) fn record_costs(
     conn: &Connection,
     owner: &str,
     item_hash: &str,
@@ -303,7 +307,7 @@ pub fn record_costs(
 
 /// The recorded cost rows of a resource, in recording order, with its payment type (the first
 /// row's) and owner.
-pub fn message_costs(conn: &Connection, item_hash: &str) -> Result<Vec<StoredCost>, StorageError> {
+pub(crate) fn message_costs(conn: &Connection, item_hash: &str) -> Result<Vec<StoredCost>, StorageError> {
     let mut stmt = conn.prepare_cached(
         "SELECT owner, payment_type, type, name, ref, cost_hold, cost_stream, cost_credit, size_mib
          FROM account_costs WHERE item_hash = ?1 ORDER BY rowid",
@@ -348,7 +352,7 @@ pub fn message_costs(conn: &Connection, item_hash: &str) -> Result<Vec<StoredCos
 
 /// A recorded cost row with its owner and payment type.
 #[derive(Debug, Clone, PartialEq)]
-pub struct StoredCost {
+pub(crate) struct StoredCost {
     /// Who pays.
     pub owner: String,
     /// The payment type, as recorded.
@@ -359,7 +363,7 @@ pub struct StoredCost {
 
 /// Filters of the costs overview (`GET /api/v0/costs`).
 #[derive(Debug, Clone, Default)]
-pub struct CostFilter {
+pub(crate) struct CostFilter {
     /// Only this owner.
     pub address: Option<String>,
     /// Only this resource.
@@ -382,7 +386,7 @@ fn cost_filter_sql(filter: &CostFilter, args: &mut Vec<SqlValue>) -> String {
 }
 
 /// Sums of the three cost columns and the number of distinct resources matching `filter`.
-pub fn cost_summary(
+pub(crate) fn cost_summary(
     conn: &Connection,
     filter: &CostFilter,
 ) -> Result<(Decimal, Decimal, Decimal, u64), StorageError> {
@@ -415,7 +419,7 @@ pub fn cost_summary(
 
 /// One resource of the costs overview: its summed costs.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ResourceCosts {
+pub(crate) struct ResourceCosts {
     /// The resource's message hash.
     pub item_hash: String,
     /// Who pays.
@@ -431,7 +435,7 @@ pub struct ResourceCosts {
 }
 
 /// Resources matching `filter` with their summed costs, ordered by item hash, one page.
-pub fn resources_with_costs(
+pub(crate) fn resources_with_costs(
     conn: &Connection,
     filter: &CostFilter,
     page: u64,
@@ -485,7 +489,7 @@ pub fn resources_with_costs(
 
 /// Credits consumed (`credit_expense` entries, absolute amounts), by `address` and/or by the
 /// resource an expense names (`origin`, else `origin_ref`).
-pub fn consumed_credits(
+pub(crate) fn consumed_credits(
     conn: &Connection,
     address: Option<&str>,
     item_hash: Option<&str>,
@@ -506,7 +510,10 @@ pub fn consumed_credits(
 }
 
 /// The first confirmation height of a message, if it is confirmed.
-pub fn first_confirmation_height(conn: &Connection, item_hash: &str) -> Result<Option<u64>, StorageError> {
+pub(crate) fn first_confirmation_height(
+    conn: &Connection,
+    item_hash: &str,
+) -> Result<Option<u64>, StorageError> {
     let h: Option<i64> = conn
         .prepare_cached("SELECT height FROM confirmations WHERE item_hash = ?1 ORDER BY rowid LIMIT 1")?
         .query_row([item_hash], |r| r.get(0))
@@ -516,7 +523,7 @@ pub fn first_confirmation_height(conn: &Connection, item_hash: &str) -> Result<O
 
 /// Which way credits moved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CreditDirection {
+pub(crate) enum CreditDirection {
     /// Received (amount > 0).
     Incoming,
     /// Spent or sent (amount < 0).
@@ -525,7 +532,7 @@ pub enum CreditDirection {
 
 /// Filters of the credit history endpoints (all optional; text filters match exactly).
 #[derive(Debug, Clone, Default)]
-pub struct CreditHistoryFilter {
+pub(crate) struct CreditHistoryFilter {
     /// `tx_hash`.
     pub tx_hash: Option<String>,
     /// `token`.
@@ -616,7 +623,7 @@ impl CreditHistoryFilter {
 
 /// The column a credit history listing is sorted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CreditSort {
+pub(crate) enum CreditSort {
     /// `message_timestamp` (default).
     MessageTimestamp,
     /// `expiration_date` (nulls last).
@@ -635,7 +642,7 @@ pub enum CreditSort {
 
 impl CreditSort {
     /// The query-string name (also the column).
-    pub fn as_str(&self) -> &'static str {
+    pub(crate) fn as_str(&self) -> &'static str {
         match self {
             CreditSort::MessageTimestamp => "message_timestamp",
             CreditSort::ExpirationDate => "expiration_date",
@@ -648,7 +655,7 @@ impl CreditSort {
     }
 
     /// Reads a query-string name.
-    pub fn parse(s: &str) -> Option<CreditSort> {
+    pub(crate) fn parse(s: &str) -> Option<CreditSort> {
         [
             CreditSort::MessageTimestamp,
             CreditSort::ExpirationDate,
@@ -672,7 +679,7 @@ impl CreditSort {
 
 /// One credit history entry.
 #[derive(Debug, Clone, PartialEq)]
-pub struct CreditEntry {
+pub(crate) struct CreditEntry {
     /// Credits (negative for expenses and sent transfers).
     pub amount: i64,
     /// The price paid, as recorded.
@@ -705,7 +712,7 @@ pub struct CreditEntry {
 
 /// Where a cursor page starts: after the entry with this sort value and tiebreakers.
 #[derive(Debug, Clone, PartialEq)]
-pub struct CreditCursor {
+pub(crate) struct CreditCursor {
     /// The last entry's sort value (`Null` for a null column).
     pub value: SqlValue,
     /// Its `credit_ref`.
@@ -722,7 +729,7 @@ const CREDIT_COLUMNS: &str =
 /// in the same direction), one page (`offset`, `limit`; `limit` 0 = all) or the entries after
 /// `after` (cursor paging).
 #[allow(clippy::too_many_arguments)]
-pub fn credit_history(
+pub(crate) fn credit_history(
     conn: &Connection,
     address: &str,
     filter: &CreditHistoryFilter,
@@ -785,7 +792,7 @@ pub fn credit_history(
 
 /// Count, total, incoming total and outgoing total (negative) of the filtered credit history of
 /// `address`.
-pub fn credit_history_summary(
+pub(crate) fn credit_history_summary(
     conn: &Connection,
     address: &str,
     filter: &CreditHistoryFilter,

@@ -8,7 +8,7 @@ use super::StorageError;
 
 /// How much of `content` a listing returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ContentFormat {
+pub(crate) enum ContentFormat {
     /// The whole content.
     #[default]
     Full,
@@ -20,7 +20,7 @@ pub enum ContentFormat {
 
 /// The filters and paging of `GET /api/v0/messages.json` (and the websocket).
 #[derive(Debug, Clone, Default)]
-pub struct MessageQuery {
+pub(crate) struct MessageQuery {
     /// `type IN`.
     pub types: Vec<String>,
     /// `sender IN`.
@@ -66,7 +66,7 @@ pub struct MessageQuery {
 
 /// A page of messages.
 #[derive(Debug)]
-pub struct MessagePage {
+pub(crate) struct MessagePage {
     /// The messages, list form.
     pub messages: Vec<Value>,
     /// Total matching (page mode only).
@@ -77,7 +77,7 @@ pub struct MessagePage {
 
 /// Paging: page numbers or an opaque cursor.
 #[derive(Debug, Clone)]
-pub enum Paging {
+pub(crate) enum Paging {
     /// Page `page` (from 1) of `per_page` (0 = everything).
     Page {
         /// Page number.
@@ -215,7 +215,7 @@ fn build_where(q: &MessageQuery, arm: Option<OwnerArm>) -> Where {
 }
 
 /// Lists messages matching `q`.
-pub fn list_messages(
+pub(crate) fn list_messages(
     conn: &Connection,
     q: &MessageQuery,
     paging: &Paging,
@@ -346,14 +346,14 @@ fn counted_total(conn: &Connection, q: &MessageQuery) -> Result<Option<u64>, Sto
 }
 
 /// Encodes a keyset cursor (opaque to clients).
-pub fn encode_cursor(time: f64, item_hash: &str) -> String {
+pub(crate) fn encode_cursor(time: f64, item_hash: &str) -> String {
     use base64::Engine;
     let doc = json!({"h": item_hash, "t": time});
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(doc.to_string())
 }
 
 /// Decodes a cursor made by [`encode_cursor`].
-pub fn decode_cursor(cursor: &str) -> Option<(f64, String)> {
+pub(crate) fn decode_cursor(cursor: &str) -> Option<(f64, String)> {
     use base64::Engine;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor.trim_end_matches('=')).ok()?;
     let doc: Value = serde_json::from_slice(&bytes).ok()?;
@@ -361,7 +361,7 @@ pub fn decode_cursor(cursor: &str) -> Option<(f64, String)> {
 }
 
 /// The confirmations of a message, as `[{chain, hash, height}]`.
-pub fn confirmations(conn: &Connection, item_hash: &str) -> Result<Vec<Value>, StorageError> {
+pub(crate) fn confirmations(conn: &Connection, item_hash: &str) -> Result<Vec<Value>, StorageError> {
     let mut stmt = conn.prepare_cached(
         "SELECT chain, hash, height FROM confirmations WHERE item_hash = ?1 ORDER BY time, height",
     )?;
@@ -393,7 +393,7 @@ fn headers_of(message_type: &str, content: &Value) -> Value {
 }
 
 /// A message row in list form (`messages.json`, websocket history): sorted keys, with `size`.
-pub fn row_to_list_json(row: &Row<'_>, format: ContentFormat) -> Result<Value, StorageError> {
+pub(crate) fn row_to_list_json(row: &Row<'_>, format: ContentFormat) -> Result<Value, StorageError> {
     let item_hash: String = row.get(0)?;
     let message_type: String = row.get(1)?;
     let content_text: String = row.get(7)?;
@@ -439,7 +439,7 @@ fn fill_confirmations(conn: &Connection, row: &Row<'_>, message: &mut Value) -> 
 }
 
 /// One processed message in list form, if present.
-pub fn get_message(conn: &Connection, item_hash: &str) -> Result<Option<Value>, StorageError> {
+pub(crate) fn get_message(conn: &Connection, item_hash: &str) -> Result<Option<Value>, StorageError> {
     let sql = format!("SELECT {COLUMNS} FROM messages m WHERE m.item_hash = ?1");
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt.query([item_hash])?;
@@ -454,7 +454,7 @@ pub fn get_message(conn: &Connection, item_hash: &str) -> Result<Option<Value>, 
 }
 
 /// `(status, reception_time)` of an item hash.
-pub fn status(conn: &Connection, item_hash: &str) -> Result<Option<(String, f64)>, StorageError> {
+pub(crate) fn status(conn: &Connection, item_hash: &str) -> Result<Option<(String, f64)>, StorageError> {
     Ok(conn
         .query_row(
             "SELECT status, reception_time FROM message_status WHERE item_hash = ?1",
@@ -465,6 +465,6 @@ pub fn status(conn: &Connection, item_hash: &str) -> Result<Option<(String, f64)
 }
 
 /// The highest processing sequence number so far (0 when empty).
-pub fn last_seq(conn: &Connection) -> Result<i64, StorageError> {
+pub(crate) fn last_seq(conn: &Connection) -> Result<i64, StorageError> {
     Ok(conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM messages", [], |r| r.get(0))?)
 }

@@ -1,15 +1,15 @@
 //! Storage: the SQLite database and the file store.
 
-pub mod balances;
+pub(crate) mod balances;
 pub(crate) mod chains;
 mod checkpoint;
 mod db;
 mod files;
-pub mod messages;
-pub mod sql;
+pub(crate) mod messages;
+pub(crate) mod sql;
 pub(crate) mod staged;
 
-pub use db::{Db, WriterSnapshot};
+pub(crate) use db::Db;
 pub use files::{BoxFuture, FileStore, FsFileStore, MemoryFileStore};
 
 /// A storage failure.

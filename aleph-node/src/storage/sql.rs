@@ -1,7 +1,7 @@
 //! SQL text shared by the queries that build their filters at run time.
 
 /// ` WHERE a AND b …`, or nothing when there is no clause.
-pub fn where_all<S: AsRef<str>>(clauses: &[S]) -> String {
+pub(crate) fn where_all<S: AsRef<str>>(clauses: &[S]) -> String {
     if clauses.is_empty() {
         return String::new();
     }
@@ -11,7 +11,7 @@ pub fn where_all<S: AsRef<str>>(clauses: &[S]) -> String {
 
 /// ` LIMIT … OFFSET …` for page `page` (from 1) of `per_page` rows; nothing when `per_page` is 0
 /// (the reference's "no limit").
-pub fn page_limit(page: u64, per_page: u64) -> String {
+pub(crate) fn page_limit(page: u64, per_page: u64) -> String {
     if per_page == 0 {
         String::new()
     } else {

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use aleph_core::chain::ethereum::EthereumSigner;
 use aleph_core::chain_sync::{archive_json, archive_reference_json, OnChainMessage};
 use aleph_core::{PendingMessage, Signer};
-use aleph_node::chains::{EvmChainConfig, TezosConfig, TokenConfig};
-use aleph_node::p2p::P2pConfig;
+use aleph_node::config::P2pConfig;
+use aleph_node::config::{EvmChainConfig, TezosConfig, TokenConfig};
 use alloy::network::{EthereumWallet, TransactionBuilder};
 use alloy::primitives::{Address, U256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
@@ -717,7 +717,7 @@ async fn bench_chain_sync() {
     let mut done = 0;
     while done < n {
         match tokio::time::timeout(Duration::from_secs(120), events.recv()).await.expect("progress") {
-            Ok(aleph_node::pipeline::Event::Processed { .. }) => done += 1,
+            Ok(aleph_node::Event::Processed { .. }) => done += 1,
             Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
             Err(e) => panic!("{e}"),
         }

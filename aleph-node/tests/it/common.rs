@@ -7,8 +7,8 @@ use aleph_core::chain::ethereum::EthereumSigner;
 use aleph_core::chain::solana::SolanaSigner;
 use aleph_core::chain::tezos::{TezosCurve, TezosSigner};
 use aleph_core::{MessageType, PendingMessage, Signer, UnsignedMessage};
-use aleph_node::api::AppState;
-use aleph_node::pipeline::Event;
+use aleph_node::AppState;
+use aleph_node::Event;
 use aleph_node::{Node, NodeConfig, NodeHandle};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -96,7 +96,7 @@ impl TestNode {
 
     /// The API router over this node's pipeline, for `oneshot` requests.
     pub(crate) fn router(&self) -> axum::Router {
-        aleph_node::api::router(AppState::new(self.handle.pipeline().clone(), None, "it"))
+        aleph_node::router(AppState::new(self.handle.pipeline().clone(), None, "it"))
     }
 
     /// `POST /api/v0/messages` with `{"sync": sync, "message": m}`.
@@ -182,7 +182,7 @@ fn key32(hex_key: &str) -> [u8; 32] {
 
 /// Now, in float seconds.
 pub(crate) fn now() -> f64 {
-    aleph_node::pipeline::now()
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs_f64()
 }
 
 /// An inline message of `message_type` with `content` (address and time are added when absent),

@@ -3,7 +3,8 @@
 
 use aleph_core::chain::ethereum::EthereumSigner;
 use aleph_core::{MessageType, PendingMessage, Signer};
-use aleph_node::corechannel::{CoreChannelView, NodeStatus, ResourceNodeStatus, DEFAULT_CORECHANNEL_ADDRESS};
+use aleph_node::config::DEFAULT_CORECHANNEL_ADDRESS;
+use aleph_node::{CoreChannelView, NodeStatus, ResourceNodeStatus};
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 
@@ -154,7 +155,7 @@ async fn operations_register_link_unlink_amend_and_drop_nodes() {
 async fn the_aggregate_endpoint_merges_the_view_with_the_publishers_other_keys() {
     // The publisher is configurable: here dev account 4 (dev accounts are deterministic), so
     // that it can post other keys too.
-    let accounts = aleph_node::dev::DevAccounts::generate();
+    let accounts = aleph_node::DevAccounts::generate();
     let publisher_address =
         accounts.accounts.iter().filter(|a| a.chain == "ETH").nth(4).expect("dev account").address.clone();
     let node = TestNode::start_with(|c| c.corechannel.address = publisher_address.clone()).await;
@@ -213,7 +214,7 @@ async fn the_aggregate_endpoint_merges_the_view_with_the_publishers_other_keys()
 
 #[tokio::test]
 async fn a_balance_update_recomputes_the_view() {
-    let accounts = aleph_node::dev::DevAccounts::generate();
+    let accounts = aleph_node::DevAccounts::generate();
     let oracle =
         accounts.accounts.iter().filter(|a| a.chain == "ETH").nth(3).expect("dev account").address.clone();
     let node = TestNode::start_with(|c| c.balance_senders = vec![oracle.clone()]).await;

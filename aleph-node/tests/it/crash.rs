@@ -83,7 +83,7 @@ async fn acknowledged_messages_survive_a_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let eth = EthereumSigner::from_bytes(&[0x11; 32]).unwrap();
     let sol = SolanaSigner::from_seed(&[0x22; 32]);
-    let t0 = aleph_node::pipeline::now() - 1000.0;
+    let t0 = crate::common::now() - 1000.0;
     // Originals whose amends are in the crash batch; they are only sent after the restart, so
     // those amends are still pending then.
     let originals: Vec<PendingMessage> = (0..AMENDS)

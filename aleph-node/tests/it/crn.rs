@@ -208,7 +208,7 @@ fn reference_subdomain(hash: &str) -> String {
 fn program_subdomains_are_the_reference_base32() {
     // python3 -c 'import base64; print(base64.b32encode(bytes.fromhex("2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824")).decode().strip("=").lower())'
     assert_eq!(
-        aleph_node::crn::program_hostname("2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"),
+        aleph_node::program_hostname("2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"),
         "ftze3os7wcrq4jxihmvmlopctynrmhs4d6tuexttaqzwfe4ltasa"
     );
 }
@@ -261,7 +261,7 @@ async fn an_asgi_program_answers_through_the_sandbox() {
     // The program's subdomain reaches it too (`<base32 of the hash>.<domain>`), the label
     // computed as aleph-vm computes it, by Python's base64 module.
     let b32 = reference_subdomain(hash);
-    assert_eq!(aleph_node::crn::program_hostname(hash), b32);
+    assert_eq!(aleph_node::program_hostname(hash), b32);
     let resp = node
         .http
         .get(format!("{}/sub?q=2", node.url))
@@ -633,13 +633,13 @@ async fn plain_and_squashfs_code_latest_amends_volumes_and_data() {
 async fn a_persistent_program_is_assigned_to_the_crn_linked_to_the_ccn() {
     use crate::corechannel::operation;
     // The CCN's operator key signs allocations; its CRN trusts it.
-    let operator = aleph_node::dev::DevAccounts::generate()
+    let operator = aleph_node::DevAccounts::generate()
         .accounts
         .into_iter()
         .find(|a| a.chain == "ETH")
         .expect("dev account");
     let ccn = TestNode::start_with(|c| {
-        c.scheduler = Some(aleph_node::scheduler::SchedulerConfig {
+        c.scheduler = Some(aleph_node::config::SchedulerConfig {
             signer_key: operator.private_key_hex.clone(),
             node_hash: None,
             interval_secs: 1.0,

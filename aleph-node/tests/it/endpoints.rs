@@ -179,8 +179,8 @@ fn hostile_bodies() -> Vec<(&'static str, Vec<u8>)> {
 /// Every route the node serves (read from its router's source: the CCN API and the CRN routes)
 /// is in the OpenAPI description, so the sweeps below reach it. Parameter names, axum's
 /// catch-all, a trailing slash and the `.json` suffix do not count as differences.
-#[test]
-fn every_routed_path_is_described() {
+#[tokio::test]
+async fn every_routed_path_is_described() {
     fn normalize(path: &str) -> String {
         let mut out = String::new();
         let mut in_param = false;
@@ -210,11 +210,13 @@ fn every_routed_path_is_described() {
         }
     }
     assert!(routed.len() > 60, "{} routes found: is the router still built with .route(…)?", routed.len());
-    let doc = aleph_node::api::openapi_document();
+    let node = TestNode::start().await;
+    let doc = node.get_ok("/api/openapi.json").await;
     let described: std::collections::HashSet<String> =
         doc["paths"].as_object().unwrap().keys().map(|p| normalize(p)).collect();
     let missing: Vec<&String> = routed.iter().filter(|r| !described.contains(&normalize(r))).collect();
     assert!(missing.is_empty(), "routed but not in the OpenAPI description: {missing:?}");
+    node.stop().await;
 }
 
 /// Every documented operation of a node running both roles, through the production composition
@@ -310,16 +312,14 @@ async fn hostile_input_never_gets_a_5xx() {
     node.stop().await;
 }
 
-/// The hashes of the files the node has recorded.
+/// The hashes of the files in the node's file store (`<data_dir>/files/<2 chars>/<hash>`).
 async fn stored_files(node: &TestNode) -> std::collections::HashSet<String> {
-    node.handle
-        .pipeline()
-        .db()
-        .read(|c| {
-            let mut stmt = c.prepare("SELECT hash FROM files")?;
-            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<_, _>>()?;
-            Ok(rows)
-        })
-        .await
-        .unwrap()
+    let root = node.handle.pipeline().config().data_dir.join("files");
+    let mut hashes = std::collections::HashSet::new();
+    for shard in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+        for file in std::fs::read_dir(shard.path()).into_iter().flatten().flatten() {
+            hashes.insert(file.file_name().to_string_lossy().into_owned());
+        }
+    }
+    hashes
 }

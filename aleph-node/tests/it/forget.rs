@@ -2,7 +2,7 @@
 //! the FORGET, and the FORGET error codes (2, 500, 501, 502, 504).
 
 use aleph_core::{MessageType, Signer};
-use aleph_node::pipeline::Event;
+use aleph_node::Event;
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 
@@ -211,24 +211,8 @@ async fn a_forgotten_message_cannot_come_back() {
 
     // A copy that was already queued when the message got forgotten (as a peer's copy can be)
     // is rejected at processing with 504, and the message stays forgotten.
-    let queued = serde_json::to_string(&p).unwrap();
-    let hash = p.item_hash.to_string();
-    let sender = owner.address().to_owned();
-    let signature = p.signature.clone().unwrap();
     let mut events = node.handle.pipeline().subscribe();
-    node.handle
-        .pipeline()
-        .db()
-        .write(move |tx| {
-            tx.execute(
-                "INSERT INTO pending_messages (item_hash, sender, signature, message, origin, reception_time, next_attempt)
-                 VALUES (?1, ?2, ?3, ?4, 'p2p', 0, 0)",
-                [hash.as_str(), sender.as_str(), signature.as_str(), queued.as_str()],
-            )?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+    aleph_node::testing::queue_as_received_earlier(node.handle.pipeline(), &p).await.unwrap();
     // Wake the processor with any submission.
     node.submit_ok(&post(&owner, "blog", json!({"wake": true}))).await;
     let e = TestNode::next_event(&mut events, p.item_hash.as_str()).await;

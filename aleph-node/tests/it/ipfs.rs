@@ -8,7 +8,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use aleph_node::ipfs::ImportOptions;
+use aleph_node::ImportOptions;
 use aleph_node::Node;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -186,10 +186,10 @@ async fn a_car_import_round_trips_and_its_root_is_checked() {
     let signer = node.eth(1);
     let data = bytes(700_000, 9);
     let mut importer =
-        aleph_node::ipfs::FileImporter::new(ImportOptions::for_version(aleph_core::cid::CidVersion::V1));
+        aleph_node::FileImporter::new(ImportOptions::for_version(aleph_core::cid::CidVersion::V1));
     importer.update(&data);
     let (imported, blocks) = importer.finish();
-    let car = aleph_node::ipfs::car::write_car(&[imported.root], &blocks);
+    let car = aleph_node::write_car(&[imported.root], &blocks);
     let root = imported.root.to_string();
     let send = |car: Vec<u8>, root: String| {
         let m = common::store(&signer, &root);
@@ -207,7 +207,7 @@ async fn a_car_import_round_trips_and_its_root_is_checked() {
         node.http.post(format!("{}/api/v0/ipfs/add_car", node.url)).multipart(form).send().await.unwrap();
     let (status, body) = common::read(resp).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    let partial = aleph_node::ipfs::car::write_car(&[imported.root], &blocks[1..]);
+    let partial = aleph_node::write_car(&[imported.root], &blocks[1..]);
     let (status, body) = common::read(send(partial, root.clone()).await.unwrap()).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body.to_string().contains("not in the archive"), "{body}");
@@ -241,7 +241,7 @@ async fn pins_follow_stores_gc_removes_unpinned_blocks_only_and_restarts_keep_th
     let engine = node.handle.pipeline().ipfs().unwrap().clone();
     let loose = engine.import_bytes(&bytes(300_000, 22), ImportOptions::DEFAULT).await.unwrap();
     assert!(engine.has_dag(&loose.root).await.unwrap());
-    aleph_node::pipeline::gc::collect_files(node.handle.pipeline()).await.unwrap();
+    node.handle.pipeline().collect_files().await.unwrap();
     let cid_parsed: aleph_core::cid::Cid = cid.parse().unwrap();
     assert!(!engine.has_dag(&loose.root).await.unwrap(), "unpinned blocks survived GC");
     assert!(engine.has_dag(&cid_parsed).await.unwrap(), "GC removed a pinned file's blocks");
@@ -253,13 +253,13 @@ async fn pins_follow_stores_gc_removes_unpinned_blocks_only_and_restarts_keep_th
     let node = TestNode::wrap(Node::builder(config).launch().await.unwrap());
     assert_eq!(node.get_ok("/api/v0/ipfs/id").await["ID"], peer_id);
     let engine = node.handle.pipeline().ipfs().unwrap().clone();
-    aleph_node::pipeline::gc::collect_files(node.handle.pipeline()).await.unwrap();
+    node.handle.pipeline().collect_files().await.unwrap();
     assert!(engine.has_dag(&cid_parsed).await.unwrap());
     // Forgotten: the file loses its pin and, past its (zero) grace period, its blocks.
     let forget = common::forget(&signer, &[store.item_hash.as_str()]);
     node.submit_ok(&forget).await;
     node.wait_status(forget.item_hash.as_str(), "processed").await;
-    aleph_node::pipeline::gc::collect_files(node.handle.pipeline()).await.unwrap();
+    node.handle.pipeline().collect_files().await.unwrap();
     assert!(!engine.has_dag(&cid_parsed).await.unwrap(), "a forgotten file's blocks were kept");
     drop(engine);
     node.stop().await;

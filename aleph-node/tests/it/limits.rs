@@ -411,35 +411,31 @@ async fn dev_mode_on_a_public_address_needs_dev_on_the_real_binary() {
 #[derive(Debug)]
 struct FailedDisk;
 
-fn disk_error() -> aleph_node::storage::StorageError {
+fn disk_error() -> aleph_node::StorageError {
     std::io::Error::other("I/O error on /var/secret/aleph/files").into()
 }
 
-impl aleph_node::storage::FileStore for FailedDisk {
+impl aleph_node::FileStore for FailedDisk {
     fn put<'a>(
         &'a self,
         _: &'a str,
         _: bytes::Bytes,
-    ) -> aleph_node::storage::BoxFuture<'a, Result<(), aleph_node::storage::StorageError>> {
+    ) -> aleph_node::BoxFuture<'a, Result<(), aleph_node::StorageError>> {
         Box::pin(async { Err(disk_error()) })
     }
     fn get<'a>(
         &'a self,
         _: &'a str,
-    ) -> aleph_node::storage::BoxFuture<'a, Result<Option<bytes::Bytes>, aleph_node::storage::StorageError>>
-    {
+    ) -> aleph_node::BoxFuture<'a, Result<Option<bytes::Bytes>, aleph_node::StorageError>> {
         Box::pin(async { Err(disk_error()) })
     }
     fn contains<'a>(
         &'a self,
         _: &'a str,
-    ) -> aleph_node::storage::BoxFuture<'a, Result<bool, aleph_node::storage::StorageError>> {
+    ) -> aleph_node::BoxFuture<'a, Result<bool, aleph_node::StorageError>> {
         Box::pin(async { Err(disk_error()) })
     }
-    fn delete<'a>(
-        &'a self,
-        _: &'a str,
-    ) -> aleph_node::storage::BoxFuture<'a, Result<(), aleph_node::storage::StorageError>> {
+    fn delete<'a>(&'a self, _: &'a str) -> aleph_node::BoxFuture<'a, Result<(), aleph_node::StorageError>> {
         Box::pin(async { Err(disk_error()) })
     }
 }
@@ -513,7 +509,7 @@ async fn a_full_disk_refuses_writes_with_507_loses_nothing_and_recovers_on_the_r
     let dir = tempfile::tempdir().unwrap();
     let disk = SmallDisk::mount(&dir.path().join("disk"), 48);
     let signer = {
-        let accounts = aleph_node::dev::DevAccounts::generate();
+        let accounts = aleph_node::DevAccounts::generate();
         let eth = accounts.accounts.iter().find(|a| a.chain == "ETH").unwrap();
         aleph_core::chain::ethereum::EthereumSigner::from_hex(&eth.private_key_hex).unwrap()
     };

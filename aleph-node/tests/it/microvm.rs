@@ -120,7 +120,7 @@ async fn programs_run_in_micro_vms() {
     let a = sign(&signer, MessageType::Program, content.clone());
     node.submit_ok(&a).await;
     let a_hash = a.item_hash.as_str();
-    let a_host = aleph_node::crn::program_hostname(a_hash);
+    let a_host = aleph_node::program_hostname(a_hash);
 
     let started = Instant::now();
     let resp =
@@ -169,7 +169,7 @@ async fn programs_run_in_micro_vms() {
     let b = sign(&signer, MessageType::Program, content);
     node.submit_ok(&b).await;
     let b_hash = b.item_hash.as_str();
-    let b_host = aleph_node::crn::program_hostname(b_hash);
+    let b_host = aleph_node::program_hostname(b_hash);
     let resp =
         expect_status(call(&node, reqwest::Method::GET, &format!("/vm/{b_hash}/net"), "").await, 200).await;
     let info: Value = resp.json().await.unwrap();
@@ -239,7 +239,7 @@ async fn an_instance_boots_from_its_rootfs_store_and_takes_ssh() {
     );
     node.submit_ok(&instance).await;
     let hash = instance.item_hash.as_str();
-    let hostname = aleph_node::crn::program_hostname(hash);
+    let hostname = aleph_node::program_hostname(hash);
 
     let started = Instant::now();
     let client = aleph_sdk::crn::CrnClient::new(&node.url).unwrap().with_owner(&owner).unwrap();
@@ -335,6 +335,6 @@ async fn instances_beyond_the_hosts_memory_are_refused_with_the_reason() {
         "{body}"
     );
     assert_eq!(running(&node).await[hash]["allocation"]["status"], "refused");
-    assert!(qemu_pids(&aleph_node::crn::program_hostname(hash)).is_empty(), "nothing was booted");
+    assert!(qemu_pids(&aleph_node::program_hostname(hash)).is_empty(), "nothing was booted");
     node.stop().await;
 }

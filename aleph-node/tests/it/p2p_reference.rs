@@ -12,7 +12,7 @@ use std::hash::{Hash, Hasher};
 use std::time::Duration;
 
 use aleph_core::chain::ethereum::EthereumSigner;
-use aleph_node::p2p::P2pConfig;
+use aleph_node::config::P2pConfig;
 use aleph_node::Node;
 use futures_util::StreamExt;
 use libp2p_old::core::muxing::StreamMuxerBox;

@@ -2,7 +2,7 @@
 //! amend), the displayed version by content time, v1 posts and the post filters.
 
 use aleph_core::{MessageType, Signer};
-use aleph_node::pipeline::Event;
+use aleph_node::Event;
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 

@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use aleph_node::api::{AppState, Broadcaster};
+use aleph_node::{AppState, Broadcaster};
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use serde_json::{json, Value};
@@ -282,7 +282,7 @@ async fn accepted_messages_are_gossiped_once() {
     let node = TestNode::start().await;
     let recorder = Arc::new(Recorder::default());
     let router =
-        aleph_node::api::router(AppState::new(node.handle.pipeline().clone(), Some(recorder.clone()), "it"));
+        aleph_node::router(AppState::new(node.handle.pipeline().clone(), Some(recorder.clone()), "it"));
     let m = post(&node.eth(0), "gossip", json!({}));
     let body = json!({"sync": true, "message": m}).to_string();
     let (status, _) = oneshot(&router, post_body("/api/v0/messages", "application/json", body.clone())).await;

@@ -107,7 +107,7 @@ async fn connected(node: &aleph_node::NodeHandle, n: usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn peers_and_their_state() {
-    use aleph_node::p2p::P2pConfig;
+    use aleph_node::config::P2pConfig;
     let root = tempfile::tempdir().expect("temp dir");
     let launch = |dir: std::path::PathBuf, bootstrap: Vec<String>| async move {
         let p2p = P2pConfig { bootstrap, reconnect_secs: 60.0, ..P2pConfig::local() };

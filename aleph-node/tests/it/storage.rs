@@ -329,7 +329,7 @@ async fn a_store_waits_for_its_file() {
     let mut events = node.handle.pipeline().subscribe();
     node.submit(&m, false).await;
     let e = TestNode::next_event(&mut events, m.item_hash.as_str()).await;
-    assert!(matches!(e, aleph_node::pipeline::Event::Retry { .. }), "code 4 is retried: {e:?}");
+    assert!(matches!(e, aleph_node::Event::Retry { .. }), "code 4 is retried: {e:?}");
     upload_raw(&node, &bytes).await;
     node.wait_status(m.item_hash.as_str(), "processed").await;
     node.stop().await;

@@ -2,7 +2,7 @@
 //! sizes (304), `replaces` (300, 302, 303), and STOREs in use that cannot be forgotten (503).
 
 use aleph_core::{MessageType, PendingMessage, Signer};
-use aleph_node::pipeline::Event;
+use aleph_node::Event;
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 

@@ -47,7 +47,7 @@ fn hash_of_host(host: &str) -> Option<String> {
 
 /// Routes `<b32 of a hash>.<domain>/path` to `/vm/<hash>/path`, as aleph-vm does for program
 /// subdomains. Apply it to the whole service (it rewrites the URI before routing).
-pub fn host_routing<B>(mut request: axum::http::Request<B>) -> axum::http::Request<B> {
+pub(crate) fn host_routing<B>(mut request: axum::http::Request<B>) -> axum::http::Request<B> {
     let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
     let Some(hash) = hash_of_host(host.split(':').next().unwrap_or(host)) else { return request };
     let path_and_query = request.uri().path_and_query().map_or("/", |p| p.as_str());
@@ -58,7 +58,7 @@ pub fn host_routing<B>(mut request: axum::http::Request<B>) -> axum::http::Reque
 }
 
 /// The CRN routes, to be merged with the node's API.
-pub fn router(crn: Crn) -> Router {
+pub(crate) fn router(crn: Crn) -> Router {
     let server = HeaderValue::from_str(&format!("aleph-vm/{} (aleph-node)", crate::VERSION))
         .unwrap_or(HeaderValue::from_static("aleph-vm"));
     Router::new()

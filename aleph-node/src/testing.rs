@@ -1,0 +1,18 @@
+//! Hooks for this crate's integration tests (not a stable API): states that the network can
+//! produce but a single node's API cannot, reached through the node's own storage code.
+
+use aleph_core::message::PendingMessage;
+
+use crate::pipeline::{insert_pending_row, Pipeline};
+use crate::storage::StorageError;
+
+/// Queues `message` for processing as a peer's copy received earlier would be, past the intake's
+/// checks and leaving the message's status as it is (a copy queued before its message got
+/// forgotten, say). The processor picks it up at its next wake-up.
+pub async fn queue_as_received_earlier(
+    pipeline: &Pipeline,
+    message: &PendingMessage,
+) -> Result<(), StorageError> {
+    let message = message.clone();
+    pipeline.db().write(move |tx| insert_pending_row(tx, &message, ("p2p", None), 0.0, 0.0, 0)).await
+}

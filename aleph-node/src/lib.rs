@@ -36,7 +36,9 @@ pub use storage::{BoxFuture, FileStore, FsFileStore, MemoryFileStore, StorageErr
 
 // What a running node hands out.
 pub use api::{router, AppState};
-pub use corechannel::{CoreChannel, CoreChannelView, CoreNode, NodeStatus, ResourceNode, ResourceNodeStatus};
+pub use corechannel::{
+    CoreChannel, CoreChannelView, CoreNode, NodeInfo, NodeStatus, ResourceNode, ResourceNodeStatus,
+};
 pub use crn::{program_hostname, Crn, CrnError};
 pub use dev::{DevAccount, DevAccounts};
 pub use p2p::{P2pError, P2pHandle, P2pStats, PeerInfo};

@@ -91,7 +91,11 @@ fn assign<'a>(
 /// The desired set per CRN URL.
 async fn plan(pipeline: &Pipeline, node_hash: &str) -> BTreeMap<String, BTreeSet<String>> {
     let crns: Vec<(String, String)> = match pipeline.corechannel().linked_crns(node_hash).await {
-        Ok(list) => list.into_iter().filter(|c| !c.address.is_empty()).map(|c| (c.hash, c.address)).collect(),
+        Ok(list) => list
+            .into_iter()
+            .filter(|c| !c.info.address.is_empty())
+            .map(|c| (c.info.hash, c.info.address))
+            .collect(),
         Err(e) => {
             tracing::warn!(error = %e, "scheduler: cannot read the corechannel view");
             return BTreeMap::new();
@@ -188,7 +192,7 @@ pub(crate) fn task(
                     .await
                     .ok()
                     .flatten()
-                    .map(|n| n.hash),
+                    .map(|n| n.info.hash),
             };
             let Some(node_hash) = node_hash else { continue };
             let wanted = plan(&pipeline, &node_hash).await;

@@ -7,7 +7,7 @@ use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use super::payment::Payment;
+use super::payment::{Payment, PaymentType};
 use super::reader::{
     boolean, int_in, integer, invalid, item_hash, list, object_max, string, string_max, wire, Extra, Obj, R,
 };
@@ -398,26 +398,47 @@ impl GpuProperties {
     }
 }
 
-/// The fields of `BaseExecutableContent`, read once for PROGRAM and INSTANCE.
-pub(super) struct ExecFields<E> {
-    pub(super) address: String,
-    pub(super) time: f64,
-    pub(super) allow_amend: bool,
-    pub(super) metadata: Option<Map<String, Value>>,
-    pub(super) authorized_keys: Option<Vec<String>>,
-    pub(super) variables: Option<BTreeMap<String, String>>,
-    pub(super) environment: E,
-    pub(super) resources: MachineResources,
-    pub(super) payment: Option<Payment>,
-    pub(super) requirements: Option<HostRequirements>,
-    pub(super) volumes: Vec<MachineVolume>,
-    pub(super) replaces: Option<String>,
+/// The fields PROGRAM and INSTANCE contents share (`BaseExecutableContent`), which both write
+/// first (`#[serde(flatten)]`), in this order; `E` is the type's environment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExecutableBase<E> {
+    /// The owner.
+    pub address: String,
+    /// The signed time.
+    pub time: f64,
+    /// Whether later messages may replace this one.
+    pub allow_amend: bool,
+    /// Free-form metadata (≤ 256 entries).
+    #[serde(skip_serializing_if = "skip_none")]
+    pub metadata: Option<Map<String, Value>>,
+    /// SSH public keys (≤ 256, each ≤ 8192 characters).
+    #[serde(skip_serializing_if = "skip_none")]
+    pub authorized_keys: Option<Vec<String>>,
+    /// Environment variables (≤ 256).
+    #[serde(skip_serializing_if = "skip_none")]
+    pub variables: Option<BTreeMap<String, String>>,
+    /// The execution environment.
+    pub environment: E,
+    /// The resources.
+    pub resources: MachineResources,
+    /// Payment (absent means `hold`).
+    #[serde(skip_serializing_if = "skip_none")]
+    pub payment: Option<Payment>,
+    /// Host requirements.
+    #[serde(skip_serializing_if = "skip_none")]
+    pub requirements: Option<HostRequirements>,
+    /// Volumes (≤ 256).
+    pub volumes: Vec<MachineVolume>,
+    /// The program this one replaces (≤ 128 characters).
+    #[serde(skip_serializing_if = "skip_none")]
+    pub replaces: Option<String>,
 }
 
-impl<E> ExecFields<E> {
+impl<E> ExecutableBase<E> {
+    /// Reads the shared fields, the environment with `environment`.
     pub(super) fn parse(o: &mut Obj<'_>, environment: impl FnOnce(&Value, &str) -> R<E>) -> R<Self> {
         let (address, time) = base(o)?;
-        Ok(ExecFields {
+        Ok(ExecutableBase {
             address,
             time,
             allow_amend: o.required("allow_amend", boolean)?,
@@ -434,6 +455,11 @@ impl<E> ExecFields<E> {
             volumes: o.or_default("volumes", Vec::new(), list(Some(MAX_VOLUMES), MachineVolume::parse))?,
             replaces: o.optional("replaces", string_max(MAX_REPLACES_LENGTH))?,
         })
+    }
+
+    /// The effective payment type (`hold` when absent).
+    pub fn payment_type(&self) -> PaymentType {
+        Payment::type_of(self.payment.as_ref())
     }
 }
 

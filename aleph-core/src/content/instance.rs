@@ -1,51 +1,20 @@
 //! INSTANCE content (§5.6): a persistent VM booted from a root filesystem image.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::executable::{
-    ExecFields, HostRequirements, HypervisorType, InstanceEnvironment, MachineResources,
-};
-use super::payment::{Payment, PaymentType};
+use super::executable::{ExecutableBase, HypervisorType, InstanceEnvironment};
+use super::payment::PaymentType;
 use super::reader::{invalid, list, strict_int_in, string, wire, Extra, Obj, R};
-use super::volume::{MachineVolume, ParentVolume, VolumePersistence, MAX_PERSISTENT_SIZE_MIB};
+use super::volume::{ParentVolume, VolumePersistence, MAX_PERSISTENT_SIZE_MIB};
 use super::{skip_none, ContentError};
 
 /// INSTANCE content (`InstanceContent`, `extra = forbid`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct InstanceContent {
-    /// The owner.
-    pub address: String,
-    /// The signed time.
-    pub time: f64,
-    /// Whether later messages may replace this one.
-    pub allow_amend: bool,
-    /// Free-form metadata (≤ 256 entries).
-    #[serde(skip_serializing_if = "skip_none")]
-    pub metadata: Option<Map<String, Value>>,
-    /// SSH public keys (≤ 256, each ≤ 8192 characters).
-    #[serde(skip_serializing_if = "skip_none")]
-    pub authorized_keys: Option<Vec<String>>,
-    /// Environment variables (≤ 256).
-    #[serde(skip_serializing_if = "skip_none")]
-    pub variables: Option<BTreeMap<String, String>>,
-    /// The execution environment.
-    pub environment: InstanceEnvironment,
-    /// The resources.
-    pub resources: MachineResources,
-    /// Payment (absent means `hold`).
-    #[serde(skip_serializing_if = "skip_none")]
-    pub payment: Option<Payment>,
-    /// Host requirements.
-    #[serde(skip_serializing_if = "skip_none")]
-    pub requirements: Option<HostRequirements>,
-    /// Volumes (≤ 256).
-    pub volumes: Vec<MachineVolume>,
-    /// The program this one replaces (≤ 128 characters).
-    #[serde(skip_serializing_if = "skip_none")]
-    pub replaces: Option<String>,
+    /// The fields PROGRAM contents have too (written first, in place).
+    #[serde(flatten)]
+    pub base: ExecutableBase<InstanceEnvironment>,
     /// The root filesystem.
     pub rootfs: RootfsVolume,
 }
@@ -82,33 +51,19 @@ impl InstanceContent {
     /// Validates `v` against the INSTANCE schema, cross-field rules included.
     pub fn parse(v: &Value) -> Result<Self, ContentError> {
         let mut o = Obj::new(v, "", Extra::Forbid)?;
-        let base = ExecFields::parse(&mut o, InstanceEnvironment::parse)?;
+        let base = ExecutableBase::parse(&mut o, InstanceEnvironment::parse)?;
         let rootfs = o.required("rootfs", RootfsVolume::parse)?;
         o.finish()?;
-        let content = InstanceContent {
-            address: base.address,
-            time: base.time,
-            allow_amend: base.allow_amend,
-            metadata: base.metadata,
-            authorized_keys: base.authorized_keys,
-            variables: base.variables,
-            environment: base.environment,
-            resources: base.resources,
-            payment: base.payment,
-            requirements: base.requirements,
-            volumes: base.volumes,
-            replaces: base.replaces,
-            rootfs,
-        };
+        let content = InstanceContent { base, rootfs };
         content.check_requirements()?;
         Ok(content)
     }
 
     /// The model's cross-field rules, evaluated only when `requirements` is given.
     fn check_requirements(&self) -> R<()> {
-        let Some(req) = &self.requirements else { return Ok(()) };
+        let Some(req) = &self.base.requirements else { return Ok(()) };
         let has_node_hash = req.node_hash().is_some();
-        let paid_over_time = self.payment.as_ref().is_some_and(|p| p.is_stream() || p.is_credit());
+        let paid_over_time = self.base.payment.as_ref().is_some_and(|p| p.is_stream() || p.is_credit());
         if paid_over_time && !has_node_hash {
             return Err(invalid(
                 "requirements",
@@ -119,7 +74,7 @@ impl InstanceContent {
             if !has_node_hash {
                 return Err(invalid("requirements", "node hash assignment is needed for GPU support"));
             }
-            if self.environment.hypervisor != Some(HypervisorType::Qemu) {
+            if self.base.environment.hypervisor != Some(HypervisorType::Qemu) {
                 return Err(invalid("requirements", "GPU option is only supported for QEmu hypervisor"));
             }
         }
@@ -130,7 +85,7 @@ impl InstanceContent {
                     "terms_and_conditions field needs a requirements.node.node_hash value",
                 ));
             }
-            if !paid_over_time && self.environment.trusted_execution.is_none() {
+            if !paid_over_time && self.base.environment.trusted_execution.is_none() {
                 return Err(invalid(
                     "requirements",
                     "only PAYG/CoCo/Credit instances can have a terms_and_conditions",
@@ -142,16 +97,16 @@ impl InstanceContent {
 
     /// The effective payment type (`hold` when absent).
     pub fn payment_type(&self) -> PaymentType {
-        Payment::type_of(self.payment.as_ref())
+        self.base.payment_type()
     }
 
     /// Whether the instance is confidential (`environment.trusted_execution` set).
     pub fn is_confidential(&self) -> bool {
-        self.environment.trusted_execution.is_some()
+        self.base.environment.trusted_execution.is_some()
     }
 
     /// Whether the instance asks for GPUs.
     pub fn requires_gpu(&self) -> bool {
-        self.requirements.as_ref().is_some_and(|r| !r.gpus().is_empty())
+        self.base.requirements.as_ref().is_some_and(|r| !r.gpus().is_empty())
     }
 }

@@ -110,9 +110,9 @@ mod vprogram;
 
 pub use aggregate::{AggregateContent, AggregateKey, SECURITY_KEY};
 pub use executable::{
-    CpuArchitecture, CpuProperties, FunctionEnvironment, GpuDeviceClass, GpuProperties, HostRequirements,
-    HypervisorType, InstanceEnvironment, MachineResources, NetworkProtocol, NodeRequirements, PublishedPort,
-    TrustedExecutionEnvironment,
+    CpuArchitecture, CpuProperties, ExecutableBase, FunctionEnvironment, GpuDeviceClass, GpuProperties,
+    HostRequirements, HypervisorType, InstanceEnvironment, MachineResources, NetworkProtocol,
+    NodeRequirements, PublishedPort, TrustedExecutionEnvironment,
 };
 pub use forget::{ForgetContent, MAX_FORGET_REASON_LENGTH, MAX_FORGET_TARGETS};
 pub use instance::{InstanceContent, RootfsVolume};
@@ -329,8 +329,8 @@ impl Content {
             Content::Post(c) => &c.address,
             Content::Aggregate(c) => &c.address,
             Content::Store(c) => &c.address,
-            Content::Program(c) => &c.address,
-            Content::Instance(c) => &c.address,
+            Content::Program(c) => &c.base.address,
+            Content::Instance(c) => &c.base.address,
             Content::Forget(c) => &c.address,
             Content::VProgram(c) => &c.address,
         }
@@ -342,8 +342,8 @@ impl Content {
             Content::Post(c) => c.time,
             Content::Aggregate(c) => c.time,
             Content::Store(c) => c.time,
-            Content::Program(c) => c.time,
-            Content::Instance(c) => c.time,
+            Content::Program(c) => c.base.time,
+            Content::Instance(c) => c.base.time,
             Content::Forget(c) => c.time,
             Content::VProgram(c) => c.time,
         }
@@ -353,8 +353,8 @@ impl Content {
     pub fn payment(&self) -> Option<&Payment> {
         match self {
             Content::Store(c) => c.payment.as_ref(),
-            Content::Program(c) => c.payment.as_ref(),
-            Content::Instance(c) => c.payment.as_ref(),
+            Content::Program(c) => c.base.payment.as_ref(),
+            Content::Instance(c) => c.base.payment.as_ref(),
             Content::VProgram(c) => Some(&c.payment),
             Content::Post(_) | Content::Aggregate(_) | Content::Forget(_) => None,
         }

@@ -1,16 +1,11 @@
 //! PROGRAM content (§5.5): a function VM started on demand or kept running.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::executable::{
-    ExecFields, FunctionEnvironment, HostRequirements, InstanceEnvironment, MachineResources,
-};
-use super::payment::{Payment, PaymentType};
+use super::executable::{ExecutableBase, FunctionEnvironment, InstanceEnvironment};
+use super::payment::PaymentType;
 use super::reader::{boolean, invalid, item_hash, list, literal, string, wire, Extra, Obj, R};
-use super::volume::MachineVolume;
 use super::{skip_none, ContentError};
 use crate::item_hash::ItemHash;
 
@@ -52,36 +47,9 @@ str_enum! {
 /// PROGRAM content (`ProgramContent`, `extra = forbid`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProgramContent {
-    /// The owner.
-    pub address: String,
-    /// The signed time.
-    pub time: f64,
-    /// Whether later messages may replace this one.
-    pub allow_amend: bool,
-    /// Free-form metadata (≤ 256 entries).
-    #[serde(skip_serializing_if = "skip_none")]
-    pub metadata: Option<Map<String, Value>>,
-    /// SSH public keys (≤ 256, each ≤ 8192 characters).
-    #[serde(skip_serializing_if = "skip_none")]
-    pub authorized_keys: Option<Vec<String>>,
-    /// Environment variables (≤ 256).
-    #[serde(skip_serializing_if = "skip_none")]
-    pub variables: Option<BTreeMap<String, String>>,
-    /// The execution environment.
-    pub environment: ProgramEnvironment,
-    /// The resources.
-    pub resources: MachineResources,
-    /// Payment (absent means `hold`).
-    #[serde(skip_serializing_if = "skip_none")]
-    pub payment: Option<Payment>,
-    /// Host requirements.
-    #[serde(skip_serializing_if = "skip_none")]
-    pub requirements: Option<HostRequirements>,
-    /// Volumes (≤ 256).
-    pub volumes: Vec<MachineVolume>,
-    /// The program this one replaces (≤ 128 characters).
-    #[serde(skip_serializing_if = "skip_none")]
-    pub replaces: Option<String>,
+    /// The fields INSTANCE contents have too (written first, in place).
+    #[serde(flatten)]
+    pub base: ExecutableBase<ProgramEnvironment>,
     /// Always [`MachineType::VmFunction`] (the model's literal).
     #[serde(rename = "type")]
     pub machine_type: MachineType,
@@ -328,7 +296,7 @@ impl ProgramContent {
     /// Validates `v` against the PROGRAM schema.
     pub fn parse(v: &Value) -> Result<Self, ContentError> {
         let mut o = Obj::new(v, "", Extra::Forbid)?;
-        let base = ExecFields::parse(&mut o, ProgramEnvironment::parse)?;
+        let base = ExecutableBase::parse(&mut o, ProgramEnvironment::parse)?;
         o.required("type", literal("vm-function", "\"vm-function\""))?;
         let code = o.required("code", CodeContent::parse)?;
         let runtime = o.required("runtime", FunctionRuntime::parse)?;
@@ -336,26 +304,7 @@ impl ProgramContent {
         let export = o.optional("export", Export::parse)?;
         let on = o.required("on", FunctionTriggers::parse)?;
         o.finish()?;
-        Ok(ProgramContent {
-            address: base.address,
-            time: base.time,
-            allow_amend: base.allow_amend,
-            metadata: base.metadata,
-            authorized_keys: base.authorized_keys,
-            variables: base.variables,
-            environment: base.environment,
-            resources: base.resources,
-            payment: base.payment,
-            requirements: base.requirements,
-            volumes: base.volumes,
-            replaces: base.replaces,
-            machine_type: MachineType::VmFunction,
-            code,
-            runtime,
-            data,
-            export,
-            on,
-        })
+        Ok(ProgramContent { base, machine_type: MachineType::VmFunction, code, runtime, data, export, on })
     }
 
     /// Whether the program is kept running (`on.persistent` truthy) rather than on demand.
@@ -365,6 +314,6 @@ impl ProgramContent {
 
     /// The effective payment type (`hold` when absent).
     pub fn payment_type(&self) -> PaymentType {
-        Payment::type_of(self.payment.as_ref())
+        self.base.payment_type()
     }
 }

@@ -381,11 +381,14 @@ fn prog(v: Value) -> ProgramContent {
 #[test]
 fn program_schema() {
     let p = prog(program());
-    assert_eq!(p.resources, MachineResources { vcpus: 2, memory: 4096, seconds: 30, published_ports: None });
+    assert_eq!(
+        p.base.resources,
+        MachineResources { vcpus: 2, memory: 4096, seconds: 30, published_ports: None }
+    );
     assert_eq!(p.code.inferred_interface(), Interface::Asgi);
     assert!(!p.is_persistent());
-    assert!(p.environment.internet());
-    assert!(matches!(p.volumes[0], MachineVolume::Immutable(_)));
+    assert!(p.base.environment.internet());
+    assert!(matches!(p.base.volumes[0], MachineVolume::Immutable(_)));
     assert_eq!(p.payment_type(), PaymentType::Hold);
     assert_eq!(p.machine_type, MachineType::VmFunction);
 
@@ -399,7 +402,10 @@ fn program_schema() {
                          "code":{"encoding":"zip","entrypoint":"main:app","ref":H},"runtime":{"ref":H,"comment":"c"},
                          "on":{"http":false,"persistent":true}});
     let p = prog(minimal);
-    assert_eq!(p.resources, MachineResources { vcpus: 1, memory: 128, seconds: 1, published_ports: None });
+    assert_eq!(
+        p.base.resources,
+        MachineResources { vcpus: 1, memory: 128, seconds: 1, published_ports: None }
+    );
     assert!(!p.code.use_latest);
     assert!(p.runtime.use_latest);
     assert!(p.is_persistent());
@@ -469,9 +475,9 @@ fn program_rejections() {
 #[test]
 fn lax_scalars_follow_the_reference() {
     let p = prog(with(program(), "resources", json!({"vcpus":"2","memory":2048.0,"seconds":true})));
-    assert_eq!((p.resources.vcpus, p.resources.memory, p.resources.seconds), (2, 2048, 1));
+    assert_eq!((p.base.resources.vcpus, p.base.resources.memory, p.base.resources.seconds), (2, 2048, 1));
     let p = prog(with(program(), "allow_amend", json!("yes")));
-    assert!(p.allow_amend);
+    assert!(p.base.allow_amend);
     let p = prog(with(program(), "on", json!({"http":1,"persistent":"off"})));
     assert!(p.on.http);
     assert_eq!(p.on.persistent, Some(false));
@@ -482,7 +488,7 @@ fn lax_scalars_follow_the_reference() {
 
 #[test]
 fn program_environment_union() {
-    let env = |e: Value| prog(with(program(), "environment", e)).environment;
+    let env = |e: Value| prog(with(program(), "environment", e)).base.environment;
     assert!(matches!(env(json!({"internet":true})), ProgramEnvironment::Function(_)));
     // The instance form wins when it validates and more of its fields are set.
     let ProgramEnvironment::Instance(i) = env(json!({"internet":true,"hypervisor":"qemu"})) else { panic!() };
@@ -502,7 +508,7 @@ fn program_environment_union() {
 
 #[test]
 fn volume_union_resolution_order() {
-    let vol = |v: Value| prog(with(program(), "volumes", json!([v]))).volumes.remove(0);
+    let vol = |v: Value| prog(with(program(), "volumes", json!([v]))).base.volumes.remove(0);
     assert!(matches!(
         vol(json!({"ref":H})),
         MachineVolume::Immutable(ImmutableVolume { use_latest: true, .. })
@@ -580,7 +586,7 @@ fn instance_schema() {
                       "resources":{"vcpus":1,"memory":256,"seconds":30},"volumes":[],
                       "rootfs":{"parent":{"ref":H,"use_latest":true},"persistence":"host","size_mib":2000}});
     let i = inst(hold.clone());
-    assert_eq!(i.environment.hypervisor, None);
+    assert_eq!(i.base.environment.hypervisor, None);
     assert!(i.to_model_json().contains(r#""hypervisor":null,"trusted_execution":null"#));
     assert!(i.to_model_json().ends_with(r#""rootfs":{"parent":{"ref":"d281eb8a69ba1f4dda2d71aaf3ded06caa92edd690ef3d0632f41aa91167762c","use_latest":true},"persistence":"host","size_mib":2000,"forgotten_by":null}}"#));
 
@@ -630,7 +636,7 @@ fn instance_schema() {
         "environment",
         json!({"hypervisor":"qemu","trusted_execution":{"firmware":H,"policy":"5"}}),
     ));
-    assert_eq!(i.environment.trusted_execution.map(|t| t.policy), Some(5));
+    assert_eq!(i.base.environment.trusted_execution.map(|t| t.policy), Some(5));
 }
 
 #[test]

@@ -4,7 +4,8 @@
 use serde_json::{json, Value};
 
 use super::*;
-use crate::content::Content;
+use crate::content::{Content, PaymentType};
+use crate::validate::ProcessingError;
 
 const CODE: &str = "c0de000000000000000000000000000000000000000000000000000000000001";
 const RUNTIME: &str = "7e57000000000000000000000000000000000000000000000000000000000002";

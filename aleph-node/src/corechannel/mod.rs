@@ -35,7 +35,7 @@ pub(crate) mod replay;
 mod view;
 
 pub(crate) use replay::{replay, Operation, Rules};
-pub use view::{CoreChannelView, CoreNode, NodeStatus, ResourceNode, ResourceNodeStatus};
+pub use view::{CoreChannelView, CoreNode, NodeInfo, NodeStatus, ResourceNode, ResourceNodeStatus};
 
 /// The address that publishes the `corechannel` aggregate on the live network.
 pub const DEFAULT_CORECHANNEL_ADDRESS: &str = "0xa1B3bb7d2332383D96b7796B908fB7f7F3c2Be10";

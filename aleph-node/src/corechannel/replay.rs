@@ -11,7 +11,9 @@ use std::str::FromStr;
 use aleph_core::cost::Decimal;
 use serde_json::{Map, Value};
 
-use super::view::{truthy, CoreChannelView, CoreNode, NodeStatus, ResourceNode, ResourceNodeStatus};
+use super::view::{
+    truthy, CoreChannelView, CoreNode, NodeInfo, NodeStatus, ResourceNode, ResourceNodeStatus,
+};
 
 /// The POST type of node operations.
 pub(crate) const OPERATION_POST_TYPE: &str = "corechan-operation";
@@ -198,27 +200,27 @@ fn text(v: Option<&Value>, default: &str) -> String {
     }
 }
 
-/// The editable fields CCNs and CRNs share, amended the same way: a field `details` names takes
-/// its text, the others keep theirs; `authorized` is kept as sent.
-macro_rules! amend_text_fields {
-    ($node:ident, $details:ident) => {
+impl NodeInfo {
+    /// Amends the editable fields CCNs and CRNs share: a field `details` names takes its text, the
+    /// others keep theirs; `authorized` is kept as sent.
+    fn amend_text(&mut self, details: &Map<String, Value>) {
         for (key, field) in [
-            ("name", &mut $node.name),
-            ("picture", &mut $node.picture),
-            ("banner", &mut $node.banner),
-            ("description", &mut $node.description),
-            ("reward", &mut $node.reward),
-            ("stream_reward", &mut $node.stream_reward),
-            ("manager", &mut $node.manager),
-            ("registration_url", &mut $node.registration_url),
-            ("terms_and_conditions", &mut $node.terms_and_conditions),
+            ("name", &mut self.name),
+            ("picture", &mut self.picture),
+            ("banner", &mut self.banner),
+            ("description", &mut self.description),
+            ("reward", &mut self.reward),
+            ("stream_reward", &mut self.stream_reward),
+            ("manager", &mut self.manager),
+            ("registration_url", &mut self.registration_url),
+            ("terms_and_conditions", &mut self.terms_and_conditions),
         ] {
-            *field = text($details.get(key), field);
+            *field = text(details.get(key), field);
         }
-        if let Some(v) = $details.get("authorized") {
-            $node.authorized = v.clone();
+        if let Some(v) = details.get("authorized") {
+            self.authorized = v.clone();
         }
-    };
+    }
 }
 
 /// The host of a URL as Python's `urlparse(url).hostname` finds it (lowercase; none without
@@ -308,10 +310,9 @@ impl<B: Fn(&str) -> Decimal> Replay<B> {
     /// The host another CCN already uses, or an unparsable multiaddress, empties it.
     fn checked_multiaddress(&self, hash: &str, multiaddress: String) -> String {
         let Some(host) = multiaddr_host(&multiaddress) else { return String::new() };
-        let taken = self
-            .nodes
-            .values()
-            .any(|c| c.node.hash != hash && multiaddr_host(&c.node.multiaddress).as_deref() == Some(&host));
+        let taken = self.nodes.values().any(|c| {
+            c.node.info.hash != hash && multiaddr_host(&c.node.info.multiaddress).as_deref() == Some(&host)
+        });
         if taken {
             String::new()
         } else {
@@ -323,8 +324,10 @@ impl<B: Fn(&str) -> Decimal> Replay<B> {
     /// none) empties the URL.
     fn checked_url(&self, hash: &str, url: String) -> String {
         let host = url_host(&url);
-        let taken =
-            self.resource_nodes.values().any(|c| c.node.hash != hash && url_host(&c.node.address) == host);
+        let taken = self
+            .resource_nodes
+            .values()
+            .any(|c| c.node.info.hash != hash && url_host(&c.node.info.address) == host);
         if taken {
             String::new()
         } else {
@@ -348,30 +351,32 @@ impl<B: Fn(&str) -> Decimal> Replay<B> {
         let field = |k: &str| text(details.get(k), "");
         let multiaddress = self.checked_multiaddress(&op.item_hash, field("multiaddress"));
         let node = CoreNode {
-            hash: op.item_hash.clone(),
-            owner: address.to_owned(),
-            reward: text(details.get("reward"), address),
+            info: NodeInfo {
+                hash: op.item_hash.clone(),
+                owner: address.to_owned(),
+                manager: field("manager"),
+                reward: text(details.get("reward"), address),
+                authorized: Value::Array(Vec::new()),
+                time: op.time,
+                score: 0.0,
+                decentralization: 0.0,
+                performance: 0.0,
+                inactive_since: None,
+                name: field("name"),
+                multiaddress,
+                address: field("address"),
+                picture: field("picture"),
+                banner: field("banner"),
+                description: field("description"),
+                stream_reward: field("stream_reward"),
+                registration_url: field("registration_url"),
+                terms_and_conditions: field("terms_and_conditions"),
+            },
             locked: details.get("locked").is_some_and(truthy),
             stakers: Default::default(),
             total_staked: 0.0,
             status: NodeStatus::Waiting,
-            time: op.time,
-            authorized: Value::Array(Vec::new()),
             resource_nodes: Vec::new(),
-            score: 0.0,
-            decentralization: 0.0,
-            performance: 0.0,
-            inactive_since: None,
-            name: field("name"),
-            multiaddress,
-            address: field("address"),
-            picture: field("picture"),
-            banner: field("banner"),
-            description: field("description"),
-            stream_reward: field("stream_reward"),
-            manager: field("manager"),
-            registration_url: field("registration_url"),
-            terms_and_conditions: field("terms_and_conditions"),
             has_bonus: false,
         };
         let seq = self.next_seq();
@@ -390,31 +395,36 @@ impl<B: Fn(&str) -> Decimal> Replay<B> {
         let field = |k: &str| text(details.get(k), "");
         let url = self.checked_url(&op.item_hash, field("address"));
         let node = ResourceNode {
-            hash: op.item_hash.clone(),
+            info: NodeInfo {
+                hash: op.item_hash.clone(),
+                owner: address.to_owned(),
+                // The reference sets the manager to the owner, then overwrites it (and `locked`
+                // and `authorized`) with the details' value or "".
+                manager: field("manager"),
+                reward: text(details.get("reward"), address),
+                authorized: details
+                    .get("authorized")
+                    .cloned()
+                    .unwrap_or_else(|| Value::String(String::new())),
+                time: op.time,
+                score: 0.0,
+                decentralization: 0.0,
+                performance: 0.0,
+                inactive_since: None,
+                name: field("name"),
+                multiaddress: field("multiaddress"),
+                address: url,
+                picture: field("picture"),
+                banner: field("banner"),
+                description: field("description"),
+                stream_reward: field("stream_reward"),
+                registration_url: field("registration_url"),
+                terms_and_conditions: field("terms_and_conditions"),
+            },
             node_type: text(Some(node_type), ""),
-            owner: address.to_owned(),
-            // The reference sets the manager to the owner, then overwrites it (and `locked` and
-            // `authorized`) with the details' value or "".
-            manager: field("manager"),
-            reward: text(details.get("reward"), address),
             locked: details.get("locked").cloned().unwrap_or_else(|| Value::String(String::new())),
             status: ResourceNodeStatus::Waiting,
-            authorized: details.get("authorized").cloned().unwrap_or_else(|| Value::String(String::new())),
             parent: None,
-            time: op.time,
-            score: 0.0,
-            decentralization: 0.0,
-            performance: 0.0,
-            inactive_since: None,
-            name: field("name"),
-            multiaddress: field("multiaddress"),
-            address: url,
-            picture: field("picture"),
-            banner: field("banner"),
-            description: field("description"),
-            stream_reward: field("stream_reward"),
-            registration_url: field("registration_url"),
-            terms_and_conditions: field("terms_and_conditions"),
         };
         let seq = self.next_seq();
         self.resource_nodes.insert(op.item_hash.clone(), Crn { seq, node });
@@ -460,7 +470,7 @@ impl<B: Fn(&str) -> Decimal> Replay<B> {
         let parent = crn.node.parent.clone().ok_or_else(|| Ignored::NotLinked(crn_hash.to_owned()))?;
         // The owner of the parent CCN may unlink, and so may the CRN's owner.
         let by_ccn_owner = self.address_nodes.get(address) == Some(&parent);
-        if !by_ccn_owner && crn.node.owner != address {
+        if !by_ccn_owner && crn.node.info.owner != address {
             return Err(Ignored::NotAllowed { address: address.to_owned(), target: crn_hash.to_owned() });
         }
         self.detach(crn_hash, &parent);
@@ -487,7 +497,7 @@ impl<B: Fn(&str) -> Decimal> Replay<B> {
             return Ok(());
         }
         match self.resource_nodes.get(target) {
-            Some(crn) if crn.node.owner == address => {
+            Some(crn) if crn.node.info.owner == address => {
                 if let Some(parent) = crn.node.parent.clone() {
                     self.detach(target, &parent);
                 }
@@ -528,7 +538,7 @@ impl<B: Fn(&str) -> Decimal> Replay<B> {
                 crn.node.status = ResourceNodeStatus::Waiting;
             }
         }
-        self.address_nodes.remove(&ccn.node.owner);
+        self.address_nodes.remove(&ccn.node.info.owner);
         for h in to_update {
             self.update_node_stats(&h);
         }
@@ -632,33 +642,33 @@ impl<B: Fn(&str) -> Decimal> Replay<B> {
 
     fn amend(&mut self, address: &str, target: &str, details: &Map<String, Value>) -> Result<(), Ignored> {
         if let Some(ccn) = self.nodes.get(target) {
-            let owner_ok = ccn.node.owner == address && self.address_nodes.contains_key(address);
-            if !owner_ok && ccn.node.manager != address {
+            let owner_ok = ccn.node.info.owner == address && self.address_nodes.contains_key(address);
+            if !owner_ok && ccn.node.info.manager != address {
                 return Err(Ignored::NotAllowed { address: address.to_owned(), target: target.to_owned() });
             }
-            let multiaddress = text(details.get("multiaddress"), &ccn.node.multiaddress);
+            let multiaddress = text(details.get("multiaddress"), &ccn.node.info.multiaddress);
             let multiaddress = self.checked_multiaddress(target, multiaddress);
             let Some(ccn) = self.nodes.get_mut(target) else { return Ok(()) };
             let n = &mut ccn.node;
-            amend_text_fields!(n, details);
-            n.multiaddress = multiaddress;
-            n.address = text(details.get("address"), &n.address);
+            n.info.amend_text(details);
+            n.info.multiaddress = multiaddress;
+            n.info.address = text(details.get("address"), &n.info.address);
             if let Some(v) = details.get("locked") {
                 n.locked = truthy(v);
             }
             return Ok(());
         }
         let crn = self.resource_nodes.get(target).ok_or_else(|| Ignored::UnknownTarget(target.to_owned()))?;
-        if crn.node.owner != address && crn.node.manager != address {
+        if crn.node.info.owner != address && crn.node.info.manager != address {
             return Err(Ignored::NotAllowed { address: address.to_owned(), target: target.to_owned() });
         }
-        let url = text(details.get("address"), &crn.node.address);
+        let url = text(details.get("address"), &crn.node.info.address);
         let url = self.checked_url(target, url);
         let Some(crn) = self.resource_nodes.get_mut(target) else { return Ok(()) };
         let n = &mut crn.node;
-        amend_text_fields!(n, details);
-        n.multiaddress = text(details.get("multiaddress"), &n.multiaddress);
-        n.address = url;
+        n.info.amend_text(details);
+        n.info.multiaddress = text(details.get("multiaddress"), &n.info.multiaddress);
+        n.info.address = url;
         // An amend turns `locked` into a boolean, whether or not it sets it.
         let locked = details.get("locked").unwrap_or(&n.locked);
         n.locked = Value::Bool(truthy(locked));
@@ -774,13 +784,13 @@ mod tests {
         let v = r.into_view();
         assert_eq!(v.nodes.len(), 1);
         let n = &v.nodes[0];
-        assert_eq!((n.hash.as_str(), n.owner.as_str(), n.reward.as_str()), ("a", RICH, RICH));
+        assert_eq!((n.info.hash.as_str(), n.info.owner.as_str(), n.info.reward.as_str()), ("a", RICH, RICH));
         assert_eq!(n.status, NodeStatus::Waiting);
-        assert_eq!(n.manager, "");
-        assert_eq!(n.authorized, json!([]));
+        assert_eq!(n.info.manager, "");
+        assert_eq!(n.info.authorized, json!([]));
         assert!(!n.locked && !n.has_bonus);
-        assert_eq!(n.multiaddress, "/ip4/1.1.1.1/tcp/4025");
-        assert_eq!(v.node_of_owner(RICH).map(|n| n.hash.as_str()), Some("a"));
+        assert_eq!(n.info.multiaddress, "/ip4/1.1.1.1/tcp/4025");
+        assert_eq!(v.node_of_owner(RICH).map(|n| n.info.hash.as_str()), Some("a"));
         assert!(v.node_of_owner(POOR).is_none());
     }
 
@@ -849,7 +859,7 @@ mod tests {
         assert_eq!(out[0], Err(Ignored::NoNodeType));
         let v = r.into_view();
         assert_eq!(v.resource_nodes.len(), 2);
-        assert_eq!(v.resource_nodes[1].address, "", "a host another CRN uses is emptied");
+        assert_eq!(v.resource_nodes[1].info.address, "", "a host another CRN uses is emptied");
     }
 
     #[test]
@@ -872,7 +882,7 @@ mod tests {
         assert_eq!(by_hash("l-taken"), Err(Ignored::AlreadyLinked("r0".into())));
         assert_eq!(by_hash("l-unknown"), Err(Ignored::UnknownResourceNode("nope".into())));
         let v = r.into_view();
-        let linked: Vec<&str> = v.linked_crns("a").iter().map(|c| c.hash.as_str()).collect();
+        let linked: Vec<&str> = v.linked_crns("a").iter().map(|c| c.info.hash.as_str()).collect();
         assert_eq!(linked, ["r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7"]);
         assert_eq!(v.node("a").unwrap().resource_nodes.len(), 8);
         let r0 = v.resource_node("r0").unwrap();
@@ -938,8 +948,11 @@ mod tests {
         assert!(matches!(out[5], Err(Ignored::NotAllowed { .. })));
         assert_eq!(out[6..], [Ok(()), Ok(()), Ok(())]);
         let v = r.into_view();
-        assert_eq!(v.nodes.iter().map(|n| n.hash.as_str()).collect::<Vec<_>>(), ["a2"]);
-        assert_eq!(v.nodes[0].multiaddress, "/ip4/1.1.1.1/tcp/4025", "the dropped node's host is free again");
+        assert_eq!(v.nodes.iter().map(|n| n.info.hash.as_str()).collect::<Vec<_>>(), ["a2"]);
+        assert_eq!(
+            v.nodes[0].info.multiaddress, "/ip4/1.1.1.1/tcp/4025",
+            "the dropped node's host is free again"
+        );
         assert_eq!(v.resource_nodes.len(), 1);
         assert_eq!(
             (v.resource_nodes[0].status, &v.resource_nodes[0].parent),
@@ -1030,14 +1043,14 @@ mod tests {
         let v = r.into_view();
         let a = v.node("a").unwrap();
         assert_eq!(
-            (a.name.as_str(), a.manager.as_str(), a.description.as_str()),
+            (a.info.name.as_str(), a.info.manager.as_str(), a.info.description.as_str()),
             ("renamed", STAKER, "by the manager")
         );
-        assert_eq!(v.node("b").unwrap().multiaddress, "", "a host another CCN uses is emptied");
+        assert_eq!(v.node("b").unwrap().info.multiaddress, "", "a host another CCN uses is emptied");
         let r = v.resource_node("r").unwrap();
-        assert_eq!(r.address, "https://new.example.org");
+        assert_eq!(r.info.address, "https://new.example.org");
         assert_eq!(r.locked, json!(false), "an amend makes `locked` a boolean");
-        assert_eq!(r.name, "r", "fields an amend leaves out are kept");
+        assert_eq!(r.info.name, "r", "fields an amend leaves out are kept");
     }
 
     #[test]

@@ -35,18 +35,60 @@ pub enum ResourceNodeStatus {
     Waiting,
 }
 
-/// A core channel node (CCN).
+/// What CCNs and CRNs both have, written in place in each node's JSON (`#[serde(flatten)]`).
 ///
 /// Text fields the operator sets hold what the operator sent; a value that is not a JSON string
-/// is kept as its JSON text. `authorized` is kept as sent (normally a list of addresses).
+/// is kept as its JSON text. `authorized` is kept as sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CoreNode {
-    /// The item hash of the `create-node` operation.
+pub struct NodeInfo {
+    /// The item hash of the registering operation (`create-node`, `create-resource-node`).
     pub hash: String,
     /// The address that registered the node.
     pub owner: String,
+    /// An address that may amend the node besides its owner (empty unless set).
+    pub manager: String,
     /// Where rewards go (the owner unless set).
     pub reward: String,
+    /// The addresses allowed to stake on (CCN) or link (CRN) a locked node, as the operator sent
+    /// them.
+    pub authorized: Value,
+    /// The envelope time of the registering operation.
+    pub time: f64,
+    /// The score from the network's scoring posts (not replayed here: 0).
+    pub score: f64,
+    /// The decentralization score (not replayed here: 0).
+    pub decentralization: f64,
+    /// The performance score (not replayed here: 0).
+    pub performance: f64,
+    /// The height since which the node scores too low (not replayed here: null).
+    pub inactive_since: Option<u64>,
+    /// The node's name.
+    pub name: String,
+    /// A P2P multiaddress (a CCN's is emptied when another CCN already uses its host, or when it
+    /// does not parse).
+    pub multiaddress: String,
+    /// A URL (a CRN's is emptied when another CRN already uses its host).
+    pub address: String,
+    /// A picture (file hash).
+    pub picture: String,
+    /// A banner (file hash).
+    pub banner: String,
+    /// A description.
+    pub description: String,
+    /// Where stream rewards go.
+    pub stream_reward: String,
+    /// A registration (KYC) URL for stakers of a locked node.
+    pub registration_url: String,
+    /// Terms and conditions (file hash).
+    pub terms_and_conditions: String,
+}
+
+/// A core channel node (CCN).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CoreNode {
+    /// The fields CRNs have too.
+    #[serde(flatten)]
+    pub info: NodeInfo,
     /// Whether only `authorized` addresses may stake.
     pub locked: bool,
     /// ALEPH staked per staker (each staker's balance split evenly over the nodes it stakes on).
@@ -55,41 +97,8 @@ pub struct CoreNode {
     pub total_staked: f64,
     /// `active` once `total_staked` reaches the activation amount.
     pub status: NodeStatus,
-    /// The envelope time of the `create-node` operation.
-    pub time: f64,
-    /// The addresses allowed to stake on a locked node, as the operator sent them.
-    pub authorized: Value,
     /// The hashes of the CRNs linked to this node, in link order.
     pub resource_nodes: Vec<String>,
-    /// The score from the network's scoring posts (not replayed here: 0).
-    pub score: f64,
-    /// The decentralization score (not replayed here: 0).
-    pub decentralization: f64,
-    /// The performance score (not replayed here: 0).
-    pub performance: f64,
-    /// The height since which the node scores too low (not replayed here: null).
-    pub inactive_since: Option<u64>,
-    /// The node's name.
-    pub name: String,
-    /// The node's P2P multiaddress; emptied when another CCN already uses its host, or when it
-    /// does not parse.
-    pub multiaddress: String,
-    /// A URL (used by CRNs; CCNs carry it too).
-    pub address: String,
-    /// A picture (file hash).
-    pub picture: String,
-    /// A banner (file hash).
-    pub banner: String,
-    /// A description.
-    pub description: String,
-    /// Where stream rewards go.
-    pub stream_reward: String,
-    /// An address that may amend the node besides its owner (empty unless set).
-    pub manager: String,
-    /// A registration (KYC) URL for stakers of a locked node.
-    pub registration_url: String,
-    /// Terms and conditions (file hash).
-    pub terms_and_conditions: String,
     /// The early-registration bonus (only nodes registered before mainnet block 12 020 360 have
     /// it: always false here).
     pub has_bonus: bool,
@@ -97,58 +106,22 @@ pub struct CoreNode {
 
 /// A compute resource node (CRN).
 ///
-/// Text fields the operator sets hold what the operator sent; a value that is not a JSON string
-/// is kept as its JSON text. `locked` and `authorized` are kept as sent at registration (the
-/// reference stores `""` when they are absent) and `locked` becomes a boolean once amended.
+/// `locked` and `authorized` are kept as sent at registration (the reference stores `""` when
+/// they are absent) and `locked` becomes a boolean once amended.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResourceNode {
-    /// The item hash of the `create-resource-node` operation.
-    pub hash: String,
+    /// The fields CCNs have too.
+    #[serde(flatten)]
+    pub info: NodeInfo,
     /// The node type (`compute`).
     #[serde(rename = "type")]
     pub node_type: String,
-    /// The address that registered the node.
-    pub owner: String,
-    /// An address that may amend the node besides its owner (empty unless set).
-    pub manager: String,
-    /// Where rewards go (the owner unless set).
-    pub reward: String,
     /// Whether the node refuses to be linked (see [`ResourceNode::is_locked`]).
     pub locked: Value,
     /// `linked` while `parent` is set.
     pub status: ResourceNodeStatus,
-    /// As the operator sent it.
-    pub authorized: Value,
     /// The CCN this node is linked to.
     pub parent: Option<String>,
-    /// The envelope time of the `create-resource-node` operation.
-    pub time: f64,
-    /// The score from the network's scoring posts (not replayed here: 0).
-    pub score: f64,
-    /// The decentralization score (not replayed here: 0).
-    pub decentralization: f64,
-    /// The performance score (not replayed here: 0).
-    pub performance: f64,
-    /// The height since which the node scores too low (not replayed here: null).
-    pub inactive_since: Option<u64>,
-    /// The node's name.
-    pub name: String,
-    /// A multiaddress (used by CCNs; CRNs carry it too).
-    pub multiaddress: String,
-    /// The node's URL (`https://crn.example`); emptied when another CRN already uses its host.
-    pub address: String,
-    /// A picture (file hash).
-    pub picture: String,
-    /// A banner (file hash).
-    pub banner: String,
-    /// A description.
-    pub description: String,
-    /// Where stream rewards go.
-    pub stream_reward: String,
-    /// A registration URL.
-    pub registration_url: String,
-    /// Terms and conditions (file hash).
-    pub terms_and_conditions: String,
 }
 
 /// Python's truthiness of a JSON value, which the reference applies to `locked`.
@@ -176,7 +149,7 @@ pub(crate) fn authorizes(authorized: &Value, address: &str) -> bool {
 impl CoreNode {
     /// Whether `address` may stake on this node: it is not locked, or `address` is authorized.
     pub fn accepts_staker(&self, address: &str) -> bool {
-        !self.locked || authorizes(&self.authorized, address)
+        !self.locked || authorizes(&self.info.authorized, address)
     }
 }
 
@@ -195,23 +168,23 @@ impl ResourceNode {
 impl CoreChannelView {
     /// The CCN registered by `hash`.
     pub fn node(&self, hash: &str) -> Option<&CoreNode> {
-        self.nodes.iter().find(|n| n.hash == hash)
+        self.nodes.iter().find(|n| n.info.hash == hash)
     }
 
     /// The CRN registered by `hash`.
     pub fn resource_node(&self, hash: &str) -> Option<&ResourceNode> {
-        self.resource_nodes.iter().find(|n| n.hash == hash)
+        self.resource_nodes.iter().find(|n| n.info.hash == hash)
     }
 
     /// The CCN owned by `address` (an owner has at most one). Addresses compare exactly, as the
     /// reference compares them.
     pub fn node_of_owner(&self, address: &str) -> Option<&CoreNode> {
-        self.nodes.iter().find(|n| n.owner == address)
+        self.nodes.iter().find(|n| n.info.owner == address)
     }
 
     /// The CRNs owned by `address`, in registration order.
     pub fn resource_nodes_of_owner(&self, address: &str) -> Vec<&ResourceNode> {
-        self.resource_nodes.iter().filter(|n| n.owner == address).collect()
+        self.resource_nodes.iter().filter(|n| n.info.owner == address).collect()
     }
 
     /// The CRNs linked to the CCN `ccn_hash`, in link order (empty for an unknown CCN).

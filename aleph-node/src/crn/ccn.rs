@@ -3,11 +3,10 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
 use serde_json::Value;
 
 use super::CrnError;
-use crate::p2p::fetch::{read_capped, CappedError};
+use crate::p2p::fetch::read_capped;
 use crate::storage::staged::{ContentHasher, StageError, StagedFile};
 
 /// Largest JSON answer read from the CCN (a message list with full content).
@@ -82,33 +81,8 @@ impl CcnClient {
         Ok(found)
     }
 
-    /// `GET /api/v0/storage/raw/{hash}`, checked against the sha256 or CID it is named by.
-    pub(crate) async fn download(&self, hash: &str, max_bytes: u64) -> Result<Bytes, CrnError> {
-        let url = format!("{}/api/v0/storage/raw/{hash}", self.base);
-        let resp = self.http.get(&url).send().await.map_err(|e| CrnError::Ccn(format!("{url}: {e}")))?;
-        if resp.status() == reqwest::StatusCode::NOT_FOUND {
-            return Err(CrnError::CodeUnavailable(format!("file {hash} is not stored on the CCN")));
-        }
-        if !resp.status().is_success() {
-            return Err(CrnError::Ccn(format!("{url}: HTTP {}", resp.status())));
-        }
-        let bytes = match read_capped(resp, max_bytes).await {
-            Ok(bytes) => bytes,
-            Err(CappedError::TooLarge(_)) => {
-                return Err(CrnError::CodeUnavailable(format!(
-                    "file {hash} is larger than {max_bytes} bytes"
-                )))
-            }
-            Err(e) => return Err(CrnError::Ccn(format!("{url}: {e}"))),
-        };
-        if !crate::p2p::fetch::verify_content(hash, &bytes) {
-            return Err(CrnError::CodeUnavailable(format!("file {hash} does not match its hash")));
-        }
-        Ok(Bytes::from(bytes))
-    }
-
-    /// Streams a (large) file of at most `max_bytes` to `dest`, hashed as it arrives and checked
-    /// against its name before it is renamed into place.
+    /// Streams the file `hash` (`GET /api/v0/storage/raw/{hash}`) of at most `max_bytes` to
+    /// `dest`, hashed as it arrives and checked against its name before it is renamed into place.
     pub(crate) async fn download_to(
         &self,
         hash: &str,
@@ -117,11 +91,11 @@ impl CcnClient {
     ) -> Result<(), CrnError> {
         let url = format!("{}/api/v0/storage/raw/{hash}", self.base);
         let mut resp = self.http.get(&url).send().await.map_err(|e| CrnError::Ccn(format!("{url}: {e}")))?;
+        if resp.status() == reqwest::StatusCode::NOT_FOUND {
+            return Err(CrnError::CodeUnavailable(format!("file {hash} is not stored on the CCN")));
+        }
         if !resp.status().is_success() {
-            return Err(CrnError::CodeUnavailable(format!(
-                "file {hash}: HTTP {} from the CCN",
-                resp.status()
-            )));
+            return Err(CrnError::Ccn(format!("{url}: HTTP {}", resp.status())));
         }
         let too_large = || CrnError::CodeUnavailable(format!("file {hash} is larger than {max_bytes} bytes"));
         if resp.content_length().is_some_and(|n| n > max_bytes) {

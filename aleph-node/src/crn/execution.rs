@@ -124,11 +124,12 @@ fn configuration(spec: &ProgramSpec) -> Mp {
         Interface::Asgi => "asgi",
         _ => "executable",
     };
-    let variables = spec.content.variables.as_ref().map_or(Mp::Nil, |vars| {
+    let variables = spec.content.base.variables.as_ref().map_or(Mp::Nil, |vars| {
         Mp::Map(vars.iter().map(|(k, v)| (Mp::from(k.as_str()), Mp::from(v.as_str()))).collect())
     });
     let authorized_keys = spec
         .content
+        .base
         .authorized_keys
         .as_ref()
         .map_or(Mp::Nil, |keys| Mp::Array(keys.iter().map(|k| Mp::from(k.as_str())).collect()));

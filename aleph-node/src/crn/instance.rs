@@ -161,9 +161,9 @@ impl Instances {
         }
         let content = InstanceContent::parse(&record.message["content"])
             .map_err(|e| CrnError::NotRunnable(format!("{hash} has an invalid INSTANCE content: {e}")))?;
-        let memory_mib = u64::from(content.resources.memory);
+        let memory_mib = u64::from(content.base.resources.memory);
         let mut entry = InstanceRecord {
-            owner: content.address.clone(),
+            owner: content.base.address.clone(),
             status: "refused",
             reason: None,
             defined_at: crate::pipeline::now(),
@@ -225,7 +225,7 @@ impl Instances {
             .image_file(
                 content.rootfs.parent.reference.as_str(),
                 content.rootfs.parent.use_latest,
-                &content.address,
+                &content.base.address,
             )
             .await?;
         let dir = resolver.instance_dir(hash);
@@ -236,7 +236,8 @@ impl Instances {
         }
         let hostname = super::execution::hostname(hash);
         let seed = dir.join("seed.iso");
-        write_seed(&dir, &seed, hash, &hostname, content.authorized_keys.as_deref().unwrap_or(&[])).await?;
+        write_seed(&dir, &seed, hash, &hostname, content.base.authorized_keys.as_deref().unwrap_or(&[]))
+            .await?;
 
         let accel = vm.accel().await.clone();
         let port = free_port()?;
@@ -245,7 +246,7 @@ impl Instances {
         tokio::fs::create_dir_all(&socket_dir).await?;
         let qmp_path = socket_dir.join("qmp.sock");
         let qmp = UnixListener::bind(&qmp_path)?;
-        let resources = &content.resources;
+        let resources = &content.base.resources;
         let mut cmd = Command::new(&vm.qemu);
         cmd.args(["-M", "microvm"]).args(accel.args());
         cmd.args(["-m", &resources.memory.max(128).to_string(), "-smp", &resources.vcpus.max(1).to_string()]);

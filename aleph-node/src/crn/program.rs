@@ -54,15 +54,15 @@ pub(crate) struct ProgramSpec {
 
 impl ProgramSpec {
     pub(crate) fn memory_mib(&self) -> u64 {
-        u64::from(self.content.resources.memory)
+        u64::from(self.content.base.resources.memory)
     }
 
     pub(crate) fn vcpus(&self) -> u32 {
-        self.content.resources.vcpus.max(1)
+        self.content.base.resources.vcpus.max(1)
     }
 
     pub(crate) fn seconds(&self) -> f64 {
-        f64::from(self.content.resources.seconds.max(1))
+        f64::from(self.content.base.resources.seconds.max(1))
     }
 
     pub(crate) fn persistent(&self) -> bool {
@@ -75,14 +75,14 @@ impl ProgramSpec {
 
     /// Whether the program may reach the internet (`environment.internet`).
     pub(crate) fn internet(&self) -> bool {
-        match &self.content.environment {
+        match &self.content.base.environment {
             ProgramEnvironment::Function(f) => f.internet,
             ProgramEnvironment::Instance(i) => i.internet,
         }
     }
 
     pub(crate) fn variables(&self) -> BTreeMap<String, String> {
-        self.content.variables.clone().unwrap_or_default()
+        self.content.base.variables.clone().unwrap_or_default()
     }
 }
 
@@ -141,7 +141,7 @@ impl Resolver {
     /// Everything needed to run `item_hash`.
     pub(crate) async fn resolve(&self, item_hash: &str) -> Result<Arc<ProgramSpec>, CrnError> {
         let (content, _message) = self.program_message(item_hash).await?;
-        let owner = content.address.clone();
+        let owner = content.base.address.clone();
         // The runtime ref itself names the runtime; only when it is not one we run is the STORE it
         // resolves to (its latest amend with `use_latest`) looked up and checked in turn.
         let supported = &self.config.python_runtime_refs;
@@ -174,7 +174,7 @@ impl Resolver {
             }
             None => None,
         };
-        for volume in &content.volumes {
+        for volume in &content.base.volumes {
             mounts.push(self.volume(volume, &owner, item_hash).await?);
         }
         Ok(Arc::new(ProgramSpec {
@@ -224,12 +224,9 @@ impl Resolver {
         if let Ok(bytes) = tokio::fs::read(&path).await {
             return Ok(bytes.into());
         }
-        let bytes = self.ccn.download(file_hash, max).await?;
         tokio::fs::create_dir_all(&self.cache).await?;
-        let part = self.cache.join(format!("{file_hash}.part"));
-        tokio::fs::write(&part, &bytes).await?;
-        tokio::fs::rename(&part, &path).await?;
-        Ok(bytes)
+        self.ccn.download_to(file_hash, &path, max).await?;
+        Ok(tokio::fs::read(&path).await?.into())
     }
 
     /// A root filesystem image, streamed once into the cache; returns its path.

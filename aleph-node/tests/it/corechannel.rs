@@ -81,8 +81,8 @@ async fn operations_register_link_unlink_amend_and_drop_nodes() {
     let ccn = create.item_hash.to_string();
     let view = served(&node, publisher).await;
     assert_eq!(view.nodes.len(), 1, "{view:?}");
-    assert_eq!(view.nodes[0].hash, ccn);
-    assert_eq!(view.nodes[0].owner, ccn_owner.address());
+    assert_eq!(view.nodes[0].info.hash, ccn);
+    assert_eq!(view.nodes[0].info.owner, ccn_owner.address());
     assert_eq!(view.nodes[0].status, NodeStatus::Waiting);
 
     // Nine CRNs.
@@ -110,21 +110,21 @@ async fn operations_register_link_unlink_amend_and_drop_nodes() {
     }
     let view = node.handle.pipeline().corechannel().view().await.expect("view");
     assert_eq!(served(&node, publisher).await, *view, "the endpoint serves the accessor's view");
-    let linked: Vec<String> = view.linked_crns(&ccn).iter().map(|c| c.hash.clone()).collect();
+    let linked: Vec<String> = view.linked_crns(&ccn).iter().map(|c| c.info.hash.clone()).collect();
     assert_eq!(linked, crns[..8]);
     let first = view.resource_node(&crns[0]).expect("crn");
     assert_eq!((first.status, first.parent.as_deref()), (ResourceNodeStatus::Linked, Some(ccn.as_str())));
-    assert_eq!(first.address, "https://crn0.example.org");
+    assert_eq!(first.info.address, "https://crn0.example.org");
     assert_eq!(view.resource_node(&crns[8]).expect("crn").parent, None);
-    assert_eq!(view.node_of_owner(ccn_owner.address()).map(|n| n.hash.clone()), Some(ccn.clone()));
+    assert_eq!(view.node_of_owner(ccn_owner.address()).map(|n| n.info.hash.clone()), Some(ccn.clone()));
 
     // The CRN owner unlinks one; the CCN owner renames its node with an amend.
     node.submit_ok(&operation(&crn_owner, "unlink", Some(&crns[0]), json!({}))).await;
     node.submit_ok(&amend_node(&ccn_owner, &ccn, json!({"name": "renamed", "description": "hello"}))).await;
     let view = served(&node, publisher).await;
     let c = view.node(&ccn).expect("ccn");
-    assert_eq!((c.name.as_str(), c.description.as_str()), ("renamed", "hello"));
-    assert_eq!(c.multiaddress, "/ip4/1.2.3.4/tcp/4025");
+    assert_eq!((c.info.name.as_str(), c.info.description.as_str()), ("renamed", "hello"));
+    assert_eq!(c.info.multiaddress, "/ip4/1.2.3.4/tcp/4025");
     assert_eq!(view.resource_node(&crns[0]).expect("crn").status, ResourceNodeStatus::Waiting);
     assert_eq!(view.linked_crns(&ccn).len(), 7);
 
@@ -134,7 +134,7 @@ async fn operations_register_link_unlink_amend_and_drop_nodes() {
     let view = served(&node, publisher).await;
     assert_eq!(view.resource_node(&crns[1]).expect("crn").parent, None);
     assert_eq!(view.resource_node(&crns[8]).expect("crn").parent.as_deref(), Some(ccn.as_str()));
-    let linked: Vec<String> = view.linked_crns(&ccn).iter().map(|c| c.hash.clone()).collect();
+    let linked: Vec<String> = view.linked_crns(&ccn).iter().map(|c| c.info.hash.clone()).collect();
     assert_eq!(linked, crns[2..]);
 
     // Dropping the CCN unlinks every CRN.
@@ -229,6 +229,9 @@ async fn a_balance_update_recomputes_the_view() {
     );
     node.submit_ok(&update).await;
     let view = served(&node, DEFAULT_CORECHANNEL_ADDRESS).await;
-    assert_eq!(view.nodes.iter().map(|n| n.hash.as_str()).collect::<Vec<_>>(), [create.item_hash.as_str()]);
+    assert_eq!(
+        view.nodes.iter().map(|n| n.info.hash.as_str()).collect::<Vec<_>>(),
+        [create.item_hash.as_str()]
+    );
     node.stop().await;
 }

@@ -3,7 +3,7 @@
 
 use aleph_core::message::PendingMessage;
 
-use crate::pipeline::{insert_pending_row, Pipeline};
+use crate::pipeline::{insert_pending, Pipeline};
 use crate::storage::StorageError;
 
 /// Queues `message` for processing as a peer's copy received earlier would be, past the intake's
@@ -14,5 +14,5 @@ pub async fn queue_as_received_earlier(
     message: &PendingMessage,
 ) -> Result<(), StorageError> {
     let message = message.clone();
-    pipeline.db().write(move |tx| insert_pending_row(tx, &message, ("p2p", None), 0.0, 0.0, 0)).await
+    pipeline.db().write(move |tx| insert_pending(tx, &message, ("p2p", None), 0.0, 0.0, 0)).await
 }

@@ -504,26 +504,8 @@ pub(crate) fn record_rejection(
     Ok(())
 }
 
-/// Records a message as pending (for the processor), with its status.
+/// Queues a message for the processor; its status is set apart ([`mark_pending`]).
 pub(crate) fn insert_pending(
-    tx: &rusqlite::Transaction<'_>,
-    message: &PendingMessage,
-    (origin, chain): (&str, Option<&ChainRef>),
-    reception_time: f64,
-    next_attempt: f64,
-    retries: u32,
-) -> Result<(), StorageError> {
-    insert_pending_row(tx, message, (origin, chain), reception_time, next_attempt, retries)?;
-    tx.prepare_cached(
-        "INSERT INTO message_status (item_hash, status, reception_time) VALUES (?1, 'pending', ?2)
-         ON CONFLICT (item_hash) DO UPDATE SET status = 'pending', reception_time = excluded.reception_time",
-    )?
-    .execute(params![message.item_hash.as_str(), reception_time])?;
-    Ok(())
-}
-
-/// The processor's queue entry of a pending message (its status is the caller's).
-pub(crate) fn insert_pending_row(
     tx: &rusqlite::Transaction<'_>,
     message: &PendingMessage,
     (origin, chain): (&str, Option<&ChainRef>),
@@ -551,6 +533,20 @@ pub(crate) fn insert_pending_row(
         chain.map(|c| c.tx_hash.as_str()),
         chain.is_some_and(|c| c.unsigned),
     ])?;
+    Ok(())
+}
+
+/// Sets a message's status to pending (with its reception time).
+pub(crate) fn mark_pending(
+    tx: &rusqlite::Transaction<'_>,
+    item_hash: &str,
+    reception_time: f64,
+) -> Result<(), StorageError> {
+    tx.prepare_cached(
+        "INSERT INTO message_status (item_hash, status, reception_time) VALUES (?1, 'pending', ?2)
+         ON CONFLICT (item_hash) DO UPDATE SET status = 'pending', reception_time = excluded.reception_time",
+    )?
+    .execute(params![item_hash, reception_time])?;
     Ok(())
 }
 
@@ -594,6 +590,7 @@ fn intake_one(
             let time = message.time;
             let next_attempt = if time.is_finite() { time.min(ctx.now) } else { ctx.now };
             insert_pending(tx, &message, (origin.as_str(), chain.as_ref()), ctx.now, next_attempt, 0)?;
+            mark_pending(tx, message.item_hash.as_str(), ctx.now)?;
             *waiting = true;
             Ok(Intake::Queued)
         }

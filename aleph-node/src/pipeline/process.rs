@@ -466,14 +466,11 @@ pub(crate) fn process_one(
                     )?
                     .execute(params![id, next_attempt])?;
                 }
-                None => super::insert_pending(
-                    tx,
-                    &item.message,
-                    (item.origin, item.chain.as_ref()),
-                    item.reception_time,
-                    next_attempt,
-                    1,
-                )?,
+                None => {
+                    let queued = (item.origin, item.chain.as_ref());
+                    super::insert_pending(tx, &item.message, queued, item.reception_time, next_attempt, 1)?;
+                    super::mark_pending(tx, hash, item.reception_time)?;
+                }
             }
             Ok(Some(Event::Retry { item_hash: hash.to_owned() }))
         }

@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use aleph_sdk::{AlephClient, AnySigner, ItemHash, Message, MessageBuilder, PendingMessage};
+use aleph_sdk::{AlephClient, AnySigner, ItemHash, Message, MessageBuilder, PendingMessage, SubmitMode};
 
 /// Signs a post and writes it to `file`, without network.
 pub(crate) fn sign(signer: &AnySigner, file: &Path) -> Result<ItemHash, Box<dyn std::error::Error>> {
@@ -23,7 +23,8 @@ pub(crate) fn sign(signer: &AnySigner, file: &Path) -> Result<ItemHash, Box<dyn 
 /// Reads the signed message back from `file`, submits it and waits until it is processed.
 pub(crate) async fn submit(client: &AlephClient, file: &Path) -> Result<Message, Box<dyn std::error::Error>> {
     let pending = PendingMessage::from_json(&std::fs::read_to_string(file)?)?;
-    let (_, message) = client.submit_and_wait(&pending, Duration::from_secs(30)).await?;
+    client.submit(&pending, SubmitMode::WaitProcessed(Duration::from_secs(30))).await?;
+    let message = client.get_message(&pending.item_hash).await?;
     println!("{} processed at {}", message.item_hash, message.time);
     Ok(message)
 }

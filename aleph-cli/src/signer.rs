@@ -6,9 +6,9 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use aleph_sdk::core::chain::solana::SolanaSigner;
-use aleph_sdk::core::chain::tezos::{TezosCurve, TezosSigner};
+use aleph_sdk::core::chain::tezos::TezosCurve;
 use aleph_sdk::core::{Chain, ChainFamily, Signer};
-use aleph_sdk::AnySigner;
+use aleph_sdk::{AccountError, AnySigner};
 use anyhow::Context as _;
 
 use crate::config::{AccountEntry, ConfigStore};
@@ -65,13 +65,11 @@ impl PendingSigner {
             PendingSigner::Stored { name, entry, path, chain } => {
                 let secret: Vec<u8> = if entry.encrypted {
                     let pass = passphrase(&format!("Passphrase of account {name}: "), false)?;
-                    eth_keystore::decrypt_key(&path, pass).map_err(|e| match e {
-                        eth_keystore::KeystoreError::MacMismatch => {
+                    aleph_sdk::keyfile::read_keystore(&path, pass).map_err(|e| match e {
+                        AccountError::WrongPassword { .. } => {
                             usage(format!("wrong passphrase for account {name}"))
                         }
-                        other => {
-                            anyhow::anyhow!("reading the key of account {name} ({}): {other}", path.display())
-                        }
+                        other => anyhow::anyhow!("reading the key of account {name}: {other}"),
                     })?
                 } else {
                     let text = std::fs::read_to_string(&path)
@@ -108,41 +106,29 @@ pub(crate) fn signer_from_text(chain: Chain, secret: &str) -> anyhow::Result<Any
     AnySigner::from_hex(chain, s).map_err(|e| bad(&e))
 }
 
-/// A signer from a stored 32-byte secret.
+/// A signer from a stored 32-byte secret and, for Tezos, the curve name the account records.
 pub(crate) fn signer_from_secret(
     chain: Chain,
     curve: Option<&str>,
     secret: &[u8],
 ) -> anyhow::Result<AnySigner> {
-    if chain.family() == ChainFamily::Tezos {
-        let bytes: [u8; 32] = secret
-            .try_into()
-            .map_err(|_| anyhow::anyhow!("a Tezos secret is 32 bytes, found {}", secret.len()))?;
-        let curve = match curve.unwrap_or("ed25519") {
-            "secp256k1" => TezosCurve::Secp256k1,
-            "p256" => TezosCurve::P256,
-            _ => TezosCurve::Ed25519,
-        };
-        return Ok(TezosSigner::from_secret_bytes(curve, &bytes)?.into());
-    }
-    Ok(AnySigner::from_bytes(chain, secret)?)
+    let curve = match curve {
+        Some("secp256k1") => TezosCurve::Secp256k1,
+        Some("p256") => TezosCurve::P256,
+        _ => TezosCurve::Ed25519,
+    };
+    Ok(AnySigner::from_secret(chain, Some(curve), secret)?)
 }
 
-/// The 32-byte secret of a signer and, for Tezos, its curve name.
-pub(crate) fn secret_of(signer: &AnySigner) -> anyhow::Result<(Vec<u8>, Option<&'static str>)> {
-    match signer {
-        AnySigner::Ethereum(s) => Ok((s.to_bytes().to_vec(), None)),
-        AnySigner::Solana(s) => Ok((s.to_bytes()[..32].to_vec(), None)),
-        AnySigner::Tezos(s) => {
-            let curve = match s.curve() {
-                TezosCurve::Secp256k1 => "secp256k1",
-                TezosCurve::P256 => "p256",
-                _ => "ed25519",
-            };
-            Ok((s.secret_bytes().to_vec(), Some(curve)))
-        }
-        other => Err(anyhow::anyhow!("accounts of chain {} cannot be stored", other.chain())),
-    }
+/// The 32-byte secret of a signer and, for Tezos, the curve name the account records.
+pub(crate) fn secret_of(signer: &AnySigner) -> (Vec<u8>, Option<&'static str>) {
+    let (secret, curve) = signer.secret();
+    let name = curve.map(|c| match c {
+        TezosCurve::Secp256k1 => "secp256k1",
+        TezosCurve::P256 => "p256",
+        _ => "ed25519",
+    });
+    (secret, name)
 }
 
 /// The importable text form of a signer's key (hex for ETH, base58 keypair for SOL, edsk… for
@@ -188,7 +174,7 @@ pub(crate) fn store_key(
     plaintext: bool,
 ) -> anyhow::Result<AccountEntry> {
     let dir = config.accounts_dir()?;
-    let (secret, curve) = secret_of(signer)?;
+    let (secret, curve) = secret_of(signer);
     let file = if plaintext {
         let file = format!("{name}.key");
         let path = dir.join(&file);
@@ -249,7 +235,7 @@ mod tests {
             let s = signer_from_text(chain, &key).unwrap();
             let back = signer_from_text(chain, &export_text(&s).unwrap()).unwrap();
             assert_eq!(back.address(), s.address());
-            let (secret, curve) = secret_of(&s).unwrap();
+            let (secret, curve) = secret_of(&s);
             assert_eq!(signer_from_secret(chain, curve, &secret).unwrap().address(), s.address());
         }
         assert!(signer_from_text(Chain::Eth, "zz").is_err());

@@ -29,9 +29,15 @@ pub enum AccountError {
     /// This crate has no signer for the chain.
     #[error("no signer for chain {0}")]
     UnsupportedChain(Chain),
-    /// The keystore file cannot be read or decrypted (wrong password, corrupt file).
+    /// The keystore file cannot be read or decrypted (corrupt file, unknown format).
     #[error("keystore: {0}")]
     Keystore(String),
+    /// The keystore's password is not the one it was encrypted with (its MAC does not match).
+    #[error("wrong password for the keystore {path}")]
+    WrongPassword {
+        /// The keystore file.
+        path: String,
+    },
     /// A key file cannot be read.
     #[error("reading {path}: {source}")]
     Io {
@@ -170,8 +176,7 @@ impl AnySigner {
     /// An EVM signer from an Ethereum keystore v3 file (scrypt or pbkdf2, as geth, MetaMask and
     /// the official tools write them).
     pub fn from_keystore(path: impl AsRef<Path>, password: impl AsRef<[u8]>) -> Result<Self, AccountError> {
-        let secret = eth_keystore::decrypt_key(path.as_ref(), password)
-            .map_err(|e| AccountError::Keystore(format!("{}: {e}", path.as_ref().display())))?;
+        let secret = crate::keyfile::read_keystore(path.as_ref(), password)?;
         let bytes: [u8; 32] = secret
             .as_slice()
             .try_into()
@@ -225,6 +230,29 @@ impl AnySigner {
             return Ok(SolanaSigner::from_base58(&text)?.with_chain(chain)?.into());
         }
         Self::from_hex(chain, &text)
+    }
+
+    /// A signer from a 32-byte secret as [`AnySigner::secret`] gives it: for Tezos, a key of
+    /// `curve` (ed25519 when `None`); other chains ignore `curve`.
+    pub fn from_secret(chain: Chain, curve: Option<TezosCurve>, secret: &[u8]) -> Result<Self, AccountError> {
+        if chain.family() == ChainFamily::Tezos {
+            let bytes: [u8; 32] = secret.try_into().map_err(|_| {
+                SignError::InvalidKey(format!("a Tezos secret is 32 bytes, found {}", secret.len()))
+            })?;
+            let curve = curve.unwrap_or(TezosCurve::Ed25519);
+            return Ok(TezosSigner::from_secret_bytes(curve, &bytes)?.into());
+        }
+        Self::from_bytes(chain, secret)
+    }
+
+    /// The 32-byte secret of this signer (a Solana key's seed) and, for Tezos, its curve: what
+    /// key files and keystores hold, and [`AnySigner::from_secret`] reads back.
+    pub fn secret(&self) -> (Vec<u8>, Option<TezosCurve>) {
+        match self {
+            AnySigner::Ethereum(s) => (s.to_bytes().to_vec(), None),
+            AnySigner::Solana(s) => (s.to_bytes()[..32].to_vec(), None),
+            AnySigner::Tezos(s) => (s.secret_bytes().to_vec(), Some(s.curve())),
+        }
     }
 
     /// A fresh random EVM key.
@@ -318,13 +346,30 @@ mod tests {
     }
 
     #[test]
+    fn secrets_round_trip_for_every_chain_and_curve() {
+        let signers = [
+            AnySigner::from_hex(Chain::Eth, &"ac".repeat(32)).unwrap(),
+            AnySigner::from_hex(Chain::Sol, &"11".repeat(32)).unwrap(),
+            TezosSigner::from_secret_bytes(TezosCurve::Secp256k1, &[0x22; 32]).unwrap().into(),
+            TezosSigner::from_secret_bytes(TezosCurve::P256, &[0x23; 32]).unwrap().into(),
+        ];
+        for s in &signers {
+            let (secret, curve) = s.secret();
+            assert_eq!(secret.len(), 32);
+            let back = AnySigner::from_secret(s.chain(), curve, &secret).unwrap();
+            assert_eq!(back.address(), s.address());
+        }
+        assert!(AnySigner::from_secret(Chain::Tezos, None, &[1; 31]).is_err());
+    }
+
+    #[test]
     fn keystore_round_trip() {
         let dir = tempfile::tempdir().unwrap();
         let s = AnySigner::from_hex(Chain::Eth, &"ac".repeat(32)).unwrap();
         let path = s.to_keystore(dir.path(), "key.json", "pw").unwrap();
         let back = AnySigner::from_keystore(&path, "pw").unwrap();
         assert_eq!(back.address(), s.address());
-        assert!(matches!(AnySigner::from_keystore(&path, "wrong"), Err(AccountError::Keystore(_))));
+        assert!(matches!(AnySigner::from_keystore(&path, "wrong"), Err(AccountError::WrongPassword { .. })));
         assert!(AnySigner::random_solana().to_keystore(dir.path(), "x", "pw").is_err());
     }
 

@@ -64,6 +64,7 @@ pub struct ClientBuilder {
     user_agent: String,
     trustless: bool,
     watch: WatchOptions,
+    http_client: Option<reqwest::Client>,
 }
 
 impl ClientBuilder {
@@ -77,6 +78,7 @@ impl ClientBuilder {
             user_agent: DEFAULT_USER_AGENT.to_owned(),
             trustless: false,
             watch: WatchOptions::default(),
+            http_client: None,
         }
     }
 
@@ -152,6 +154,24 @@ impl ClientBuilder {
         self
     }
 
+    /// Sends every HTTP request through `client` (a proxy, custom roots, a shared pool…)
+    /// instead of one this builder makes. The client's own connect and read timeouts, user
+    /// agent and TLS settings then apply: [`ClientBuilder::connect_timeout`],
+    /// [`ClientBuilder::read_timeout`] and the user agent of [`ClientBuilder::user_agent`] are
+    /// not applied to it (the user agent is still sent on WebSocket subscriptions), while the
+    /// total [`ClientBuilder::timeout`] of ordinary requests, retries and fallbacks are.
+    ///
+    /// ```
+    /// let http = aleph_sdk::reqwest::Client::builder().pool_max_idle_per_host(4).build()?;
+    /// let client = aleph_sdk::AlephClient::builder("http://127.0.0.1:4024").http_client(http).build()?;
+    /// assert_eq!(client.base_url(), "http://127.0.0.1:4024");
+    /// # Ok::<_, Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
     /// Builds the client. Fails on a URL that is not `http(s)://…` or when the TLS backend
     /// cannot be set up.
     pub fn build(self) -> Result<AlephClient> {
@@ -159,14 +179,19 @@ impl ClientBuilder {
         for url in &self.urls {
             bases.push(normalize_base(url)?);
         }
-        let mut http = reqwest::Client::builder()
-            .user_agent(self.user_agent.clone())
-            .connect_timeout(self.connect_timeout)
-            .use_rustls_tls();
-        if let Some(t) = self.read_timeout {
-            http = http.read_timeout(t);
-        }
-        let client = http.build()?;
+        let client = match self.http_client {
+            Some(client) => client,
+            None => {
+                let mut http = reqwest::Client::builder()
+                    .user_agent(self.user_agent.clone())
+                    .connect_timeout(self.connect_timeout)
+                    .use_rustls_tls();
+                if let Some(t) = self.read_timeout {
+                    http = http.read_timeout(t);
+                }
+                http.build()?
+            }
+        };
         let inner = ClientInner {
             http: Http::new(client, bases, self.retry, self.timeout),
             trustless: self.trustless,

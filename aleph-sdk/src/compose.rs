@@ -27,12 +27,13 @@
 
 use std::collections::BTreeMap;
 
-use aleph_core::content::Content;
+use aleph_core::content::{Content, SECURITY_KEY};
 use aleph_core::{ItemHash, ItemType, MessageType, PendingMessage, Signer, UnsignedMessage};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use crate::error::{ClientError, Result};
+use crate::types::Authorization;
 
 /// Content of at least this many characters is not inlined but uploaded first (the Python SDK's
 /// `MAX_INLINE_SIZE`).
@@ -167,6 +168,12 @@ impl MessageBuilder {
             Some(Value::Object(_)) | None => b,
             Some(_) => MessageBuilder { error: Some("aggregate content must be a JSON object".into()), ..b },
         }
+    }
+
+    /// The owner's `security` aggregate holding exactly the delegations `list` (an AGGREGATE
+    /// whose `authorizations` replace the previous ones; empty revokes them all).
+    pub fn authorizations(list: &[Authorization]) -> Self {
+        Self::aggregate(SECURITY_KEY, json!({ "authorizations": list }))
     }
 
     /// A STORE of the file `file_hash` (sha256 for native storage, a CID for IPFS).

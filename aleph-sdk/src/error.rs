@@ -61,8 +61,9 @@ pub enum ClientError {
     Rejected {
         /// The rejected message.
         item_hash: ItemHash,
-        /// The processing error code (`error_code`), when the node reported one.
-        error_code: Option<i32>,
+        /// The processing error code (`error_code`), when the node reported one the network
+        /// defines.
+        error_code: Option<ErrorCode>,
         /// The `details` the node stored with the rejection.
         details: Value,
     },
@@ -102,7 +103,7 @@ pub enum ClientError {
     #[error("message {item_hash} does not verify: {source}")]
     Unverified {
         /// The message.
-        item_hash: String,
+        item_hash: ItemHash,
         /// Why.
         #[source]
         source: VerifyError,
@@ -112,7 +113,7 @@ pub enum ClientError {
     #[error("message {item_hash} cannot be verified: {reason}")]
     Unverifiable {
         /// The message.
-        item_hash: String,
+        item_hash: ItemHash,
         /// Why.
         reason: String,
     },
@@ -120,8 +121,8 @@ pub enum ClientError {
     #[error("content does not match {expected}: got {actual}")]
     IntegrityMismatch {
         /// The hash asked for.
-        expected: String,
-        /// What the bytes hash to.
+        expected: ItemHash,
+        /// What the bytes hash to (a sha256 digest or a CID of the expected kind).
         actual: String,
     },
     /// Content composed for a message is invalid.
@@ -150,13 +151,10 @@ pub enum ClientError {
     InvalidArgument(String),
 }
 
-fn rejection_suffix(code: Option<i32>, details: &Value) -> String {
+fn rejection_suffix(code: Option<ErrorCode>, details: &Value) -> String {
     let mut out = String::new();
     if let Some(code) = code {
-        out.push_str(&format!(" with code {code}"));
-        if let Some(name) = error_code_name(code) {
-            out.push_str(&format!(" ({name})"));
-        }
+        out.push_str(&format!(" with code {} ({})", code.code(), code.name()));
     }
     if !details.is_null() {
         out.push_str(&format!(": {details}"));
@@ -202,12 +200,18 @@ impl ClientError {
     /// Whether the account lacks the funds for the message.
     pub fn is_insufficient_funds(&self) -> bool {
         matches!(self, ClientError::InsufficientFunds { .. })
-            || matches!(self, ClientError::Rejected { error_code: Some(5 | 6), .. })
+            || matches!(
+                self,
+                ClientError::Rejected {
+                    error_code: Some(ErrorCode::BalanceInsufficient | ErrorCode::CreditInsufficient),
+                    ..
+                }
+            )
             || matches!(self, ClientError::Http { status: 402, .. })
     }
 
-    /// The processing error code of a rejection (`1` for an invalid signature, …).
-    pub fn rejection_code(&self) -> Option<i32> {
+    /// The processing error code of a rejection ([`ErrorCode::InvalidSignature`], …).
+    pub fn rejection_code(&self) -> Option<ErrorCode> {
         match self {
             ClientError::Rejected { error_code, .. } => *error_code,
             _ => None,
@@ -219,7 +223,7 @@ impl ClientError {
     pub fn processing_error(&self) -> Option<ProcessingError> {
         match self {
             ClientError::Rejected { error_code: Some(code), details, .. } => {
-                Some(ProcessingError::from_code(*code, details))
+                Some(ProcessingError::from_code(code.code(), details))
             }
             _ => None,
         }
@@ -241,17 +245,18 @@ impl ClientError {
         match self {
             ClientError::Timeout { .. } | ClientError::Transport(_) | ClientError::WaitTimeout { .. } => true,
             ClientError::Http { status, .. } => *status >= 500,
-            ClientError::Rejected { error_code: Some(c), .. } => {
-                ErrorCode::from_i32(*c).is_some_and(|c| c.kind() == ErrorKind::Retry)
-            }
+            ClientError::Rejected { error_code: Some(c), .. } => c.kind() == ErrorKind::Retry,
             _ => false,
         }
     }
 
-    /// Builds the error for a rejected message from the `error_code` and `details` the node
-    /// returned, decoding insufficient-funds details into [`ClientError::InsufficientFunds`].
+    /// Builds the error for a rejected message from the `error_code` number and `details` the
+    /// node returned, decoding insufficient-funds details into
+    /// [`ClientError::InsufficientFunds`]. A number the network does not define leaves the
+    /// code out (the details are kept).
     pub fn from_rejection(item_hash: ItemHash, error_code: Option<i32>, details: Value) -> Self {
-        if matches!(error_code, Some(5 | 6)) {
+        let error_code = error_code.and_then(ErrorCode::from_i32);
+        if matches!(error_code, Some(ErrorCode::BalanceInsufficient | ErrorCode::CreditInsufficient)) {
             if let Some((required, available)) = funds_of(&details) {
                 return ClientError::InsufficientFunds { required, available };
             }
@@ -299,14 +304,18 @@ mod tests {
     #[test]
     fn other_rejections_keep_code_and_details() {
         let e = ClientError::from_rejection(hash(), Some(1), Value::Null);
-        assert_eq!(e.rejection_code(), Some(1));
-        assert!(e.to_string().contains("INVALID_SIGNATURE"), "{e}");
+        assert_eq!(e.rejection_code(), Some(ErrorCode::InvalidSignature));
+        assert!(e.to_string().contains("with code 1 (INVALID_SIGNATURE)"), "{e}");
         assert!(!e.is_transient());
         assert!(ClientError::from_rejection(hash(), Some(501), Value::Null).is_transient());
         // A balance rejection without readable details stays a rejection with its code.
         let e = ClientError::from_rejection(hash(), Some(5), json!({"errors": ["nope"]}));
-        assert_eq!(e.rejection_code(), Some(5));
+        assert_eq!(e.rejection_code(), Some(ErrorCode::BalanceInsufficient));
         assert!(e.is_insufficient_funds());
+        // A number the network does not define keeps the rejection, without a code.
+        let e = ClientError::from_rejection(hash(), Some(7), json!({"errors": ["x"]}));
+        assert!(matches!(e, ClientError::Rejected { error_code: None, .. }), "{e}");
+        assert!(e.is_rejected() && !e.is_transient());
     }
 
     #[test]

@@ -217,7 +217,7 @@ async fn submission_statuses_map_to_outcomes() {
     assert_eq!(r.publication.unwrap().status, "success");
     assert_eq!(send("PROCESSED").await.unwrap().status, MessageStatus::Processed);
     let e = send("REJECTED").await.unwrap_err();
-    assert_eq!(e.rejection_code(), Some(2), "{e}");
+    assert_eq!(e.rejection_code(), Some(crate::ErrorCode::PermissionDenied), "{e}");
     assert!(e.to_string().contains("PERMISSION_DENIED"));
     assert!(
         matches!(send("REFUSED").await, Err(ClientError::InvalidMessage(t)) if t == "InvalidMessageFormat")
@@ -256,9 +256,9 @@ async fn waiting_polls_until_processed() {
         );
     let url = serve(router).await;
     let c = client(&url);
-    let (submitted, message) = c.submit_and_wait(&pending, Duration::from_secs(10)).await.unwrap();
+    let submitted = c.submit(&pending, SubmitMode::WaitProcessed(Duration::from_secs(10))).await.unwrap();
     assert_eq!(submitted.status, MessageStatus::Processed);
-    assert_eq!(message.item_hash, pending.item_hash);
+    assert_eq!(submitted.item_hash(), &pending.item_hash);
     assert!(polls.load(Ordering::SeqCst) >= 4);
 
     // A message that stays pending times out.
@@ -529,4 +529,26 @@ async fn watch_resumes_after_a_drop_without_gap_or_duplicate() {
     let start: f64 = queries[1]["startDate"].parse().unwrap();
     assert!((1001.0 - 30.0..=1001.0).contains(&start), "resumes from the last message's time: {start}");
     drop(watch);
+}
+
+#[tokio::test]
+async fn an_injected_http_client_carries_every_request() {
+    // The fake node answers only requests bearing the header the injected client adds.
+    let router = Router::new().route(
+        "/api/v0/version",
+        get(|headers: axum::http::HeaderMap| async move {
+            match headers.get("x-injected").and_then(|v| v.to_str().ok()) {
+                Some("yes") => Json(json!({"version": "injected"})).into_response(),
+                _ => (StatusCode::FORBIDDEN, "no header").into_response(),
+            }
+        }),
+    );
+    let url = serve(router).await;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-injected", reqwest::header::HeaderValue::from_static("yes"));
+    let http = reqwest::Client::builder().default_headers(headers).build().unwrap();
+    let injected = AlephClient::builder(&url).http_client(http).build().unwrap();
+    assert_eq!(injected.node_version().await.unwrap(), "injected");
+    let plain = client(&url).node_version().await.unwrap_err();
+    assert_eq!(plain.status(), Some(403), "{plain}");
 }

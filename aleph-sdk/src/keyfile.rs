@@ -1,4 +1,5 @@
-//! Writing secret key files: private (mode 0600 on Unix) from their creation, complete or absent.
+//! Secret key files: written private (mode 0600 on Unix) from their creation, complete or
+//! absent, and keystores read back.
 //!
 //! A key file is first written under a temporary name created with its final mode (never
 //! world-readable, even for an instant, whatever the umask), synced, then renamed into place.
@@ -84,6 +85,17 @@ pub fn write_keystore(
     written
 }
 
+/// Decrypts the secret of a keystore v3 file (scrypt or pbkdf2) with `password`; a password
+/// that does not open it is [`AccountError::WrongPassword`].
+pub fn read_keystore(path: &Path, password: impl AsRef<[u8]>) -> Result<Vec<u8>, AccountError> {
+    eth_keystore::decrypt_key(path, password).map_err(|e| match e {
+        eth_keystore::KeystoreError::MacMismatch => {
+            AccountError::WrongPassword { path: path.display().to_string() }
+        }
+        other => AccountError::Keystore(format!("{}: {other}", path.display())),
+    })
+}
+
 #[cfg(all(test, unix))]
 mod tests {
     use std::os::unix::fs::PermissionsExt;
@@ -105,7 +117,8 @@ mod tests {
         assert_eq!(mode(&path), 0o600);
         let keystore = write_keystore(dir.path(), "a.json", &[0xac; 32], "pw").unwrap();
         assert_eq!(mode(&keystore), 0o600);
-        assert_eq!(eth_keystore::decrypt_key(&keystore, "pw").unwrap(), vec![0xac; 32]);
+        assert_eq!(read_keystore(&keystore, "pw").unwrap(), vec![0xac; 32]);
+        assert!(matches!(read_keystore(&keystore, "other"), Err(AccountError::WrongPassword { .. })));
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names.len(), 2, "no temporary file or directory is left: {names:?}");
         // A directory we cannot write to is an error, not a silent fallback.

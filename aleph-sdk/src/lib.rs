@@ -16,6 +16,8 @@ mod ws;
 pub use aleph_core as core;
 pub use aleph_core::message::Message;
 pub use aleph_core::{Chain, ItemHash, MessageStatus, MessageType, PendingMessage, Signer, UnsignedMessage};
+/// The HTTP client crate this SDK uses, for [`ClientBuilder::http_client`].
+pub use reqwest;
 
 pub use accounts::{AccountError, AnySigner};
 pub use aleph_core::validate::{ErrorCode, ProcessingError};

@@ -145,7 +145,7 @@ impl AccountArgs {
                 let signer = match chain.family() {
                     ChainFamily::Evm => AnySigner::from_bytes(
                         chain,
-                        &crate::signer::secret_of(&AnySigner::random_ethereum())?.0,
+                        &crate::signer::secret_of(&AnySigner::random_ethereum()).0,
                     )?,
                     ChainFamily::Svm => AnySigner::random_solana(),
                     ChainFamily::Tezos => TezosSigner::random(TezosCurve::Ed25519)?.into(),
@@ -181,7 +181,7 @@ impl AccountArgs {
                     };
                     let s = AnySigner::from_keystore(&path, password).map_err(|e| usage(e.to_string()))?;
                     if chain.family() == ChainFamily::Evm && chain != Chain::Eth {
-                        AnySigner::from_bytes(chain, &crate::signer::secret_of(&s)?.0)?
+                        AnySigner::from_bytes(chain, &crate::signer::secret_of(&s).0)?
                     } else {
                         s
                     }
@@ -305,7 +305,7 @@ impl AccountArgs {
                 }
                 let signer = PendingSigner::from_opts(&opts, &config)?.unlock()?;
                 let key = export_text(&signer)?;
-                let (secret, _) = crate::signer::secret_of(&signer)?;
+                let (secret, _) = crate::signer::secret_of(&signer);
                 let value = json!({"chain": signer.chain().as_str(), "address": signer.address(),
                                    "private_key": key, "private_key_hex": hex::encode(secret)});
                 if !ctx.out.is_json() {

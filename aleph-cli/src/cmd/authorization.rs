@@ -1,8 +1,7 @@
 //! `aleph authorization`: the delegations of your `security` aggregate.
 
-use aleph_sdk::core::content::SECURITY_KEY;
 use aleph_sdk::core::{Chain, MessageType, Signer};
-use aleph_sdk::{Authorization, MessageBuilder};
+use aleph_sdk::Authorization;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
@@ -91,11 +90,8 @@ impl AuthorizationArgs {
                 for k in aggregate_keys {
                     a = a.aggregate_key(k);
                 }
-                let mut list = ctx.client()?.get_authorizations(signer.address()).await?;
-                if !list.contains(&a) {
-                    list.push(a);
-                }
-                set(ctx, &signer, &list).await
+                let builder = ctx.client()?.compose_add_authorization(signer.address(), a).await?;
+                ctx.write(&signer, builder).await.map(drop)
             }
             AuthorizationCommand::List { address } => {
                 let address = ctx.address_or_own(address)?;
@@ -123,21 +119,15 @@ impl AuthorizationArgs {
             }
             AuthorizationCommand::Revoke { delegate } => {
                 let signer = ctx.signer()?;
-                let mut list = ctx.client()?.get_authorizations(signer.address()).await?;
-                let before = list.len();
-                list.retain(|a| !a.address.eq_ignore_ascii_case(&delegate));
-                if list.len() == before {
+                let Some(builder) =
+                    ctx.client()?.compose_revoke_authorization(signer.address(), &delegate).await?
+                else {
                     return Err(
                         crate::error::CliError::Failed(format!("{delegate} has no authorization")).into()
                     );
-                }
-                set(ctx, &signer, &list).await
+                };
+                ctx.write(&signer, builder).await.map(drop)
             }
         }
     }
-}
-
-async fn set(ctx: &Ctx, signer: &aleph_sdk::AnySigner, list: &[Authorization]) -> anyhow::Result<()> {
-    let b = MessageBuilder::aggregate(SECURITY_KEY, json!({ "authorizations": list }));
-    ctx.write(signer, b).await.map(drop)
 }

@@ -152,7 +152,7 @@ impl FileArgs {
                         return Err(usage("--dry-run needs the file's hash: it is only known for native storage (not --ipfs)"));
                     }
                     let data = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-                    let pending = options.message(&ItemHash::sha256(&data)).build(&signer)?;
+                    let pending = options.sign(&data, &signer)?;
                     return ctx.out.signed(&[pending]);
                 }
                 let pb = bar(ctx, meta.len());

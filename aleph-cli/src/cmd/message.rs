@@ -395,7 +395,7 @@ async fn submit(ctx: &Ctx, file: Option<PathBuf>) -> anyhow::Result<()> {
                 format!("{} is valid (not sent: --dry-run)", pending.item_hash)
             });
     }
-    let submitted = ctx.client()?.submit_with(&pending, SubmitMode::Sync).await?;
+    let submitted = ctx.client()?.submit(&pending, SubmitMode::Sync).await?;
     ctx.out.submitted(&submitted)
 }
 

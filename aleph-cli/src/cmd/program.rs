@@ -114,7 +114,7 @@ impl ProgramArgs {
                     Ok(ctx.with_channel(MessageBuilder::program(&spec)))
                 };
                 if ctx.dry_run() {
-                    let code = store.message(&ItemHash::sha256(&archive)).build(&signer)?;
+                    let code = store.sign(&archive, &signer)?;
                     let program = configure(code.item_hash.clone())?.build(&signer)?;
                     return ctx.out.signed(&[code, program]);
                 }

@@ -201,6 +201,34 @@ fn text(v: Option<&Value>, default: &str) -> String {
 }
 
 impl NodeInfo {
+    /// The fields of a node `op` registers with `details`, as sent (`multiaddress` and `address`
+    /// not yet checked against the other nodes' hosts), scores zero.
+    fn registered(op: &Operation, details: &Map<String, Value>, authorized: Value) -> Self {
+        let address = op.address.as_str();
+        let field = |k: &str| text(details.get(k), "");
+        NodeInfo {
+            hash: op.item_hash.clone(),
+            owner: address.to_owned(),
+            manager: field("manager"),
+            reward: text(details.get("reward"), address),
+            authorized,
+            time: op.time,
+            score: 0.0,
+            decentralization: 0.0,
+            performance: 0.0,
+            inactive_since: None,
+            name: field("name"),
+            multiaddress: field("multiaddress"),
+            address: field("address"),
+            picture: field("picture"),
+            banner: field("banner"),
+            description: field("description"),
+            stream_reward: field("stream_reward"),
+            registration_url: field("registration_url"),
+            terms_and_conditions: field("terms_and_conditions"),
+        }
+    }
+
     /// Amends the editable fields CCNs and CRNs share: a field `details` names takes its text, the
     /// others keep theirs; `authorized` is kept as sent.
     fn amend_text(&mut self, details: &Map<String, Value>) {
@@ -348,30 +376,10 @@ impl<B: Fn(&str) -> Decimal> Replay<B> {
                 needed: self.rules.node_threshold,
             });
         }
-        let field = |k: &str| text(details.get(k), "");
-        let multiaddress = self.checked_multiaddress(&op.item_hash, field("multiaddress"));
+        let mut info = NodeInfo::registered(op, details, Value::Array(Vec::new()));
+        info.multiaddress = self.checked_multiaddress(&op.item_hash, info.multiaddress);
         let node = CoreNode {
-            info: NodeInfo {
-                hash: op.item_hash.clone(),
-                owner: address.to_owned(),
-                manager: field("manager"),
-                reward: text(details.get("reward"), address),
-                authorized: Value::Array(Vec::new()),
-                time: op.time,
-                score: 0.0,
-                decentralization: 0.0,
-                performance: 0.0,
-                inactive_since: None,
-                name: field("name"),
-                multiaddress,
-                address: field("address"),
-                picture: field("picture"),
-                banner: field("banner"),
-                description: field("description"),
-                stream_reward: field("stream_reward"),
-                registration_url: field("registration_url"),
-                terms_and_conditions: field("terms_and_conditions"),
-            },
+            info,
             locked: details.get("locked").is_some_and(truthy),
             stakers: Default::default(),
             total_staked: 0.0,
@@ -391,36 +399,13 @@ impl<B: Fn(&str) -> Decimal> Replay<B> {
 
     fn create_resource_node(&mut self, op: &Operation, details: &Map<String, Value>) -> Result<(), Ignored> {
         let node_type = details.get("type").ok_or(Ignored::NoNodeType)?;
-        let address = op.address.as_str();
-        let field = |k: &str| text(details.get(k), "");
-        let url = self.checked_url(&op.item_hash, field("address"));
+        // The reference sets the manager to the owner, then overwrites it (and `locked` and
+        // `authorized`) with the details' value or "".
+        let authorized = details.get("authorized").cloned().unwrap_or_else(|| Value::String(String::new()));
+        let mut info = NodeInfo::registered(op, details, authorized);
+        info.address = self.checked_url(&op.item_hash, info.address);
         let node = ResourceNode {
-            info: NodeInfo {
-                hash: op.item_hash.clone(),
-                owner: address.to_owned(),
-                // The reference sets the manager to the owner, then overwrites it (and `locked`
-                // and `authorized`) with the details' value or "".
-                manager: field("manager"),
-                reward: text(details.get("reward"), address),
-                authorized: details
-                    .get("authorized")
-                    .cloned()
-                    .unwrap_or_else(|| Value::String(String::new())),
-                time: op.time,
-                score: 0.0,
-                decentralization: 0.0,
-                performance: 0.0,
-                inactive_since: None,
-                name: field("name"),
-                multiaddress: field("multiaddress"),
-                address: url,
-                picture: field("picture"),
-                banner: field("banner"),
-                description: field("description"),
-                stream_reward: field("stream_reward"),
-                registration_url: field("registration_url"),
-                terms_and_conditions: field("terms_and_conditions"),
-            },
+            info,
             node_type: text(Some(node_type), ""),
             locked: details.get("locked").cloned().unwrap_or_else(|| Value::String(String::new())),
             status: ResourceNodeStatus::Waiting,

@@ -1,9 +1,12 @@
 //! Authorizations: the delegations in an owner's `security` aggregate, which let other addresses
 //! send messages on the owner's behalf.
+//!
+//! Each change is composed against the list the node holds (one read), as a [`MessageBuilder`]
+//! to sign (`--dry-run`, signing offline) or publish; the `*_authorization` calls do both.
 
 use aleph_core::content::SECURITY_KEY;
 use aleph_core::Signer;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::{AlephClient, SubmitMode};
 use crate::compose::MessageBuilder;
@@ -25,6 +28,41 @@ impl AlephClient {
         })
     }
 
+    /// The message adding `authorization` to `owner`'s delegations (kept as they are when it is
+    /// already there), composed against the list the node holds.
+    pub async fn compose_add_authorization(
+        &self,
+        owner: &str,
+        authorization: Authorization,
+    ) -> Result<MessageBuilder> {
+        let mut list = self.get_authorizations(owner).await?;
+        if !list.contains(&authorization) {
+            list.push(authorization);
+        }
+        Ok(MessageBuilder::authorizations(&list))
+    }
+
+    /// The message removing every delegation of `owner` to `delegate` (addresses compared
+    /// without regard to case), composed against the list the node holds; `None` when `owner`
+    /// has granted `delegate` nothing.
+    pub async fn compose_revoke_authorization(
+        &self,
+        owner: &str,
+        delegate: &str,
+    ) -> Result<Option<MessageBuilder>> {
+        let (list, removed) = self.revoked(owner, delegate).await?;
+        Ok((removed > 0).then(|| MessageBuilder::authorizations(&list)))
+    }
+
+    /// `owner`'s delegations without those to `delegate`, and how many were removed.
+    async fn revoked(&self, owner: &str, delegate: &str) -> Result<(Vec<Authorization>, usize)> {
+        let mut list = self.get_authorizations(owner).await?;
+        let before = list.len();
+        list.retain(|a| !a.address.eq_ignore_ascii_case(delegate));
+        let removed = before - list.len();
+        Ok((list, removed))
+    }
+
     /// Adds a delegation to the signer's `security` aggregate (keeping the existing ones).
     pub async fn add_authorization<S: Signer + Sync>(
         &self,
@@ -32,22 +70,19 @@ impl AlephClient {
         authorization: Authorization,
         mode: SubmitMode,
     ) -> Result<Submitted> {
-        let mut list = self.get_authorizations(signer.address()).await?;
-        if !list.contains(&authorization) {
-            list.push(authorization);
-        }
-        self.set_authorizations(signer, &list, mode).await
+        let builder = self.compose_add_authorization(signer.address(), authorization).await?;
+        self.publish(signer, &builder, mode).await
     }
 
-    /// Removes every delegation to `delegate` from the signer's `security` aggregate.
+    /// Removes every delegation to `delegate` from the signer's `security` aggregate (the list
+    /// is published again even when there was none, as the Python SDK does).
     pub async fn revoke_authorization<S: Signer + Sync>(
         &self,
         signer: &S,
         delegate: &str,
         mode: SubmitMode,
     ) -> Result<Submitted> {
-        let mut list = self.get_authorizations(signer.address()).await?;
-        list.retain(|a| !a.address.eq_ignore_ascii_case(delegate));
+        let (list, _) = self.revoked(signer.address(), delegate).await?;
         self.set_authorizations(signer, &list, mode).await
     }
 
@@ -58,7 +93,6 @@ impl AlephClient {
         list: &[Authorization],
         mode: SubmitMode,
     ) -> Result<Submitted> {
-        let builder = MessageBuilder::aggregate(SECURITY_KEY, json!({ "authorizations": list }));
-        self.publish(signer, &builder, mode).await
+        self.publish(signer, &MessageBuilder::authorizations(list), mode).await
     }
 }

@@ -9,7 +9,7 @@ use futures_util::stream::{self, Stream};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use super::AlephClient;
+use super::{AlephClient, SubmitMode};
 use crate::error::{ClientError, Result};
 use crate::http::{check, http_error, json_of, Idempotency};
 use crate::types::{
@@ -188,7 +188,7 @@ impl AlephClient {
             };
             if status.item_hash() != item_hash {
                 return Err(ClientError::IntegrityMismatch {
-                    expected: item_hash.to_string(),
+                    expected: item_hash.clone(),
                     actual: status.item_hash().to_string(),
                 });
             }
@@ -212,14 +212,34 @@ impl AlephClient {
         self.http().get_json(&format!("/api/v0/messages/{item_hash}/content"), &[]).await
     }
 
-    /// Submits a signed message (`POST /api/v0/messages`). With `sync`, the node answers once
-    /// the message is processed, or `pending` after its own wait.
+    /// Submits a signed message (`POST /api/v0/messages`), the one way every message of this
+    /// crate is sent: [`SubmitMode::Async`] returns once the node accepted it,
+    /// [`SubmitMode::Sync`] once the node processed it (or answered `pending` after its own
+    /// wait), [`SubmitMode::WaitProcessed`] submits as `Sync`, then polls until the message is
+    /// processed (the submission then says [`MessageStatus::Processed`]).
     ///
     /// A rejection is [`ClientError::Rejected`] with the node's code and details (or
     /// [`ClientError::InsufficientFunds`]); a refused envelope [`ClientError::InvalidMessage`];
-    /// a failed broadcast [`ClientError::Broadcast`]. Nodes without this endpoint are sent the
-    /// message through the legacy pubsub endpoint.
-    pub async fn submit(&self, message: &PendingMessage, sync: bool) -> Result<Submitted> {
+    /// a failed broadcast [`ClientError::Broadcast`]; still pending after the wait
+    /// [`ClientError::WaitTimeout`]. Nodes without this endpoint are sent the message through
+    /// the legacy pubsub endpoint.
+    pub async fn submit(&self, message: &PendingMessage, mode: SubmitMode) -> Result<Submitted> {
+        match mode {
+            SubmitMode::Async => self.post_message(message, false).await,
+            SubmitMode::Sync => self.post_message(message, true).await,
+            SubmitMode::WaitProcessed(timeout) => {
+                let start = Instant::now();
+                let mut submitted = self.post_message(message, true).await?;
+                let remaining = timeout.saturating_sub(start.elapsed());
+                self.wait_for_processed(&message.item_hash, remaining).await?;
+                submitted.status = MessageStatus::Processed;
+                Ok(submitted)
+            }
+        }
+    }
+
+    /// `POST /api/v0/messages` once, `sync` or not.
+    async fn post_message(&self, message: &PendingMessage, sync: bool) -> Result<Submitted> {
         let body = json!({"sync": sync, "message": message});
         let resp = self.http().post_json("/api/v0/messages", &body, Idempotency::Idempotent).await?;
         let status = resp.status();
@@ -264,7 +284,7 @@ impl AlephClient {
             },
             _ => ClientError::from_rejection(
                 item_hash.clone(),
-                answer.get("error_code").and_then(Value::as_i64).map(|c| c as i32),
+                answer.get("error_code").and_then(Value::as_i64).and_then(|c| i32::try_from(c).ok()),
                 answer,
             ),
         }
@@ -279,22 +299,6 @@ impl AlephClient {
         let v: Value = json_of(resp).await.unwrap_or(Value::Null);
         let publication = serde_json::from_value(v).ok();
         Ok(Submitted { message: message.clone(), status: MessageStatus::Pending, publication })
-    }
-
-    /// Submits (sync) and waits until the message is processed: returns the submission and the
-    /// message as the node serves it. Rejections are errors; still pending after `timeout` is
-    /// [`ClientError::WaitTimeout`].
-    pub async fn submit_and_wait(
-        &self,
-        message: &PendingMessage,
-        timeout: Duration,
-    ) -> Result<(Submitted, Message)> {
-        let start = Instant::now();
-        let mut submitted = self.submit(message, true).await?;
-        let remaining = timeout.saturating_sub(start.elapsed());
-        let processed = self.wait_for_processed(&message.item_hash, remaining).await?;
-        submitted.status = MessageStatus::Processed;
-        Ok((submitted, processed))
     }
 
     /// Polls a message until it is processed (returned), rejected, forgotten or removed (errors),
@@ -325,11 +329,11 @@ impl AlephClient {
     /// returned message then carries that verified content).
     pub async fn verify_message(&self, mut message: Message) -> Result<Message> {
         aleph_core::verify_signature(&message.signed_fields())
-            .map_err(|source| ClientError::Unverified { item_hash: message.item_hash.to_string(), source })?;
+            .map_err(|source| ClientError::Unverified { item_hash: message.item_hash.clone(), source })?;
         match message.item_type {
             ItemType::Inline => {
                 let unverifiable = |reason: String| ClientError::Unverifiable {
-                    item_hash: message.item_hash.to_string(),
+                    item_hash: message.item_hash.clone(),
                     reason,
                 };
                 // Only the signed item content is believed: the node's `content` is replaced by
@@ -344,7 +348,7 @@ impl AlephClient {
                 let actual = ItemHash::sha256(text.as_bytes());
                 if actual != message.item_hash {
                     return Err(ClientError::IntegrityMismatch {
-                        expected: message.item_hash.to_string(),
+                        expected: message.item_hash.clone(),
                         actual: actual.to_string(),
                     });
                 }

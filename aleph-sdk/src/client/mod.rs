@@ -59,7 +59,7 @@ pub(crate) struct ClientInner {
     pub(crate) watch: WatchOptions,
 }
 
-/// How [`AlephClient::publish`] submits.
+/// How a message is submitted ([`AlephClient::submit`], and every call that publishes).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub enum SubmitMode {
     /// Return as soon as the node has accepted the message for processing (default, as the
@@ -71,6 +71,21 @@ pub enum SubmitMode {
     /// Submit, then poll until the message is processed or rejected, failing with
     /// [`crate::ClientError::WaitTimeout`] after the duration.
     WaitProcessed(Duration),
+}
+
+impl SubmitMode {
+    /// How long a message another one depends on waits for processing when it is submitted in
+    /// this mode without a wait of its own (the code STORE of a program).
+    pub const DEPENDENCY_WAIT: Duration = Duration::from_secs(60);
+
+    /// The mode for a message that a later one depends on: it must be processed first, so it
+    /// waits, for as long as this mode waits or [`SubmitMode::DEPENDENCY_WAIT`].
+    pub fn for_dependency(self) -> SubmitMode {
+        match self {
+            SubmitMode::WaitProcessed(t) => SubmitMode::WaitProcessed(t),
+            SubmitMode::Async | SubmitMode::Sync => SubmitMode::WaitProcessed(Self::DEPENDENCY_WAIT),
+        }
+    }
 }
 
 impl AlephClient {
@@ -112,7 +127,7 @@ impl AlephClient {
         mode: SubmitMode,
     ) -> Result<Submitted> {
         let pending = self.sign(signer, builder).await?;
-        self.submit_with(&pending, mode).await
+        self.submit(&pending, mode).await
     }
 
     /// Composes and signs a message without submitting it, uploading its content first when it
@@ -134,17 +149,6 @@ impl AlephClient {
             }
         }
     }
-
-    /// Submits a signed message in `mode`.
-    pub async fn submit_with(&self, pending: &PendingMessage, mode: SubmitMode) -> Result<Submitted> {
-        match mode {
-            SubmitMode::Async => self.submit(pending, false).await,
-            SubmitMode::Sync => self.submit(pending, true).await,
-            SubmitMode::WaitProcessed(timeout) => {
-                self.submit_and_wait(pending, timeout).await.map(|(s, _)| s)
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -152,6 +156,15 @@ mod tests {
     use super::*;
 
     fn assert_send<T: Send>(_: &T) {}
+
+    #[test]
+    fn dependencies_wait_for_processing() {
+        let own = SubmitMode::WaitProcessed(Duration::from_secs(5));
+        assert_eq!(own.for_dependency(), own);
+        for mode in [SubmitMode::Async, SubmitMode::Sync] {
+            assert_eq!(mode.for_dependency(), SubmitMode::WaitProcessed(SubmitMode::DEPENDENCY_WAIT));
+        }
+    }
 
     /// Every public call's future is `Send`, so clients can be used from spawned tasks (checked
     /// at compile time; the futures are never polled).
@@ -172,8 +185,8 @@ mod tests {
         assert_send(&c.get_message(&h));
         assert_send(&c.get_message_with_status(&h));
         assert_send(&c.publish(s, &b, SubmitMode::Async));
-        assert_send(&c.submit(p, true));
-        assert_send(&c.submit_and_wait(p, Duration::from_secs(1)));
+        assert_send(&c.submit(p, SubmitMode::Sync));
+        assert_send(&c.submit(p, SubmitMode::WaitProcessed(Duration::from_secs(1))));
         assert_send(&c.download(&h));
         assert_send(&c.get_aggregate_value("a", "k"));
         assert_send(&c.get_balance("a"));

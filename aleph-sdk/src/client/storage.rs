@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use aleph_core::cid::{Cid, CidBuilder};
-use aleph_core::{ItemHash, Signer};
+use aleph_core::{ItemHash, PendingMessage, Signer};
 use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt};
 use reqwest::multipart::{Form, Part};
@@ -126,13 +126,26 @@ impl StoreOptions {
         }
         b
     }
+
+    /// The signed STORE of `data` in native storage, composed without the network (the file's
+    /// hash is its sha256): the message [`AlephClient::create_store`] uploads with the file, for
+    /// dry runs and signing offline. IPFS storage is [`ClientError::InvalidArgument`]: a file's
+    /// CID there is only known once the node has added it.
+    pub fn sign(&self, data: &[u8], signer: &impl Signer) -> Result<PendingMessage> {
+        if self.engine == StorageEngine::Ipfs {
+            return Err(ClientError::InvalidArgument(
+                "the hash of a file stored on IPFS is only known once it is uploaded".into(),
+            ));
+        }
+        self.message(&ItemHash::sha256(data)).build(signer)
+    }
 }
 
 /// Checks bytes as they stream against a sha256 item hash or a CID.
 #[derive(Debug)]
 pub(crate) enum Verifier {
     Sha256(Sha256, ItemHash),
-    Cid(Box<CidBuilder>, Cid),
+    Cid(Box<CidBuilder>, Cid, ItemHash),
 }
 
 impl Verifier {
@@ -145,13 +158,13 @@ impl Verifier {
             .parse()
             .map_err(|e| ClientError::InvalidArgument(format!("item hash {hash} is not a CID: {e}")))?;
         let builder = CidBuilder::for_cid(&cid).map_err(|e| ClientError::InvalidArgument(e.to_string()))?;
-        Ok(Verifier::Cid(Box::new(builder), cid))
+        Ok(Verifier::Cid(Box::new(builder), cid, hash.clone()))
     }
 
     pub(crate) fn update(&mut self, data: &[u8]) {
         match self {
             Verifier::Sha256(h, _) => h.update(data),
-            Verifier::Cid(b, _) => b.update(data),
+            Verifier::Cid(b, _, _) => b.update(data),
         }
     }
 
@@ -162,21 +175,15 @@ impl Verifier {
                 if actual == expected {
                     Ok(())
                 } else {
-                    Err(ClientError::IntegrityMismatch {
-                        expected: expected.to_string(),
-                        actual: actual.to_string(),
-                    })
+                    Err(ClientError::IntegrityMismatch { expected, actual: actual.to_string() })
                 }
             }
-            Verifier::Cid(b, expected) => {
+            Verifier::Cid(b, cid, expected) => {
                 let actual = b.finish();
-                if actual == expected {
+                if actual == cid {
                     Ok(())
                 } else {
-                    Err(ClientError::IntegrityMismatch {
-                        expected: expected.to_string(),
-                        actual: actual.to_string(),
-                    })
+                    Err(ClientError::IntegrityMismatch { expected, actual: actual.to_string() })
                 }
             }
         }
@@ -243,10 +250,7 @@ impl AlephClient {
         let hash = self.upload_answer(resp, path).await?;
         let expected = ItemHash::sha256(&data);
         if hash != expected {
-            return Err(ClientError::IntegrityMismatch {
-                expected: expected.to_string(),
-                actual: hash.to_string(),
-            });
+            return Err(ClientError::IntegrityMismatch { expected, actual: hash.to_string() });
         }
         Ok(hash)
     }
@@ -294,8 +298,7 @@ impl AlephClient {
                 self.publish(signer, &options.message(&cid), options.mode).await
             }
             StorageEngine::Storage => {
-                let hash = ItemHash::sha256(&data);
-                let pending = options.message(&hash).build(signer)?;
+                let pending = options.sign(&data, signer)?;
                 let metadata =
                     json!({"message": &pending, "sync": !matches!(options.mode, SubmitMode::Async)});
                 let metadata = serde_json::to_string(&metadata)?;
@@ -308,7 +311,7 @@ impl AlephClient {
                     })
                     .await?;
                 authenticated_upload_status(resp).await?;
-                self.submit_with(&pending, options.mode).await
+                self.submit(&pending, options.mode).await
             }
         }
     }
@@ -348,7 +351,7 @@ impl AlephClient {
         match pending {
             Some(pending) => {
                 authenticated_upload_status(resp).await?;
-                self.submit_with(&pending, options.mode).await
+                self.submit(&pending, options.mode).await
             }
             None => {
                 let cid = self.upload_answer(resp, endpoint).await?;
@@ -466,6 +469,19 @@ mod tests {
         let mut v = Verifier::new(&cid).unwrap();
         v.update(b"other");
         assert!(v.finish().is_err());
+    }
+
+    #[test]
+    fn native_stores_sign_offline_ipfs_ones_cannot() {
+        let signer = aleph_core::chain::ethereum::EthereumSigner::from_hex(&"ac".repeat(32)).unwrap();
+        let options = StoreOptions::new().content_type("text/plain").channel("TEST");
+        let m = options.sign(b"hello", &signer).unwrap();
+        aleph_core::verify_signature(&m.signed_fields()).unwrap();
+        let content: Value = serde_json::from_str(m.item_content.as_deref().unwrap()).unwrap();
+        assert_eq!(content["item_hash"], ItemHash::sha256(b"hello").as_str());
+        assert_eq!(content["content_type"], "text/plain");
+        assert_eq!(m.channel.as_deref(), Some("TEST"));
+        assert!(matches!(options.ipfs().sign(b"hello", &signer), Err(ClientError::InvalidArgument(_))));
     }
 
     #[tokio::test]

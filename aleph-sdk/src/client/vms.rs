@@ -88,15 +88,11 @@ impl AlephClient {
         let archive = tokio::task::spawn_blocking(move || package_directory(&code_path))
             .await
             .map_err(|e| ClientError::Io(std::io::Error::other(e)))??;
-        let store_mode = match mode {
-            SubmitMode::WaitProcessed(t) => SubmitMode::WaitProcessed(t),
-            _ => SubmitMode::WaitProcessed(std::time::Duration::from_secs(60)),
-        };
         let code = self
             .create_store(
                 signer,
                 archive,
-                &StoreOptions::new().content_type("application/zip").mode(store_mode),
+                &StoreOptions::new().content_type("application/zip").mode(mode.for_dependency()),
             )
             .await?;
         let mut spec = ProgramSpec::new(code.item_hash().clone(), entrypoint);

@@ -53,13 +53,19 @@ pub struct CrnClient {
 impl CrnClient {
     /// A client of the CRN at `base_url` (`https://host[:port]`, trailing slashes ignored).
     pub fn new(base_url: &str) -> Result<Self> {
-        let base_url = base_url.trim().trim_end_matches('/').to_owned();
-        let domain = crn_domain(&base_url)?;
         let client = reqwest::Client::builder()
             .user_agent(DEFAULT_USER_AGENT)
             .connect_timeout(Duration::from_secs(10))
             .use_rustls_tls()
             .build()?;
+        Self::with_http_client(base_url, client)
+    }
+
+    /// A client of the CRN at `base_url` sending its requests through `client` (whose
+    /// timeouts, user agent and TLS settings apply).
+    pub fn with_http_client(base_url: &str, client: reqwest::Client) -> Result<Self> {
+        let base_url = base_url.trim().trim_end_matches('/').to_owned();
+        let domain = crn_domain(&base_url)?;
         let http =
             Http::new(client, vec![base_url.clone()], RetryPolicy::default(), Some(Duration::from_secs(60)));
         Ok(CrnClient { http, base_url, domain, owner: None })

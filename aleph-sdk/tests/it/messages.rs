@@ -60,11 +60,11 @@ async fn sign_now_submit_later() {
     let text = std::fs::read_to_string(file.path()).unwrap();
     let back = PendingMessage::from_json(&text).unwrap();
     assert_eq!(serde_json::to_string(&back).unwrap(), text);
-    let (submitted, message) = node.client.submit_and_wait(&back, WAIT).await.unwrap();
+    let submitted = node.client.submit(&back, SubmitMode::WaitProcessed(WAIT)).await.unwrap();
     assert_eq!(submitted.status, MessageStatus::Processed);
-    assert_eq!(message.item_hash, pending.item_hash);
+    assert_eq!(node.client.get_message(&back.item_hash).await.unwrap().item_hash, pending.item_hash);
     // Submitting again is harmless.
-    node.client.submit(&back, true).await.unwrap();
+    node.client.submit(&back, SubmitMode::Sync).await.unwrap();
     node.stop().await;
 }
 
@@ -76,7 +76,7 @@ async fn rejections_carry_their_code() {
     let b = MessageBuilder::post("t", 1).channel(CHANNEL).on_behalf_of(node.eth(1).address());
     let err = node.client.publish(&signer, &b, SubmitMode::WaitProcessed(WAIT)).await.unwrap_err();
     assert!(err.is_rejected(), "{err}");
-    assert_eq!(err.rejection_code(), Some(2), "{err}");
+    assert_eq!(err.rejection_code(), Some(aleph_sdk::ErrorCode::PermissionDenied), "{err}");
     let missing = aleph_sdk::ItemHash::sha256(b"never sent");
     assert!(node.client.get_message(&missing).await.unwrap_err().is_not_found());
     node.stop().await;

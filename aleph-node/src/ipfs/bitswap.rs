@@ -162,7 +162,8 @@ impl Bitswap {
         let (dial_tx, dial_rx) = mpsc::unbounded_channel();
         let (open_tx, open_rx) = mpsc::unbounded_channel();
         let (dht_tx, dht_rx) = mpsc::unbounded_channel();
-        let dht = bootstrap.map(|(peers, mode)| Dht::new(peer_id, mode, with_peer_ids(peers, "bootstrap peer")));
+        let dht =
+            bootstrap.map(|(peers, mode)| Dht::new(peer_id, mode, with_peer_ids(peers, "bootstrap peer")));
         let announcer = dht.as_ref().map(|_| Announcer::new(dht_tx.clone()));
         if let Some(announcer) = &announcer {
             tokio::spawn(announcer.clone().run(token.clone()));
@@ -194,7 +195,13 @@ impl Bitswap {
         });
         let bs = bitswap.clone();
         tokio::spawn(async move {
-            let channels = Channels { listen: listen_tx, disconnect: disconnect_rx, dial: dial_rx, open: open_rx, dht: dht_rx };
+            let channels = Channels {
+                listen: listen_tx,
+                disconnect: disconnect_rx,
+                dial: dial_rx,
+                open: open_rx,
+                dht: dht_rx,
+            };
             bs.run_swarm(swarm, peers, dht, channels, token).await
         });
         // The listen addresses are known once the swarm has bound them.

@@ -119,7 +119,11 @@ pub(crate) fn net_of(addr: &Multiaddr) -> Option<Net> {
             Protocol::Ip4(ip) => {
                 net = Some(if ip.is_loopback() || ip.is_private() || ip.is_link_local() || is_cgnat(ip) {
                     Net::Lan
-                } else if ip.is_unspecified() || ip.is_broadcast() || ip.is_multicast() || ip.is_documentation() {
+                } else if ip.is_unspecified()
+                    || ip.is_broadcast()
+                    || ip.is_multicast()
+                    || ip.is_documentation()
+                {
                     return None;
                 } else {
                     Net::Wan
@@ -357,8 +361,9 @@ impl Dht {
                         self.providers_found += 1;
                         self.dialed.insert(peer, Instant::now());
                         // Dialed now, while the query still holds the addresses it was given.
-                        let opts =
-                            DialOpts::peer_id(peer).condition(PeerCondition::DisconnectedAndNotDialing).build();
+                        let opts = DialOpts::peer_id(peer)
+                            .condition(PeerCondition::DisconnectedAndNotDialing)
+                            .build();
                         if let Err(e) = swarm.dial(opts) {
                             tracing::debug!(%peer, error = %e, "IPFS provider not dialed");
                         } else {
@@ -489,7 +494,10 @@ mod tests {
     fn addresses_go_to_the_table_kubo_would_put_them_in() {
         let net = |a: &str| net_of(&a.parse().unwrap());
         assert_eq!(net("/ip4/127.0.0.1/tcp/4001"), Some(Net::Lan));
-        assert_eq!(net("/ip4/192.168.1.4/tcp/4001/p2p/12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA"), Some(Net::Lan));
+        assert_eq!(
+            net("/ip4/192.168.1.4/tcp/4001/p2p/12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA"),
+            Some(Net::Lan)
+        );
         assert_eq!(net("/ip4/100.64.0.1/tcp/4001"), Some(Net::Lan));
         assert_eq!(net("/ip4/104.131.131.82/tcp/4001"), Some(Net::Wan));
         assert_eq!(net("/ip6/::1/tcp/4001"), Some(Net::Lan));
@@ -499,7 +507,12 @@ mod tests {
         // Not dialable by a TCP-only swarm, or not an address at all.
         assert_eq!(net("/ip4/104.131.131.82/udp/4001/quic-v1"), None);
         assert_eq!(net("/ip4/0.0.0.0/tcp/4001"), None);
-        assert_eq!(net("/ip4/104.131.131.82/tcp/4001/p2p/QmaCpDMGvV2BGHeYERUEnRQAwe3N8SzbUtfsmvsqQLuvuJ/p2p-circuit"), None);
+        assert_eq!(
+            net(
+                "/ip4/104.131.131.82/tcp/4001/p2p/QmaCpDMGvV2BGHeYERUEnRQAwe3N8SzbUtfsmvsqQLuvuJ/p2p-circuit"
+            ),
+            None
+        );
     }
 
     #[test]

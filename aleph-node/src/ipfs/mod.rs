@@ -223,7 +223,9 @@ impl Ipfs {
                             p.parse().map_err(|e| IpfsError::Config(format!("bootstrap peer {p:?}: {e}")))?;
                         match addr.iter().last() {
                             Some(libp2p::multiaddr::Protocol::P2p(_)) => Ok(addr),
-                            _ => Err(IpfsError::Config(format!("bootstrap peer {p:?} has no /p2p/<peer id>"))),
+                            _ => {
+                                Err(IpfsError::Config(format!("bootstrap peer {p:?} has no /p2p/<peer id>")))
+                            }
                         }
                     })
                     .collect::<Result<Vec<_>, _>>()?,
@@ -354,31 +356,31 @@ impl IpfsEngine for Ipfs {
             // to two batches behind.
             let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Block>>(2);
             let path = path.to_path_buf();
-            let hashing = tokio::task::spawn_blocking(move || -> Result<(Imported, Vec<Block>), IpfsError> {
-                use std::io::Read;
-                let mut file = std::fs::File::open(&path)?;
-                let mut importer = FileImporter::new(options);
-                let mut buf = vec![0u8; 1 << 20];
-                loop {
-                    let n = match file.read(&mut buf) {
-                        Ok(0) => break,
-                        Ok(n) => n,
-                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                        Err(e) => return Err(e.into()),
-                    };
-                    importer.update(&buf[..n]);
-                    if tx.blocking_send(importer.take_blocks()).is_err() {
-                        // The writer failed (or the import was dropped): stop reading.
-                        return Err(std::io::Error::other("the import was abandoned").into());
+            let hashing =
+                tokio::task::spawn_blocking(move || -> Result<(Imported, Vec<Block>), IpfsError> {
+                    use std::io::Read;
+                    let mut file = std::fs::File::open(&path)?;
+                    let mut importer = FileImporter::new(options);
+                    let mut buf = vec![0u8; 1 << 20];
+                    loop {
+                        let n = match file.read(&mut buf) {
+                            Ok(0) => break,
+                            Ok(n) => n,
+                            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                            Err(e) => return Err(e.into()),
+                        };
+                        importer.update(&buf[..n]);
+                        if tx.blocking_send(importer.take_blocks()).is_err() {
+                            // The writer failed (or the import was dropped): stop reading.
+                            return Err(std::io::Error::other("the import was abandoned").into());
+                        }
                     }
-                }
-                Ok(importer.finish())
-            });
+                    Ok(importer.finish())
+                });
             while let Some(blocks) = rx.recv().await {
                 self.put_all(blocks).await?;
             }
-            let (imported, blocks) =
-                hashing.await.map_err(|e| IpfsError::Io(std::io::Error::other(e)))??;
+            let (imported, blocks) = hashing.await.map_err(|e| IpfsError::Io(std::io::Error::other(e)))??;
             self.put_all(blocks).await?;
             self.announce(&imported.root);
             Ok(imported)
@@ -536,9 +538,15 @@ impl Ipfs {
     /// symlink. Below the top, nothing that exists is overwritten or followed (files are
     /// created new, directories too), so a DAG cannot write outside `dest` through one of its
     /// own symlinks or a repeated name.
-    fn export_node(&self, cid: Cid, dest: std::path::PathBuf, top: bool) -> BoxFuture<'_, Result<(), IpfsError>> {
+    fn export_node(
+        &self,
+        cid: Cid,
+        dest: std::path::PathBuf,
+        top: bool,
+    ) -> BoxFuture<'_, Result<(), IpfsError>> {
         Box::pin(async move {
-            let block = self.inner.store.get(&cid).await?.ok_or_else(|| IpfsError::NotFound(cid.to_string()))?;
+            let block =
+                self.inner.store.get(&cid).await?.ok_or_else(|| IpfsError::NotFound(cid.to_string()))?;
             let entries = match dag::file_part(&cid, &block)? {
                 dag::FilePart::Directory(links) => links.into_iter().map(|l| (l.name, l.cid)).collect(),
                 dag::FilePart::Shard { links, prefix } => self.shard_entries(links, prefix).await?,
@@ -587,7 +595,11 @@ impl Ipfs {
     }
 
     /// The entries of a HAMT-sharded directory (sub-shards read from the block store), by name.
-    async fn shard_entries(&self, links: Vec<dag::PbLink>, prefix: usize) -> Result<Vec<(String, Cid)>, IpfsError> {
+    async fn shard_entries(
+        &self,
+        links: Vec<dag::PbLink>,
+        prefix: usize,
+    ) -> Result<Vec<(String, Cid)>, IpfsError> {
         let mut entries = Vec::new();
         let mut shards = vec![(links, prefix)];
         while let Some((links, prefix)) = shards.pop() {
@@ -599,8 +611,12 @@ impl Ipfs {
                     entries.push((link.name[prefix..].to_owned(), link.cid));
                     continue;
                 }
-                let block =
-                    self.inner.store.get(&link.cid).await?.ok_or_else(|| IpfsError::NotFound(link.cid.to_string()))?;
+                let block = self
+                    .inner
+                    .store
+                    .get(&link.cid)
+                    .await?
+                    .ok_or_else(|| IpfsError::NotFound(link.cid.to_string()))?;
                 match dag::file_part(&link.cid, &block)? {
                     dag::FilePart::Shard { links, prefix } => shards.push((links, prefix)),
                     _ => return Err(malformed("a HAMT bucket that is not a shard")),
@@ -613,26 +629,26 @@ impl Ipfs {
 
     /// [`IpfsEngine::fetch`]'s DAG walk, within `deadline`.
     async fn walk(&self, root: &Cid, max_bytes: u64, deadline: Instant) -> Result<u64, IpfsError> {
-            // Blocks are bigger than file bytes by their framing (under 1% for 256 KiB chunks).
-            let budget = max_bytes.saturating_add(max_bytes / 64).saturating_add(1 << 20);
-            let root_block = self.block(root, deadline).await?;
-            let declared = dag::declared_size(root, &root_block);
-            if declared.is_some_and(|d| d > max_bytes) {
-                return Err(IpfsError::TooLarge(max_bytes));
-            }
-            let mut total = root_block.len() as u64;
-            let mut queue: VecDeque<Cid> = dag::links_of(root, &root_block)?.into();
-            while !queue.is_empty() {
-                let batch: Vec<Cid> = queue.drain(..queue.len().min(256)).collect();
-                for (cid, block) in batch.iter().zip(self.blocks(&batch, deadline).await?) {
-                    total += block.len() as u64;
-                    if total > budget {
-                        return Err(IpfsError::TooLarge(max_bytes));
-                    }
-                    queue.extend(dag::links_of(cid, &block)?);
+        // Blocks are bigger than file bytes by their framing (under 1% for 256 KiB chunks).
+        let budget = max_bytes.saturating_add(max_bytes / 64).saturating_add(1 << 20);
+        let root_block = self.block(root, deadline).await?;
+        let declared = dag::declared_size(root, &root_block);
+        if declared.is_some_and(|d| d > max_bytes) {
+            return Err(IpfsError::TooLarge(max_bytes));
+        }
+        let mut total = root_block.len() as u64;
+        let mut queue: VecDeque<Cid> = dag::links_of(root, &root_block)?.into();
+        while !queue.is_empty() {
+            let batch: Vec<Cid> = queue.drain(..queue.len().min(256)).collect();
+            for (cid, block) in batch.iter().zip(self.blocks(&batch, deadline).await?) {
+                total += block.len() as u64;
+                if total > budget {
+                    return Err(IpfsError::TooLarge(max_bytes));
                 }
+                queue.extend(dag::links_of(cid, &block)?);
             }
-            Ok(declared.unwrap_or(total))
+        }
+        Ok(declared.unwrap_or(total))
     }
 
     fn export_stream(&self, root: Cid) -> BoxStream<'static, Result<Bytes, IpfsError>> {

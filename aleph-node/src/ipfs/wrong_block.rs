@@ -114,22 +114,25 @@ async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 }
 
 #[tokio::test]
-async fn a_peer_answering_with_wrong_bytes_is_refused_dropped_and_banned_and_an_honest_peer_completes_the_fetch() {
+async fn a_peer_answering_with_wrong_bytes_is_refused_dropped_and_banned_and_an_honest_peer_completes_the_fetch(
+) {
     let token = CancellationToken::new();
     let dir = tempfile::tempdir().unwrap();
     let (liar_addr, liar_id, answered) = start_liar(token.clone()).await;
 
     // An honest engine holding a three-block file.
-    let honest = Ipfs::start(&config(Vec::new(), 10.0), &dir.path().join("honest"), token.clone()).await.unwrap();
+    let honest =
+        Ipfs::start(&config(Vec::new(), 10.0), &dir.path().join("honest"), token.clone()).await.unwrap();
     let data: Vec<u8> = (0..600_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     let file = honest.import_bytes(&data, ImportOptions::DEFAULT).await.unwrap();
     let honest_addr = honest.id().addresses[0].clone();
 
     // Only the liar: the wants are answered with wrong bytes, nothing is stored, the liar is
     // dropped and banned, and the fetch fails as not found.
-    let alone = Ipfs::start(&config(vec![liar_addr.to_string()], 2.0), &dir.path().join("alone"), token.clone())
-        .await
-        .unwrap();
+    let alone =
+        Ipfs::start(&config(vec![liar_addr.to_string()], 2.0), &dir.path().join("alone"), token.clone())
+            .await
+            .unwrap();
     wait_for("the liar to connect", || alone.connected_peers().len() == 1).await;
     let err = alone.fetch(&file.root, 1 << 30).await.unwrap_err();
     assert!(matches!(err, IpfsError::NotFound(_)), "{err}");

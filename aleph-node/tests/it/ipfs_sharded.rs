@@ -57,7 +57,11 @@ async fn a_sharded_kubo_directory_with_a_symlink_is_fetched_and_exported_as_kubo
     engine.fetch(&cid, 1 << 30).await.unwrap();
     assert!(engine.has_dag(&cid).await.unwrap());
     let block = engine.store().get(&cid).await.unwrap().unwrap();
-    assert_eq!(dag::node_kind(&cid, &block).unwrap(), NodeKind::HamtShard, "kubo did not shard the directory");
+    assert_eq!(
+        dag::node_kind(&cid, &block).unwrap(),
+        NodeKind::HamtShard,
+        "kubo did not shard the directory"
+    );
     // Served over HTTP as a directory is: not a file.
     assert_eq!(raw(&node, &root).await.0, StatusCode::UNPROCESSABLE_ENTITY);
 

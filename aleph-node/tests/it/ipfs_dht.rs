@@ -114,7 +114,8 @@ async fn bootstrap_peers_without_a_peer_id_are_refused_at_start() {
     let mut config = crate::common::test_config(dir.path());
     config.ipfs.bootstrap = true;
     config.ipfs.bootstrap_peers = vec!["/ip4/127.0.0.1/tcp/4001".into()];
-    let err =
-        aleph_node::Node::builder(config).launch().await.err().expect("a node with a bad bootstrap peer");
+    let Err(err) = aleph_node::Node::builder(config).launch().await else {
+        panic!("a node with a bootstrap peer without a peer id started");
+    };
     assert!(err.to_string().contains("no /p2p/<peer id>"), "{err}");
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 // The sections' own types, defined beside what they configure.
 pub use crate::chains::{ChainConfigError, ChainsConfig, EvmChainConfig, TezosConfig, TokenConfig};
 pub use crate::corechannel::{CoreChannelConfig, DEFAULT_CORECHANNEL_ADDRESS};
-pub use crate::ipfs::IpfsConfig;
+pub use crate::ipfs::{DhtMode, IpfsConfig, DEFAULT_BOOTSTRAP_PEERS as DEFAULT_IPFS_BOOTSTRAP_PEERS};
 pub use crate::p2p::{
     IdentityConfig, P2pConfig, DEFAULT_ALIVE_TOPIC, DEFAULT_MESSAGE_TOPIC, LIVE_BOOTSTRAP_PEERS,
 };

@@ -55,4 +55,4 @@ pub mod bench {
 
 // UnixFS import and CAR archives, as the IPFS engine builds them (CIDs equal to kubo's).
 pub use ipfs::car::write_car;
-pub use ipfs::{Block, DagError, FileImporter, ImportOptions, Imported};
+pub use ipfs::{node_kind, Block, DagError, FileImporter, ImportOptions, Imported, NodeKind};

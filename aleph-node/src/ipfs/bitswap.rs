@@ -4,7 +4,9 @@
 //! block store, `DONT_HAVE` when asked). A peer that sends a block nobody wanted — bytes that do
 //! not match what was asked — is disconnected and banned for [`BAN`].
 //!
-//! Configured peers are dialed at start and redialed every [`REDIAL`] while disconnected.
+//! Configured peers are dialed at start and redialed every [`REDIAL`] while disconnected. With
+//! the DHT on (`bootstrap = true`, [`super::dht`]), the swarm also runs its two Kademlia tables,
+//! and connections beyond [`CONN_HIGH`] are trimmed.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -15,6 +17,7 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use libp2p::futures::{AsyncReadExt, AsyncWriteExt};
 use libp2p::identity::Keypair;
+use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
 use libp2p::{identify, Multiaddr, PeerId, Swarm};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -23,6 +26,7 @@ use tokio_util::sync::CancellationToken;
 use super::bitswap_message::{Entry, Message, Presence, WantType, MAX_MESSAGE};
 use super::bitswap_net::StreamReply;
 use super::blockstore::BlockStore;
+use super::dht::{self, Announcer, Dht};
 use super::IpfsError;
 
 /// How long a peer that sent wrong bytes stays banned.
@@ -33,11 +37,22 @@ const REDIAL: Duration = Duration::from_secs(10);
 const REPLY_BYTES: usize = 2 << 20;
 /// How long a CID stays "recently received": duplicates of it from slower peers are not faults.
 const RECENT: Duration = Duration::from_secs(120);
+/// With the DHT on, connections past this many are trimmed (kubo's connection manager keeps
+/// 32 to 96)...
+const CONN_HIGH: usize = 96;
+/// ...down to this many, sparing configured, bootstrap and recently dialed provider peers and
+/// peers connected for less than [`CONN_GRACE`].
+const CONN_LOW: usize = 64;
+const CONN_GRACE: Duration = Duration::from_secs(60);
 
 #[derive(NetworkBehaviour)]
-struct Behaviour {
+pub(crate) struct Behaviour {
     identify: identify::Behaviour,
     bitswap: super::bitswap_net::Behaviour,
+    /// The public DHT table (on with `bootstrap = true`).
+    pub(crate) wan: Toggle<dht::Kad>,
+    /// The LAN DHT table (on with `bootstrap = true`).
+    pub(crate) lan: Toggle<dht::Kad>,
 }
 
 /// Counters, for `/metrics` and tests.
@@ -51,6 +66,12 @@ pub struct BitswapStats {
     pub peers_banned: u64,
     /// Peers connected now.
     pub peers: u64,
+    /// Provider announcements (one root each) that reached the DHT.
+    pub dht_announced: u64,
+    /// Providers found by DHT lookups (dialed, or already connected).
+    pub dht_providers_found: u64,
+    /// Providers found on the DHT and dialed.
+    pub dht_providers_dialed: u64,
 }
 
 #[derive(Debug, Default)]
@@ -81,14 +102,18 @@ struct Inner {
     disconnect: mpsc::UnboundedSender<PeerId>,
     dial: mpsc::UnboundedSender<Multiaddr>,
     open: mpsc::UnboundedSender<(PeerId, StreamReply)>,
+    /// The DHT's commands and announcer, when it is on.
+    dht: Option<(mpsc::UnboundedSender<dht::Command>, Arc<Announcer>)>,
 }
 
 impl Bitswap {
-    /// Starts the swarm listening on `listen`, dialing `peers`, until `token` is cancelled.
+    /// Starts the swarm listening on `listen`, dialing `peers`, until `token` is cancelled; with
+    /// `bootstrap` (the bootstrap peers, with `/p2p/…`), joins the DHT through them.
     pub(crate) async fn spawn(
         key: Keypair,
         listen: Multiaddr,
         peers: Vec<Multiaddr>,
+        bootstrap: Option<(Vec<Multiaddr>, dht::DhtMode)>,
         store: Arc<dyn BlockStore>,
         token: CancellationToken,
     ) -> Result<Bitswap, IpfsError> {
@@ -99,19 +124,36 @@ impl Bitswap {
                 .with_agent_version(format!("aleph-node-rs/{}", crate::VERSION)),
         );
         let (inbound_tx, mut inbound_rx) = mpsc::unbounded_channel();
-        let behaviour = Behaviour { identify, bitswap: super::bitswap_net::Behaviour::new(inbound_tx) };
-        let mut swarm = libp2p::SwarmBuilder::with_existing_identity(key)
+        let on = bootstrap.is_some();
+        let mode = bootstrap.as_ref().map(|(_, m)| *m).unwrap_or_default();
+        let behaviour = Behaviour {
+            identify,
+            bitswap: super::bitswap_net::Behaviour::new(inbound_tx),
+            wan: Toggle::from(on.then(|| dht::behaviour(peer_id, dht::Net::Wan, mode))),
+            lan: Toggle::from(on.then(|| dht::behaviour(peer_id, dht::Net::Lan, mode))),
+        };
+        let builder = libp2p::SwarmBuilder::with_existing_identity(key)
             .with_tokio()
             .with_tcp(
                 libp2p::tcp::Config::default().nodelay(true),
                 libp2p::noise::Config::new,
                 libp2p::yamux::Config::default,
             )
-            .map_err(|e| net(&e))?
-            .with_behaviour(|_| behaviour)
-            .map_err(|e| net(&e))?
-            .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(3600)))
-            .build();
+            .map_err(|e| net(&e))?;
+        let idle = |c: libp2p::swarm::Config| c.with_idle_connection_timeout(Duration::from_secs(3600));
+        // DNS (the default bootstrap peers are `/dnsaddr/…`) only with the DHT: without it the
+        // transport stays as it was.
+        let mut swarm = if on {
+            builder
+                .with_dns()
+                .map_err(|e| net(&e))?
+                .with_behaviour(|_| behaviour)
+                .map_err(|e| net(&e))?
+                .with_swarm_config(idle)
+                .build()
+        } else {
+            builder.with_behaviour(|_| behaviour).map_err(|e| net(&e))?.with_swarm_config(idle).build()
+        };
         swarm
             .listen_on(listen.clone())
             .map_err(|e| IpfsError::Network(format!("cannot listen on {listen}: {e}")))?;
@@ -119,6 +161,13 @@ impl Bitswap {
         let (disconnect_tx, disconnect_rx) = mpsc::unbounded_channel();
         let (dial_tx, dial_rx) = mpsc::unbounded_channel();
         let (open_tx, open_rx) = mpsc::unbounded_channel();
+        let (dht_tx, dht_rx) = mpsc::unbounded_channel();
+        let dht =
+            bootstrap.map(|(peers, mode)| Dht::new(peer_id, mode, with_peer_ids(peers, "bootstrap peer")));
+        let announcer = dht.as_ref().map(|_| Announcer::new(dht_tx.clone()));
+        if let Some(announcer) = &announcer {
+            tokio::spawn(announcer.clone().run(token.clone()));
+        }
         let bitswap = Bitswap {
             inner: Arc::new(Inner {
                 state: Mutex::new(State::default()),
@@ -128,6 +177,7 @@ impl Bitswap {
                 disconnect: disconnect_tx,
                 dial: dial_tx,
                 open: open_tx,
+                dht: announcer.map(|a| (dht_tx, a)),
             }),
         };
         let bs = bitswap.clone();
@@ -145,7 +195,14 @@ impl Bitswap {
         });
         let bs = bitswap.clone();
         tokio::spawn(async move {
-            bs.run_swarm(swarm, peers, listen_tx, disconnect_rx, dial_rx, open_rx, token).await
+            let channels = Channels {
+                listen: listen_tx,
+                disconnect: disconnect_rx,
+                dial: dial_rx,
+                open: open_rx,
+                dht: dht_rx,
+            };
+            bs.run_swarm(swarm, peers, dht, channels, token).await
         });
         // The listen addresses are known once the swarm has bound them.
         let mut rx = bitswap.inner.listen.clone();
@@ -190,6 +247,36 @@ impl Bitswap {
     /// Dials `addr` (a peer's multiaddr with `/p2p/…`).
     pub(crate) fn dial(&self, addr: Multiaddr) {
         let _ = self.inner.dial.send(addr);
+    }
+
+    /// Whether the DHT is on.
+    pub(crate) fn has_dht(&self) -> bool {
+        self.inner.dht.is_some()
+    }
+
+    /// Looks up providers of `cid` on the DHT and dials up to `limit` of them (bitswap then asks
+    /// them for everything wanted); the providers found (none with the DHT off).
+    pub(crate) async fn find_providers(&self, cid: Cid, limit: usize) -> Vec<PeerId> {
+        let Some((commands, _)) = &self.inner.dht else { return Vec::new() };
+        let (reply, found) = oneshot::channel();
+        if commands.send(dht::Command::FindProviders { cid, limit, reply }).is_err() {
+            return Vec::new();
+        }
+        found.await.unwrap_or_default()
+    }
+
+    /// Announces `root` on the DHT (soon, and again periodically while it is kept).
+    pub(crate) fn announce(&self, root: &Cid) {
+        if let Some((_, announcer)) = &self.inner.dht {
+            announcer.add(root);
+        }
+    }
+
+    /// The roots the pins keep: the only ones announced from now on.
+    pub(crate) fn retain_announced(&self, pinned: &[Cid]) {
+        if let Some((_, announcer)) = &self.inner.dht {
+            announcer.retain(pinned);
+        }
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -372,6 +459,13 @@ impl Bitswap {
         let _ = self.inner.disconnect.send(peer);
     }
 
+    fn dht_counters(&self, dht: &Dht) {
+        let mut state = self.state();
+        state.stats.dht_announced = dht.announced;
+        state.stats.dht_providers_found = dht.providers_found;
+        state.stats.dht_providers_dialed = dht.providers_dialed;
+    }
+
     fn is_banned(&self, peer: &PeerId) -> bool {
         let mut state = self.state();
         state.banned.retain(|_, at| at.elapsed() < BAN);
@@ -396,29 +490,21 @@ impl Bitswap {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn run_swarm(
         self,
         mut swarm: Swarm<Behaviour>,
         peers: Vec<Multiaddr>,
-        listen: watch::Sender<Vec<Multiaddr>>,
-        mut disconnect: mpsc::UnboundedReceiver<PeerId>,
-        mut dial: mpsc::UnboundedReceiver<Multiaddr>,
-        mut open: mpsc::UnboundedReceiver<(PeerId, StreamReply)>,
+        mut dht: Option<Dht>,
+        channels: Channels,
         token: CancellationToken,
     ) {
-        let configured: Vec<(PeerId, Multiaddr)> = peers
-            .into_iter()
-            .filter_map(|a| match a.iter().last() {
-                Some(libp2p::multiaddr::Protocol::P2p(p)) => Some((p, a)),
-                _ => {
-                    tracing::warn!(addr = %a, "an [ipfs] peer without /p2p/<peer id> is ignored");
-                    None
-                }
-            })
-            .collect();
+        let Channels { listen, mut disconnect, mut dial, mut open, dht: mut dht_commands } = channels;
+        let configured = with_peer_ids(peers, "[ipfs] peer");
         let mut redial = tokio::time::interval(REDIAL);
         let mut recent_sweep = tokio::time::interval(RECENT);
+        let mut rebootstrap = tokio::time::interval(dht::REBOOTSTRAP);
+        let mut trim = tokio::time::interval(Duration::from_secs(30));
+        let mut connected_at: HashMap<PeerId, Instant> = HashMap::new();
         loop {
             tokio::select! {
                 _ = token.cancelled() => return,
@@ -427,6 +513,33 @@ impl Bitswap {
                         if !swarm.is_connected(peer) {
                             if let Err(e) = swarm.dial(addr.clone()) {
                                 tracing::debug!(%addr, error = %e, "ipfs peer not dialed");
+                            }
+                        }
+                    }
+                }
+                _ = rebootstrap.tick(), if dht.is_some() => {
+                    if let Some(dht) = dht.as_mut() {
+                        dht.bootstrap(&mut swarm);
+                    }
+                }
+                _ = trim.tick(), if dht.is_some() => {
+                    if let Some(dht) = dht.as_mut() {
+                        let excess = connected_at.len().saturating_sub(CONN_HIGH);
+                        if excess > 0 {
+                            let spare = connected_at.len() - CONN_LOW;
+                            let victims: Vec<PeerId> = connected_at
+                                .iter()
+                                .filter(|(p, at)| {
+                                    at.elapsed() >= CONN_GRACE
+                                        && !configured.iter().any(|(c, _)| c == *p)
+                                        && !dht.protected(p)
+                                })
+                                .map(|(p, _)| *p)
+                                .take(spare)
+                                .collect();
+                            tracing::debug!(connected = connected_at.len(), trimmed = victims.len(), "IPFS connections trimmed");
+                            for peer in victims {
+                                let _ = swarm.disconnect_peer_id(peer);
                             }
                         }
                     }
@@ -447,26 +560,83 @@ impl Bitswap {
                         tracing::debug!(%addr, error = %e, "ipfs peer not dialed");
                     }
                 }
+                Some(command) = dht_commands.recv() => {
+                    if let Some(dht) = dht.as_mut() {
+                        dht.on_command(&mut swarm, command);
+                    }
+                }
                 event = swarm.select_next_some() => match event {
                     SwarmEvent::NewListenAddr { address, .. } => {
                         tracing::info!(%address, "IPFS (bitswap) listening");
+                        if let Some(dht) = dht.as_mut() {
+                            dht.on_listen(&mut swarm, &address);
+                        }
                         listen.send_modify(|a| a.push(address));
+                        // The first address bound: the DHT starts from the bootstrap peers.
+                        if listen.borrow().len() == 1 {
+                            if let Some(dht) = dht.as_mut() {
+                                dht.bootstrap(&mut swarm);
+                            }
+                        }
                     }
                     SwarmEvent::ConnectionEstablished { peer_id, .. } => {
                         if self.is_banned(&peer_id) {
                             let _ = swarm.disconnect_peer_id(peer_id);
                         } else {
+                            connected_at.entry(peer_id).or_insert_with(Instant::now);
                             self.connected_peer(peer_id);
                         }
                     }
                     SwarmEvent::ConnectionClosed { peer_id, num_established: 0, .. } => {
+                        connected_at.remove(&peer_id);
                         self.state().peers.remove(&peer_id);
+                    }
+                    SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. })) => {
+                        if let Some(dht) = dht.as_mut() {
+                            dht.on_identify(&mut swarm, peer_id, &info);
+                        }
+                    }
+                    SwarmEvent::Behaviour(BehaviourEvent::Wan(event)) => {
+                        if let Some(dht) = dht.as_mut() {
+                            dht.on_event(&mut swarm, dht::Net::Wan, event, &|p| self.is_banned(p));
+                            self.dht_counters(dht);
+                        }
+                    }
+                    SwarmEvent::Behaviour(BehaviourEvent::Lan(event)) => {
+                        if let Some(dht) = dht.as_mut() {
+                            dht.on_event(&mut swarm, dht::Net::Lan, event, &|p| self.is_banned(p));
+                            self.dht_counters(dht);
+                        }
                     }
                     _ => {}
                 },
             }
         }
     }
+}
+
+/// The swarm task's channels from the handles.
+struct Channels {
+    listen: watch::Sender<Vec<Multiaddr>>,
+    disconnect: mpsc::UnboundedReceiver<PeerId>,
+    dial: mpsc::UnboundedReceiver<Multiaddr>,
+    open: mpsc::UnboundedReceiver<(PeerId, StreamReply)>,
+    dht: mpsc::UnboundedReceiver<dht::Command>,
+}
+
+/// The addresses that end in `/p2p/<peer id>`, with it (the others are ignored, with a warning
+/// naming `what`).
+fn with_peer_ids(addrs: Vec<Multiaddr>, what: &str) -> Vec<(PeerId, Multiaddr)> {
+    addrs
+        .into_iter()
+        .filter_map(|a| match a.iter().last() {
+            Some(libp2p::multiaddr::Protocol::P2p(p)) => Some((p, a)),
+            _ => {
+                tracing::warn!(addr = %a, "ignored: {what} without /p2p/<peer id>");
+                None
+            }
+        })
+        .collect()
 }
 
 /// Withdraws a want when its future ends, whether answered, timed out or dropped.
@@ -516,7 +686,7 @@ async fn write_peer(
     }
 }
 
-fn frame(body: &[u8]) -> Vec<u8> {
+pub(super) fn frame(body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(body.len() + 10);
     super::pb::put_varint(&mut out, body.len() as u64);
     out.extend_from_slice(body);
@@ -524,7 +694,7 @@ fn frame(body: &[u8]) -> Vec<u8> {
 }
 
 /// Reads one varint-framed message into `buf`; `false` at a clean end of stream.
-async fn read_frame(stream: &mut libp2p::Stream, buf: &mut Vec<u8>) -> std::io::Result<bool> {
+pub(super) async fn read_frame(stream: &mut libp2p::Stream, buf: &mut Vec<u8>) -> std::io::Result<bool> {
     let mut len = 0usize;
     for i in 0..5 {
         let mut byte = [0u8; 1];
@@ -572,6 +742,7 @@ mod tests {
                 disconnect,
                 dial,
                 open,
+                dht: None,
             }),
         };
         let wanted = Block::new(CidVersion::V0, Codec::DAG_PB, Bytes::from_static(b"\x0a\x03\x08\x02\x18"));

@@ -15,6 +15,8 @@ use super::pb::{self, Fields, PbError};
 pub(crate) const UNIXFS_RAW: u64 = 0;
 pub(crate) const UNIXFS_DIRECTORY: u64 = 1;
 pub(crate) const UNIXFS_FILE: u64 = 2;
+pub(crate) const UNIXFS_SYMLINK: u64 = 4;
+pub(crate) const UNIXFS_HAMT_SHARD: u64 = 5;
 
 /// A block: its CID and its bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -266,9 +268,15 @@ pub enum DagError {
     /// The block's codec is neither dag-pb nor raw.
     #[error("unsupported codec {0:#x}")]
     Codec(u64),
-    /// A UnixFS node of a type export does not handle (symlinks, HAMT shards, metadata).
+    /// A UnixFS node of a type export does not handle (metadata).
     #[error("unsupported UnixFS node type {0}")]
     UnixFsType(u64),
+    /// A symlink where a file's bytes were asked for.
+    #[error("a symlink (to {0:?}), not a file")]
+    Symlink(String),
+    /// A HAMT shard whose fanout is not a power of two in 2..=65536.
+    #[error("a HAMT shard with fanout {0}")]
+    Fanout(u64),
 }
 
 /// A dag-pb link.
@@ -315,15 +323,17 @@ pub(crate) struct UnixFs<'a> {
     pub(crate) kind: u64,
     pub(crate) data: &'a [u8],
     pub(crate) filesize: Option<u64>,
+    pub(crate) fanout: Option<u64>,
 }
 
 pub(crate) fn decode_unixfs(bytes: &[u8]) -> Result<UnixFs<'_>, DagError> {
-    let mut out = UnixFs { kind: u64::MAX, data: &[], filesize: None };
+    let mut out = UnixFs { kind: u64::MAX, data: &[], filesize: None, fanout: None };
     for field in Fields(bytes) {
         match field? {
             (1, v) => out.kind = v.uint()?,
             (2, v) => out.data = v.bytes()?,
             (3, v) => out.filesize = Some(v.uint()?),
+            (6, v) => out.fanout = Some(v.uint()?),
             _ => {}
         }
     }
@@ -348,6 +358,12 @@ pub(crate) enum FilePart<'a> {
     File { data: &'a [u8], children: Vec<Cid> },
     /// A directory's entries.
     Directory(Vec<PbLink>),
+    /// A HAMT-sharded directory's node (kubo shards directories past 256 KiB of links): each
+    /// link's name starts with its bucket, `prefix` hex digits; a link named by the bucket alone
+    /// is a sub-shard, the others are entries (the name after the bucket).
+    Shard { links: Vec<PbLink>, prefix: usize },
+    /// A symlink and its target.
+    Symlink(&'a [u8]),
 }
 
 pub(crate) fn file_part<'a>(cid: &Cid, block: &'a [u8]) -> Result<FilePart<'a>, DagError> {
@@ -362,11 +378,45 @@ pub(crate) fn file_part<'a>(cid: &Cid, block: &'a [u8]) -> Result<FilePart<'a>, 
                     children: node.links.into_iter().map(|l| l.cid).collect(),
                 }),
                 UNIXFS_DIRECTORY => Ok(FilePart::Directory(node.links)),
+                UNIXFS_HAMT_SHARD => {
+                    // go-unixfs: the bucket is `fanout - 1` wide in upper-case hex.
+                    let fanout = unixfs.fanout.unwrap_or(256);
+                    if !fanout.is_power_of_two() || !(2..=65536).contains(&fanout) {
+                        return Err(DagError::Fanout(fanout));
+                    }
+                    let prefix = format!("{:X}", fanout - 1).len();
+                    Ok(FilePart::Shard { links: node.links, prefix })
+                }
+                UNIXFS_SYMLINK => Ok(FilePart::Symlink(unixfs.data)),
                 other => Err(DagError::UnixFsType(other)),
             }
         }
         other => Err(DagError::Codec(other.code())),
     }
+}
+
+/// What a UnixFS node is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NodeKind {
+    /// A file (or a raw block).
+    File,
+    /// A basic directory.
+    Directory,
+    /// A node of a HAMT-sharded directory.
+    HamtShard,
+    /// A symlink.
+    Symlink,
+}
+
+/// The kind of the node `block` (whose CID is `cid`).
+pub fn node_kind(cid: &Cid, block: &[u8]) -> Result<NodeKind, DagError> {
+    Ok(match file_part(cid, block)? {
+        FilePart::File { .. } => NodeKind::File,
+        FilePart::Directory(_) => NodeKind::Directory,
+        FilePart::Shard { .. } => NodeKind::HamtShard,
+        FilePart::Symlink(_) => NodeKind::Symlink,
+    })
 }
 
 /// The file size a root block declares (UnixFS `filesize`; a raw block's length).
@@ -408,7 +458,7 @@ mod tests {
                     out.extend_from_slice(data);
                     stack.extend(children.into_iter().rev());
                 }
-                FilePart::Directory(_) => panic!("not a file"),
+                _ => panic!("not a file"),
             }
         }
         out
@@ -443,5 +493,51 @@ mod tests {
         let (imported, blocks) = import(&data, ImportOptions::DEFAULT);
         assert_eq!(imported.root.to_string(), aleph_core::cid::cid_v0(&data));
         assert_eq!(reassemble(&imported.root, &blocks).len(), data.len());
+    }
+
+    /// A dag-pb node with `links` (name, child CID) and UnixFS `Data` of `kind` (and `fanout`).
+    fn node(kind: u64, fanout: Option<u64>, data: &[u8], links: &[(&str, Cid)]) -> (Cid, Vec<u8>) {
+        let mut out = Vec::new();
+        for (name, cid) in links {
+            let mut link = Vec::new();
+            pb::put_bytes(&mut link, 1, &cid.to_bytes());
+            pb::put_bytes(&mut link, 2, name.as_bytes());
+            pb::put_bytes(&mut out, 2, &link);
+        }
+        let mut unixfs = Vec::new();
+        pb::put_uint(&mut unixfs, 1, kind);
+        if !data.is_empty() {
+            pb::put_bytes(&mut unixfs, 2, data);
+        }
+        if let Some(f) = fanout {
+            pb::put_uint(&mut unixfs, 6, f);
+        }
+        pb::put_bytes(&mut out, 1, &unixfs);
+        (Block::new(CidVersion::V1, Codec::DAG_PB, Bytes::from(out.clone())).cid, out)
+    }
+
+    #[test]
+    fn hamt_shards_and_symlinks_are_read_as_go_unixfs_writes_them() {
+        let leaf = Block::new(CidVersion::V1, Codec::RAW, Bytes::from_static(b"x")).cid;
+        // Fanout 256: buckets are two upper-case hex digits; a bucket alone names a sub-shard.
+        let (cid, bytes) = node(UNIXFS_HAMT_SHARD, Some(256), &[], &[("0Aname.txt", leaf), ("F3", leaf)]);
+        match file_part(&cid, &bytes).unwrap() {
+            FilePart::Shard { links, prefix } => {
+                assert_eq!(prefix, 2);
+                assert_eq!(links.iter().map(|l| l.name.as_str()).collect::<Vec<_>>(), ["0Aname.txt", "F3"]);
+            }
+            _ => panic!("not read as a shard"),
+        }
+        assert_eq!(node_kind(&cid, &bytes).unwrap(), NodeKind::HamtShard);
+        // Fanout 16: one digit. A fanout that is not a power of two is refused.
+        let (cid, bytes) = node(UNIXFS_HAMT_SHARD, Some(16), &[], &[]);
+        assert!(matches!(file_part(&cid, &bytes).unwrap(), FilePart::Shard { prefix: 1, .. }));
+        let (cid, bytes) = node(UNIXFS_HAMT_SHARD, Some(100), &[], &[]);
+        assert!(matches!(file_part(&cid, &bytes), Err(DagError::Fanout(100))));
+        // A symlink holds its target; it is neither a file nor a directory.
+        let (cid, bytes) = node(UNIXFS_SYMLINK, None, b"../target", &[]);
+        assert!(matches!(file_part(&cid, &bytes).unwrap(), FilePart::Symlink(b"../target")));
+        assert_eq!(node_kind(&cid, &bytes).unwrap(), NodeKind::Symlink);
+        assert_eq!(declared_size(&cid, &bytes), None);
     }
 }

@@ -17,7 +17,7 @@ use crate::common::{self, TestNode};
 use crate::kubo::Kubo;
 
 /// Deterministic pseudo-random bytes (incompressible enough for chunking tests).
-fn bytes(n: usize, seed: u64) -> Vec<u8> {
+pub(crate) fn bytes(n: usize, seed: u64) -> Vec<u8> {
     let mut x = seed | 1;
     (0..n)
         .map(|_| {
@@ -29,7 +29,7 @@ fn bytes(n: usize, seed: u64) -> Vec<u8> {
         .collect()
 }
 
-async fn add_file(node: &TestNode, data: &[u8], query: &str) -> Value {
+pub(crate) async fn add_file(node: &TestNode, data: &[u8], query: &str) -> Value {
     let part = reqwest::multipart::Part::bytes(data.to_vec()).file_name("f.bin");
     let form = reqwest::multipart::Form::new().part("file", part);
     let resp = node
@@ -44,7 +44,7 @@ async fn add_file(node: &TestNode, data: &[u8], query: &str) -> Value {
     body
 }
 
-async fn raw(node: &TestNode, hash: &str) -> (StatusCode, Vec<u8>) {
+pub(crate) async fn raw(node: &TestNode, hash: &str) -> (StatusCode, Vec<u8>) {
     let resp = node.http.get(format!("{}/api/v0/storage/raw/{hash}", node.url)).send().await.unwrap();
     (resp.status(), resp.bytes().await.unwrap().to_vec())
 }

@@ -12,6 +12,8 @@ mod dev;
 mod endpoints;
 mod forget;
 mod ipfs;
+mod ipfs_dht;
+mod ipfs_sharded;
 #[path = "../kubo/driver.rs"]
 mod kubo;
 mod limits;

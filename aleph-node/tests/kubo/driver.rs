@@ -19,6 +19,11 @@ pub(crate) struct Kubo {
 
 impl Kubo {
     pub(crate) fn start() -> Kubo {
+        Kubo::start_with(json!({}))
+    }
+
+    /// A kubo with `options` (`kubo_node.py`'s: `routing`, `bootstrap`).
+    pub(crate) fn start_with(options: Value) -> Kubo {
         let python = std::env::var("ALEPH_KUBO_PYTHON")
             .ok()
             .or(option_env!("ALEPH_KUBO_PYTHON_BIN").map(str::to_owned))
@@ -28,6 +33,7 @@ impl Kubo {
         let mut child = Command::new(&python)
             .arg(script)
             .arg(dir.path().join("repo"))
+            .arg(options.to_string())
             // kubo writes its log (`kubo.log`) in the working directory.
             .current_dir(dir.path())
             .stdin(Stdio::piped())
@@ -55,6 +61,11 @@ impl Kubo {
 
     pub(crate) fn add(&mut self, path: &std::path::Path) -> String {
         self.call(json!({"cmd": "add", "path": path})).get("cid").and_then(Value::as_str).unwrap().to_owned()
+    }
+
+    /// kubo's peer id.
+    pub(crate) fn peer_id(&mut self) -> String {
+        self.call(json!({"cmd": "id"}))["id"].as_str().unwrap().to_owned()
     }
 
     /// kubo's swarm address, with its peer id.

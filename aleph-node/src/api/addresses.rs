@@ -1,16 +1,24 @@
 //! Per-address views: stats, files, post types, channels, and authorizations from `security`
 //! aggregates.
 
+use std::collections::BTreeMap;
+
+use aleph_core::api::paging::split_extra;
+use aleph_core::api::{
+    AccountFile, AccountFileList, AccountFileSeconds, AccountFiles, AccountFilesCursorPage, AddressChannels,
+    AddressPostTypes, AddressStats, AddressStatsMap, AddressStatsPage, AuthorizationsPage, ChannelList,
+    CursorInfo, PageInfo,
+};
 use axum::extract::{Path, Query, State};
-use axum::Json;
 use rusqlite::types::Value as SqlValue;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use super::error::{ApiError, ApiResult};
 use super::query::{self, Params};
-use super::AppState;
+use super::{AppState, Wire};
 use crate::storage::messages::Paging;
 
+/// The counted types: the key of each in the stats, and the message type.
 const STAT_TYPES: [(&str, &str); 6] = [
     ("post", "POST"),
     ("aggregate", "AGGREGATE"),
@@ -20,24 +28,10 @@ const STAT_TYPES: [(&str, &str); 6] = [
     ("instance", "INSTANCE"),
 ];
 
-fn stats_of(rows: &[(String, String, i64)]) -> Map<String, Value> {
-    let mut out: Map<String, Value> = Map::new();
+fn stats_of(rows: &[(String, String, i64)]) -> BTreeMap<String, AddressStats> {
+    let mut out: BTreeMap<String, AddressStats> = BTreeMap::new();
     for (address, message_type, n) in rows {
-        let entry = out.entry(address.clone()).or_insert_with(|| {
-            let mut m = Map::new();
-            m.insert("messages".into(), json!(0));
-            for (k, _) in STAT_TYPES {
-                m.insert(k.into(), json!(0));
-            }
-            Value::Object(m)
-        });
-        if let Value::Object(m) = entry {
-            let total = m.get("messages").and_then(Value::as_i64).unwrap_or(0) + n;
-            m.insert("messages".into(), json!(total));
-            if let Some((k, _)) = STAT_TYPES.iter().find(|(_, t)| t == message_type) {
-                m.insert((*k).into(), json!(n));
-            }
-        }
+        out.entry(address.clone()).or_default().add(message_type, (*n).max(0) as u64);
     }
     out
 }
@@ -46,7 +40,7 @@ fn stats_of(rows: &[(String, String, i64)]) -> Map<String, Value> {
 pub(crate) async fn stats_v0(
     State(state): State<AppState>,
     Query(params): Query<Vec<(String, String)>>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Wire<AddressStatsMap>> {
     let mut addresses: Vec<String> = Vec::new();
     for (k, v) in params {
         if k == "addresses[]" || k == "addresses" {
@@ -76,14 +70,14 @@ pub(crate) async fn stats_v0(
             Ok(rows)
         })
         .await?;
-    Ok(Json(json!({"data": stats_of(&rows)})))
+    Ok(Wire(AddressStatsMap { data: stats_of(&rows) }))
 }
 
 /// `GET /api/v1/addresses/stats.json`: paginated, sortable, with a substring filter.
 pub(crate) async fn stats_v1(
     State(state): State<AppState>,
     Query(params): Query<Params>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Wire<AddressStatsPage>> {
     let contains = params.get("addressContains").cloned().unwrap_or_default();
     if contains.len() > 66 {
         return Err(ApiError::Unprocessable("addressContains is limited to 66 characters".into()));
@@ -128,10 +122,10 @@ pub(crate) async fn stats_v1(
             Ok((rows, total))
         })
         .await?;
-    Ok(Json(json!({
-        "data": stats_of(&rows),
-        "pagination_per_page": per_page, "pagination_page": page, "pagination_total": total, "pagination_item": "addresses",
-    })))
+    Ok(Wire(AddressStatsPage {
+        data: stats_of(&rows),
+        page: PageInfo::new(page, per_page, total.max(0) as u64, "addresses"),
+    }))
 }
 
 /// One file pin of an address, as `/addresses/{address}/files` lists it.
@@ -144,19 +138,34 @@ struct FileRow {
 }
 
 impl FileRow {
-    /// The listed form; `created` is an RFC 3339 string in page mode and epoch seconds in cursor
-    /// mode, as the reference answers.
-    fn to_json(&self, epoch_created: bool) -> Value {
-        let created = if epoch_created {
-            json!(self.created)
+    fn file_type(&self) -> String {
+        if self.kind == "dir" {
+            "directory".into()
         } else {
-            json!(aleph_core::message::time_to_rfc3339(self.created))
-        };
-        json!({
-            "file_hash": self.file_hash, "size": self.size,
-            "type": if self.kind == "dir" { "directory" } else { self.kind.as_str() },
-            "created": created, "item_hash": self.item_hash,
-        })
+            self.kind.clone()
+        }
+    }
+
+    /// The page-mode form: `created` in RFC 3339.
+    fn listed(&self) -> AccountFile {
+        AccountFile {
+            file_hash: self.file_hash.clone(),
+            size: self.size.max(0) as u64,
+            file_type: Some(self.file_type()),
+            created: aleph_core::message::time_to_rfc3339(self.created),
+            item_hash: Some(self.item_hash.clone()),
+        }
+    }
+
+    /// The cursor-mode form: `created` in epoch seconds, as the reference answers.
+    fn listed_seconds(&self) -> AccountFileSeconds {
+        AccountFileSeconds {
+            file_hash: self.file_hash.clone(),
+            size: self.size.max(0) as u64,
+            file_type: self.file_type(),
+            created: self.created,
+            item_hash: self.item_hash.clone(),
+        }
     }
 }
 
@@ -169,7 +178,7 @@ pub(crate) async fn files(
     State(state): State<AppState>,
     Path(address): Path<String>,
     Query(params): Query<Params>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Wire<AccountFileList>> {
     let paging = state.paging(&params, 100, None)?;
     let ascending = query::ascending(&params, "sort_order")?;
     let file_hash = params.get("file_hash").cloned();
@@ -229,24 +238,27 @@ pub(crate) async fn files(
             if rows.is_empty() {
                 return Err(ApiError::NotFound(format!("no files for {address}")));
             }
-            let files: Vec<Value> = rows.iter().map(|r| r.to_json(false)).collect();
-            Ok(Json(json!({
-                "address": address, "total_size": total_size, "files": files,
-                "pagination_page": page, "pagination_total": total, "pagination_per_page": per_page,
+            Ok(Wire(AccountFileList::Page(AccountFiles {
+                address,
+                total_size: total_size.max(0) as u64,
+                files: rows.iter().map(FileRow::listed).collect(),
+                pagination_page: page,
+                pagination_total: total.max(0) as u64,
+                pagination_per_page: per_page,
             })))
         }
         Paging::Cursor { per_page, .. } => {
-            let has_more = rows.len() as u64 > per_page;
-            rows.truncate(per_page as usize);
+            let has_more = split_extra(&mut rows, per_page);
             let Some(last) = rows.last() else {
                 return Err(ApiError::NotFound(format!("no files for {address}")));
             };
             let next_cursor =
                 has_more.then(|| crate::storage::messages::encode_cursor(last.created, &last.item_hash));
-            let files: Vec<Value> = rows.iter().map(|r| r.to_json(true)).collect();
-            Ok(Json(json!({
-                "address": address, "total_size": total_size, "files": files,
-                "pagination_per_page": per_page, "next_cursor": next_cursor,
+            Ok(Wire(AccountFileList::Cursor(AccountFilesCursorPage {
+                address,
+                total_size: total_size.max(0) as u64,
+                files: rows.iter().map(FileRow::listed_seconds).collect(),
+                cursor: CursorInfo { pagination_per_page: per_page, next_cursor },
             })))
         }
     }
@@ -268,32 +280,32 @@ async fn distinct(state: &AppState, sql: &'static str, address: String) -> ApiRe
 pub(crate) async fn post_types(
     State(state): State<AppState>,
     Path(address): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Wire<AddressPostTypes>> {
     let types = distinct(
         &state,
         "SELECT DISTINCT type FROM posts WHERE owner = ?1 AND amends IS NULL ORDER BY type",
         address.clone(),
     )
     .await?;
-    Ok(Json(json!({"address": address, "post_types": types})))
+    Ok(Wire(AddressPostTypes { address, post_types: types }))
 }
 
 /// `GET /api/v0/addresses/{address}/channels`.
 pub(crate) async fn channels(
     State(state): State<AppState>,
     Path(address): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Wire<AddressChannels>> {
     let channels = distinct(
         &state,
         "SELECT DISTINCT channel FROM messages WHERE sender = ?1 AND channel IS NOT NULL ORDER BY channel",
         address.clone(),
     )
     .await?;
-    Ok(Json(json!({"address": address, "channels": channels})))
+    Ok(Wire(AddressChannels { address, channels }))
 }
 
 /// `GET /api/v0/channels/list.json`.
-pub(crate) async fn all_channels(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+pub(crate) async fn all_channels(State(state): State<AppState>) -> ApiResult<Wire<ChannelList>> {
     let channels: Vec<String> = state
         .pipeline
         .db()
@@ -305,7 +317,7 @@ pub(crate) async fn all_channels(State(state): State<AppState>) -> ApiResult<Jso
             Ok(rows)
         })
         .await?;
-    Ok(Json(json!({"channels": channels})))
+    Ok(Wire(ChannelList { channels }))
 }
 
 fn entry_view(entry: &Value) -> Value {
@@ -319,7 +331,7 @@ fn entry_view(entry: &Value) -> Value {
 }
 
 fn matches_filters(entry: &Value, params: &Params) -> bool {
-    let list_has = |key: &str, param: &str| {
+    let list_has = |key: &str, param: &'static str| {
         let wanted = query::list(params, param);
         wanted.is_empty()
             || entry
@@ -341,7 +353,7 @@ async fn authorizations(
     address: String,
     params: Params,
     granted: bool,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Wire<AuthorizationsPage>> {
     let address = address.strip_suffix(".json").unwrap_or(&address).to_owned();
     let addr = address.clone();
     let rows: Vec<(String, String)> = state
@@ -360,7 +372,7 @@ async fn authorizations(
         .await?;
     let other_key = if granted { "grantee" } else { "granter" };
     let other_filter = params.get(other_key).cloned();
-    let mut by_other: Map<String, Value> = Map::new();
+    let mut by_other: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for (owner, content) in rows {
         let content: Value = serde_json::from_str(&content).unwrap_or(Value::Null);
         for entry in content.get("authorizations").and_then(Value::as_array).into_iter().flatten() {
@@ -374,9 +386,7 @@ async fn authorizations(
             {
                 continue;
             }
-            if let Value::Array(list) = by_other.entry(other).or_insert_with(|| Value::Array(Vec::new())) {
-                list.push(entry_view(entry));
-            }
+            by_other.entry(other).or_default().push(entry_view(entry));
         }
     }
     let per_page = query::number::<u64>(&params, "pagination")?.unwrap_or(20);
@@ -388,12 +398,13 @@ async fn authorizations(
         Some(_) => query::page(&params, per_page, None)?,
     };
     let total = by_other.len();
-    let page_items: Map<String, Value> =
+    let authorizations =
         by_other.into_iter().skip(((page - 1) * per_page) as usize).take(per_page as usize).collect();
-    Ok(Json(json!({
-        "address": address, "authorizations": page_items,
-        "pagination_page": page, "pagination_per_page": per_page, "pagination_total": total, "pagination_item": "authorizations",
-    })))
+    Ok(Wire(AuthorizationsPage {
+        address,
+        authorizations,
+        page: PageInfo::new(page, per_page, total as u64, "authorizations"),
+    }))
 }
 
 /// `GET /api/v0/authorizations/granted/{address}.json`.
@@ -401,7 +412,7 @@ pub(crate) async fn granted(
     State(s): State<AppState>,
     Path(a): Path<String>,
     Query(p): Query<Params>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Wire<AuthorizationsPage>> {
     authorizations(s, a, p, true).await
 }
 
@@ -410,6 +421,6 @@ pub(crate) async fn received(
     State(s): State<AppState>,
     Path(a): Path<String>,
     Query(p): Query<Params>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Wire<AuthorizationsPage>> {
     authorizations(s, a, p, false).await
 }

@@ -1,13 +1,21 @@
 //! Aggregates: one address's (`/api/v0/aggregates/{address}.json`) and the list.
 
+use std::collections::BTreeMap;
+
+use aleph_core::api::paging::split_extra;
+use aleph_core::api::{
+    AddressAggregates, AddressAggregatesParams, AggregateCursorPage, AggregateEntry, AggregateInfo,
+    AggregateList, AggregateListParams, AggregatePage, CursorInfo, PageInfo, SortOrder,
+};
 use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rusqlite::types::Value as SqlValue;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use super::error::{ApiError, ApiResult};
-use super::query::{self, Params};
-use super::{iso_offset, AppState};
+use super::query::Params;
+use super::{iso_offset, AppState, Wire};
 use crate::corechannel::CORECHANNEL_KEY;
 use crate::storage::messages::{encode_cursor, Paging};
 
@@ -16,12 +24,12 @@ pub(crate) async fn of_address(
     State(state): State<AppState>,
     Path(address): Path<String>,
     Query(params): Query<Params>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let address = address.strip_suffix(".json").unwrap_or(&address).to_owned();
-    let keys = query::list(&params, "keys");
-    let with_info = query::boolean(&params, "with_info")?.unwrap_or(false);
-    let value_only = query::boolean(&params, "value_only")?.unwrap_or(false);
-    let _limit = query::number::<u64>(&params, "limit")?;
+    let p = AddressAggregatesParams::from_query(&params)?;
+    let keys = p.keys;
+    let with_info = p.with_info.unwrap_or(false);
+    let value_only = p.value_only.unwrap_or(false);
     // The `corechannel` key of its publisher is this node's own replay (see `crate::corechannel`).
     let corechannel = state.pipeline.corechannel();
     let computed =
@@ -65,20 +73,27 @@ pub(crate) async fn of_address(
         return Err(ApiError::NotFound(format!("no aggregate found for {address}")));
     }
     if value_only && rows.len() + usize::from(computed.is_some()) == 1 {
+        // The bare document: free-form JSON.
         return Ok(Json(match &computed {
             Some(c) => c.view.to_json(),
             None => serde_json::from_str(&rows[0].1).unwrap_or(Value::Null),
-        }));
+        })
+        .into_response());
     }
+    let text = |t: Value| t.as_str().map(str::to_owned);
     let mut data = Map::new();
-    let mut info = Map::new();
+    let mut info = BTreeMap::new();
     for (key, content, created, updated, original, last) in rows {
         data.insert(key.clone(), serde_json::from_str(&content).unwrap_or(Value::Null));
         if with_info {
             info.insert(
                 key,
-                json!({"created": iso_offset(created), "last_updated": iso_offset(updated),
-                       "original_item_hash": original, "last_update_item_hash": last}),
+                AggregateInfo {
+                    created: text(iso_offset(created)),
+                    last_updated: text(iso_offset(updated)),
+                    original_item_hash: Some(original),
+                    last_update_item_hash: Some(last),
+                },
             );
         }
     }
@@ -88,28 +103,31 @@ pub(crate) async fn of_address(
             let (first, last) = (c.first.clone().unzip(), c.last.clone().unzip());
             info.insert(
                 CORECHANNEL_KEY.to_owned(),
-                json!({"created": first.1.map_or(Value::Null, iso_offset),
-                       "last_updated": last.1.map_or(Value::Null, iso_offset),
-                       "original_item_hash": first.0, "last_update_item_hash": last.0}),
+                AggregateInfo {
+                    created: first.1.and_then(|t| text(iso_offset(t))),
+                    last_updated: last.1.and_then(|t| text(iso_offset(t))),
+                    original_item_hash: first.0,
+                    last_update_item_hash: last.0,
+                },
             );
         }
     }
-    Ok(Json(json!({"address": address, "data": data, "info": info})))
+    Ok(Wire(AddressAggregates { address, data, info }).into_response())
 }
 
 /// `GET /api/v0/aggregates` (and `.json`): every aggregate, filtered by keys and addresses.
 pub(crate) async fn list(
     State(state): State<AppState>,
     Query(params): Query<Params>,
-) -> ApiResult<Json<Value>> {
-    let keys = query::list(&params, "keys");
-    let addresses = query::list(&params, "addresses");
-    let by_creation = match params.get("sortBy").map(String::as_str) {
+) -> ApiResult<Wire<AggregateList>> {
+    let p = AggregateListParams::from_query(&params)?;
+    let (keys, addresses) = (p.keys, p.addresses);
+    let by_creation = match p.sort_by.as_deref() {
         None | Some("") | Some("last_modified") => false,
         Some("creation_time") => true,
         Some(other) => return Err(ApiError::Unprocessable(format!("invalid sortBy {other:?}"))),
     };
-    let ascending = query::ascending(&params, "sortOrder")?;
+    let ascending = SortOrder::is_ascending(p.sort_order);
     let paging = state.paging(&params, 20, None)?;
     if let Paging::Page { per_page, .. } = &paging {
         if *per_page == 0 || *per_page > 500 {
@@ -159,12 +177,17 @@ pub(crate) async fn list(
                     let sort = if by_creation { created } else { updated };
                     let owner: String = r.get(0)?;
                     let key: String = r.get(1)?;
+                    let cursor_key = format!("{owner}/{key}");
                     Ok((
-                        json!({"address": owner, "key": key,
-                               "content": serde_json::from_str::<Value>(&content).unwrap_or(Value::Null),
-                               "created": iso_offset(created), "last_updated": iso_offset(updated)}),
+                        AggregateEntry {
+                            address: owner,
+                            key,
+                            content: serde_json::from_str::<Value>(&content).unwrap_or(Value::Null),
+                            created: iso_offset(created).as_str().map(str::to_owned),
+                            last_updated: iso_offset(updated).as_str().map(str::to_owned),
+                        },
                         sort,
-                        format!("{owner}/{key}"),
+                        cursor_key,
                     ))
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
@@ -172,19 +195,19 @@ pub(crate) async fn list(
         })
         .await?;
     let body = match paging {
-        Paging::Page { page, per_page } => json!({
-            "aggregates": items.into_iter().map(|(v, _, _)| v).collect::<Vec<_>>(),
-            "pagination_per_page": per_page, "pagination_page": page, "pagination_total": total,
-            "pagination_item": "aggregates",
+        Paging::Page { page, per_page } => AggregateList::Page(AggregatePage {
+            aggregates: items.into_iter().map(|(v, _, _)| v).collect(),
+            page: PageInfo::new(page, per_page, total.max(0) as u64, "aggregates"),
         }),
         Paging::Cursor { per_page, .. } => {
-            let more = items.len() as u64 > per_page;
-            items.truncate(per_page as usize);
-            let next =
+            let more = split_extra(&mut items, per_page);
+            let next_cursor =
                 if more && cursor_mode { items.last().map(|(_, t, k)| encode_cursor(*t, k)) } else { None };
-            json!({"aggregates": items.into_iter().map(|(v, _, _)| v).collect::<Vec<_>>(),
-                   "pagination_per_page": per_page, "next_cursor": next})
+            AggregateList::Cursor(AggregateCursorPage {
+                aggregates: items.into_iter().map(|(v, _, _)| v).collect(),
+                cursor: CursorInfo { pagination_per_page: per_page, next_cursor },
+            })
         }
     };
-    Ok(Json(body))
+    Ok(Wire(body))
 }

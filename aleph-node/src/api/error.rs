@@ -84,5 +84,11 @@ impl From<crate::pipeline::SubmitError> for ApiError {
     }
 }
 
+impl From<aleph_core::api::QueryError> for ApiError {
+    fn from(e: aleph_core::api::QueryError) -> Self {
+        ApiError::Unprocessable(e.message)
+    }
+}
+
 /// A `Result` for handlers.
 pub(crate) type ApiResult<T> = Result<T, ApiError>;

@@ -10,7 +10,7 @@ use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::error::{ApiError, ApiResult};
 use super::storage::{check_upload_message, read_multipart, record_file, UploadEngine};
@@ -188,6 +188,9 @@ pub(crate) async fn add_car(State(state): State<AppState>, request: Request) -> 
     }
     record_file(&state, &expected, imported.bytes, true).await?;
     let response = super::messages::submit_message(&state, message, sync).await?;
-    let body = json!({"status": "success", "hash": expected, "size": imported.bytes});
-    Ok((response.status(), Json(body)).into_response())
+    let body = aleph_core::api::UploadResponse {
+        size: Some(imported.bytes),
+        ..aleph_core::api::UploadResponse::success(expected)
+    };
+    Ok((response.status(), super::Wire(body)).into_response())
 }

@@ -2,17 +2,21 @@
 
 use std::time::Duration;
 
+use aleph_core::api::{
+    HashEntry, HashesPage, MessageCursorPage, MessageList, MessagePage, MessageStatusInfo,
+    MessageWithStatusBody, PageInfo, PublicationStatus, SubmitResponse,
+};
 use aleph_core::message::MessageStatus;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rusqlite::OptionalExtension;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use super::error::{ApiError, ApiResult};
 use super::query::{self, Params};
-use super::{iso_z as iso, AppState};
+use super::{iso_z as iso, AppState, Wire};
 use crate::pipeline::{Event, Intake, Origin};
 use crate::storage::messages as store;
 use crate::storage::sql;
@@ -28,11 +32,11 @@ fn status_code_of(status: MessageStatus) -> StatusCode {
 }
 
 fn submit_response(status: StatusCode, message_status: &str) -> Response {
-    let body = json!({
-        "publication_status": {"status": "success", "failed": []},
-        "message_status": message_status,
-    });
-    (status, Json(body)).into_response()
+    let body = SubmitResponse {
+        publication_status: PublicationStatus { status: "success".into(), failed: Vec::new() },
+        message_status: message_status.to_owned(),
+    };
+    (status, Wire(body)).into_response()
 }
 
 /// `POST /api/v0/messages`: `{"sync": bool, "message": envelope}`.
@@ -101,7 +105,7 @@ pub(crate) async fn submit_message(state: &AppState, message: Value, sync: bool)
 pub(crate) async fn list(
     State(state): State<AppState>,
     Query(params): Query<Params>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Wire<MessageList>> {
     list_page(state, params, None).await
 }
 
@@ -110,7 +114,7 @@ pub(crate) async fn list_page_path(
     State(state): State<AppState>,
     Path(page): Path<String>,
     Query(params): Query<Params>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Wire<MessageList>> {
     let page = page
         .strip_suffix(".json")
         .and_then(|p| p.parse::<u64>().ok())
@@ -118,7 +122,7 @@ pub(crate) async fn list_page_path(
     list_page(state, params, Some(page)).await
 }
 
-async fn list_page(state: AppState, params: Params, path_page: Option<u64>) -> ApiResult<Json<Value>> {
+async fn list_page(state: AppState, params: Params, path_page: Option<u64>) -> ApiResult<Wire<MessageList>> {
     let statuses = query::list(&params, "msgStatuses");
     if statuses.iter().any(|s| s == "forgotten" || s == "removed") {
         if statuses.len() > 1 {
@@ -126,27 +130,26 @@ async fn list_page(state: AppState, params: Params, path_page: Option<u64>) -> A
                 "forgotten and removed statuses must be requested alone".into(),
             ));
         }
-        return forgotten_list(state, params, path_page).await.map(Json);
+        return forgotten_list(state, params, path_page).await.map(|p| Wire(MessageList::Page(p)));
     }
     let (q, format) = query::message_query(&params)?;
     let paging = state.paging(&params, 20, path_page)?;
     let p2 = paging.clone();
     let page = state.pipeline.db().read(move |c| store::list_messages(c, &q, &p2, format)).await?;
     let body = match paging {
-        store::Paging::Page { page: n, per_page } => json!({
-            "messages": page.messages,
-            "pagination_page": n,
-            "pagination_per_page": per_page,
-            "pagination_total": page.total.unwrap_or(0),
-            "pagination_item": "messages",
+        store::Paging::Page { page: n, per_page } => MessageList::Page(MessagePage {
+            messages: page.messages,
+            page: PageInfo::new(n, per_page, page.total.unwrap_or(0), "messages"),
         }),
-        store::Paging::Cursor { per_page, .. } => json!({
-            "messages": page.messages,
-            "pagination_per_page": per_page,
-            "next_cursor": page.next_cursor,
+        store::Paging::Cursor { per_page, .. } => MessageList::Cursor(MessageCursorPage {
+            messages: page.messages,
+            cursor: aleph_core::api::CursorInfo {
+                pagination_per_page: per_page,
+                next_cursor: page.next_cursor,
+            },
         }),
     };
-    Ok(Json(body))
+    Ok(Wire(body))
 }
 
 fn forgotten_skeleton(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Map<String, Value>, Value)> {
@@ -160,21 +163,21 @@ fn forgotten_skeleton(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Map<String, 
         row.get::<_, Option<String>>("signature")?.map_or(Value::Null, Value::String),
     );
     m.insert("item_type".into(), Value::String(row.get("item_type")?));
-    m.insert("time".into(), json!(row.get::<_, f64>("time")?));
+    m.insert("time".into(), Value::from(row.get::<_, f64>("time")?));
     m.insert("channel".into(), row.get::<_, Option<String>>("channel")?.map_or(Value::Null, Value::String));
     m.insert("owner".into(), row.get::<_, Option<String>>("owner")?.map_or(Value::Null, Value::String));
     m.insert(
         "payment_type".into(),
         row.get::<_, Option<String>>("payment_type")?.map_or(Value::Null, Value::String),
     );
-    m.insert("size".into(), row.get::<_, Option<i64>>("size")?.map_or(Value::Null, |s| json!(s)));
+    m.insert("size".into(), row.get::<_, Option<i64>>("size")?.map_or(Value::Null, Value::from));
     m.insert("forgotten_at".into(), iso(row.get("forgotten_at")?));
     let by: String = row.get("forgotten_by")?;
     let by: Value = serde_json::from_str(&by).unwrap_or(Value::Array(Vec::new()));
     Ok((m, by))
 }
 
-async fn forgotten_list(state: AppState, params: Params, path_page: Option<u64>) -> ApiResult<Value> {
+async fn forgotten_list(state: AppState, params: Params, path_page: Option<u64>) -> ApiResult<MessagePage> {
     if params.contains_key("cursor") {
         return Err(ApiError::BadRequest("cursor paging is not available for forgotten messages".into()));
     }
@@ -217,13 +220,7 @@ async fn forgotten_list(state: AppState, params: Params, path_page: Option<u64>)
             Ok((items, total))
         })
         .await?;
-    Ok(json!({
-        "messages": items,
-        "pagination_page": page,
-        "pagination_per_page": per_page,
-        "pagination_total": total,
-        "pagination_item": "messages",
-    }))
+    Ok(MessagePage { messages: items, page: PageInfo::new(page, per_page, total.max(0) as u64, "messages") })
 }
 
 fn check_hash(hash: &str) -> ApiResult<()> {
@@ -238,30 +235,31 @@ fn check_hash(hash: &str) -> ApiResult<()> {
 pub(crate) async fn get_one(
     State(state): State<AppState>,
     Path(hash): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Wire<MessageWithStatusBody>> {
     check_hash(&hash)?;
     let h = hash.clone();
     let body = state.pipeline.db().read(move |c| lookup(c, &h)).await?;
-    body.map(Json).ok_or_else(|| ApiError::NotFound(format!("message {hash} not found")))
+    body.map(Wire).ok_or_else(|| ApiError::NotFound(format!("message {hash} not found")))
 }
 
 /// The message `h` with its status, as `GET /api/v0/messages/{item_hash}` answers it (`None`
 /// when the node has never seen it).
-pub(crate) fn lookup(c: &rusqlite::Connection, h: &str) -> Result<Option<Value>, StorageError> {
+pub(crate) fn lookup(
+    c: &rusqlite::Connection,
+    h: &str,
+) -> Result<Option<MessageWithStatusBody>, StorageError> {
     let Some((status, reception_time)) = store::status(c, h)? else { return Ok(None) };
-    let mut out = Map::new();
-    out.insert("status".into(), Value::String(status.clone()));
-    out.insert("item_hash".into(), Value::String(h.to_owned()));
-    out.insert("reception_time".into(), iso(reception_time));
+    let Ok(parsed) = status.parse::<MessageStatus>() else { return Ok(None) };
+    let mut out = MessageWithStatusBody::new(parsed, h, iso(reception_time).as_str().map(str::to_owned));
     match status.as_str() {
         "processed" | "removing" => {
             let Some(mut message) = store::get_message(c, h)? else { return Ok(None) };
             if let Some(obj) = message.as_object_mut() {
                 obj.remove("size");
             }
-            out.insert("message".into(), message);
+            out.message = Some(message);
             if status == "removing" {
-                out.insert("reason".into(), Value::String("balance_insufficient".into()));
+                out.reason = Some("balance_insufficient".into());
             }
         }
         "pending" => {
@@ -286,7 +284,7 @@ pub(crate) fn lookup(c: &rusqlite::Connection, h: &str) -> Result<Option<Value>,
                     Some(Value::Object(m))
                 })
                 .collect::<Vec<_>>();
-            out.insert("messages".into(), Value::Array(messages));
+            out.messages = Some(messages);
         }
         "rejected" => {
             let row: Option<(String, i64, Option<String>)> = c
@@ -297,37 +295,38 @@ pub(crate) fn lookup(c: &rusqlite::Connection, h: &str) -> Result<Option<Value>,
                 )
                 .optional()?;
             let (message, code, details) = row.unwrap_or_else(|| ("null".into(), -1, None));
-            out.insert("message".into(), serde_json::from_str(&message).unwrap_or(Value::Null));
-            out.insert("error_code".into(), json!(code));
-            out.insert(
-                "details".into(),
-                details.and_then(|d| serde_json::from_str(&d).ok()).unwrap_or(Value::Null),
-            );
+            out.message = Some(serde_json::from_str(&message).unwrap_or(Value::Null));
+            out.error_code = Some(code);
+            out.details = Some(details.and_then(|d| serde_json::from_str(&d).ok()).unwrap_or(Value::Null));
         }
         "forgotten" => {
             let row = c
                 .query_row("SELECT * FROM forgotten_messages WHERE item_hash = ?1", [h], forgotten_skeleton)
                 .optional()?;
             let (message, by) = row.unwrap_or_default();
-            out.insert("message".into(), Value::Object(message));
-            out.insert("forgotten_by".into(), by);
+            out.message = Some(Value::Object(message));
+            out.forgotten_by = Some(by);
         }
         _ => {}
     }
-    Ok(Some(Value::Object(out)))
+    Ok(Some(out))
 }
 
 /// `GET /api/v0/messages/{item_hash}/status`.
 pub(crate) async fn get_status(
     State(state): State<AppState>,
     Path(hash): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Wire<MessageStatusInfo>> {
     check_hash(&hash)?;
     let h = hash.clone();
     let status = state.pipeline.db().read(move |c| store::status(c, &h)).await?;
-    let (status, reception_time) =
-        status.ok_or_else(|| ApiError::NotFound(format!("message {hash} not found")))?;
-    Ok(Json(json!({"status": status, "item_hash": hash, "reception_time": iso(reception_time)})))
+    let not_found = || ApiError::NotFound(format!("message {hash} not found"));
+    let (status, reception_time) = status.ok_or_else(not_found)?;
+    Ok(Wire(MessageStatusInfo {
+        status: status.parse().map_err(|_| not_found())?,
+        item_hash: hash.parse().map_err(|_| not_found())?,
+        reception_time: iso(reception_time).as_str().map(str::to_owned),
+    }))
 }
 
 /// `GET /api/v0/messages/{item_hash}/content`: the content of a processed message (the user
@@ -359,7 +358,7 @@ pub(crate) async fn get_content(
 pub(crate) async fn hashes(
     State(state): State<AppState>,
     Query(params): Query<Params>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Wire<HashesPage>> {
     let status = match params.get("status") {
         None => None,
         Some(s) => Some(
@@ -414,21 +413,16 @@ pub(crate) async fn hashes(
             Ok((rows, total))
         })
         .await?;
-    let hashes: Vec<Value> = rows
+    let hashes = rows
         .into_iter()
         .map(|(hash, status, reception_time)| {
             if hash_only {
-                Value::String(hash)
+                HashEntry::Hash(hash)
             } else {
-                json!({"status": status, "item_hash": hash, "reception_time": super::iso_offset(reception_time)})
+                let reception_time = super::iso_offset(reception_time).as_str().map(str::to_owned);
+                HashEntry::WithStatus { status, item_hash: hash, reception_time }
             }
         })
         .collect();
-    Ok(Json(json!({
-        "hashes": hashes,
-        "pagination_per_page": per_page,
-        "pagination_page": page,
-        "pagination_total": total,
-        "pagination_item": "hashes",
-    })))
+    Ok(Wire(HashesPage { hashes, page: PageInfo::new(page, per_page, total.max(0) as u64, "hashes") }))
 }

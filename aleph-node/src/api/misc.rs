@@ -4,17 +4,19 @@ use axum::extract::State;
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::AppState;
+use aleph_core::api::{NodeVersion, PublicInfo};
+
+use super::{AppState, Wire};
 
 /// `GET /api/v0/version` and `/version`.
-pub(crate) async fn version(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({"version": state.version}))
+pub(crate) async fn version(State(state): State<AppState>) -> Wire<NodeVersion> {
+    Wire(NodeVersion { version: state.version.to_owned() })
 }
 
 /// `GET /api/v0/info/public.json`: the node's P2P addresses (none for a standalone node).
-pub(crate) async fn public_info(State(state): State<AppState>) -> Json<Value> {
-    let addrs = state.broadcaster.as_ref().map(|b| b.multiaddrs()).unwrap_or_default();
-    Json(json!({"node_multi_addresses": addrs}))
+pub(crate) async fn public_info(State(state): State<AppState>) -> Wire<PublicInfo> {
+    let node_multi_addresses = state.broadcaster.as_ref().map(|b| b.multiaddrs()).unwrap_or_default();
+    Wire(PublicInfo { node_multi_addresses })
 }
 
 /// The message, file and peer totals of `/metrics` (and of the status page).

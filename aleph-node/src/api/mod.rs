@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
 use axum::Router;
 use serde_json::Value;
 use tower_http::cors::{Any, CorsLayer};
@@ -24,6 +25,7 @@ mod prices;
 mod programs;
 mod pubsub;
 pub(crate) mod query;
+mod routes;
 pub(crate) mod serve;
 mod status_page;
 mod storage;
@@ -38,6 +40,31 @@ pub(crate) fn iso_z(t: f64) -> Value {
 pub(crate) fn iso_offset(t: f64) -> Value {
     aleph_core::message::time_to_rfc3339(t)
         .map_or(Value::Null, |s| Value::String(s.replacen('Z', "+00:00", 1)))
+}
+
+pub(crate) use routes::{Route, Routed};
+
+/// The OpenAPI description the node serves at `/api/openapi.json`.
+pub(crate) fn openapi_document() -> Value {
+    openapi::document(crate::VERSION)
+}
+
+/// An answer of one of aleph-core's `api` types. It is written through a [`Value`], as the
+/// node's answers always were: object keys come out sorted (serde_json keeps no insertion
+/// order here), numbers as the type holds them (`200.0` for a float, `7` for an integer).
+#[derive(Debug)]
+pub(crate) struct Wire<T>(pub(crate) T);
+
+impl<T: serde::Serialize> IntoResponse for Wire<T> {
+    fn into_response(self) -> Response {
+        match serde_json::to_value(&self.0) {
+            Ok(v) => Json(v).into_response(),
+            Err(e) => {
+                tracing::error!(error = %e, "an answer did not serialize");
+                (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "500: internal error").into_response()
+            }
+        }
+    }
 }
 
 /// Something that spreads accepted messages to other nodes (the P2P layer).
@@ -103,15 +130,21 @@ impl AppState {
 
 /// What a node without the CCN role serves: its version and metrics.
 pub(crate) fn minimal_router(state: AppState) -> Router {
-    Router::new()
-        .route("/api/v0/version", get(misc::version))
-        .route("/version", get(misc::version))
-        .route("/metrics", get(misc::metrics))
+    Routed::new()
+        .get("/api/v0/version", misc::version)
+        .get("/version", misc::version)
+        .get("/metrics", misc::metrics)
+        .router
         .with_state(state)
 }
 
 /// The node's HTTP API.
 pub fn router(state: AppState) -> Router {
+    routed(state).router
+}
+
+/// The node's HTTP API with the table of its routes (method, path), as the router was built.
+pub(crate) fn routed(state: AppState) -> Routed<()> {
     let limits = state.pipeline.config().limits.clone();
     let body_limit = limits.max_body_bytes;
     // Uploads carry the file plus a metadata part and a little multipart framing; the handlers
@@ -122,68 +155,66 @@ pub fn router(state: AppState) -> Router {
     // JSON documents are read into a buffer of at most this many bytes.
     let json_upload_limit = DefaultBodyLimit::max(limits.max_unauthenticated_upload);
     let cors = CorsLayer::new().allow_origin(Any).allow_methods(Any).allow_headers(Any).expose_headers(Any);
-    Router::new()
-        .route("/api/v0/messages", post(messages::submit))
-        .route("/api/v0/messages.json", get(messages::list))
-        .route("/api/v0/messages/page/{page}", get(messages::list_page_path))
-        .route("/api/v0/messages/hashes", get(messages::hashes))
-        .route("/api/v0/ipfs/pubsub/pub", post(pubsub::publish))
-        .route("/api/v0/p2p/pubsub/pub", post(pubsub::publish))
-        .route("/api/v0/messages/{item_hash}/status", get(messages::get_status))
-        .route("/api/v0/messages/{item_hash}/content", get(messages::get_content))
-        .route("/api/v0/messages/{item_hash}", get(messages::get_one))
-        .route("/api/v0/posts.json", get(posts::list_v0))
-        .route("/api/v0/posts/page/{page}", get(posts::list_v0_page))
-        .route("/api/v1/posts.json", get(posts::list_v1))
-        .route("/api/v1/posts/page/{page}", get(posts::list_v1_page))
-        .route("/api/v0/aggregates", get(aggregates::list))
-        .route("/api/v0/aggregates.json", get(aggregates::list))
-        .route("/api/v0/aggregates/{address}", get(aggregates::of_address))
-        .route("/api/v0/storage/add_file", post(storage::storage_add_file).layer(upload_limit))
-        .route("/api/v0/ipfs/add_file", post(storage::ipfs_add_file).layer(ipfs_upload_limit))
-        .route("/api/v0/storage/add_json", post(storage::storage_add_json).layer(json_upload_limit))
-        .route("/api/v0/ipfs/add_json", post(storage::ipfs_add_json).layer(json_upload_limit))
-        .route("/api/v0/ipfs/add_car", post(ipfs::add_car).layer(ipfs_upload_limit))
-        .route("/api/v0/ipfs/id", get(ipfs::id))
-        .route("/api/v0/storage/limits.json", get(storage::limits))
-        .route("/api/v0/storage/raw/{hash}", get(storage::raw))
-        .route("/api/v0/storage/metadata/{hash}", get(storage::metadata))
-        .route("/api/v0/storage/by-message-hash/{hash}", get(storage::by_message_hash))
-        .route("/api/v0/storage/by-ref/{reference}", get(storage::by_ref))
-        .route("/api/v0/storage/by-ref/{address}/{reference}", get(storage::by_owner_ref))
-        .route("/api/v0/storage/count/{hash}", get(storage::count))
-        .route("/api/v0/storage/{hash}", get(storage::base64_content))
-        .route("/api/v0/addresses/{address}/balance", get(accounts::balance))
-        .route("/api/v0/balances", get(accounts::balances_list))
-        .route("/api/v0/credit_balances", get(accounts::credit_balances))
-        .route("/api/v0/addresses/{address}/credit_history", get(accounts::credit_history))
-        .route("/api/v0/addresses/{address}/credit_history/summary", get(accounts::credit_history_summary))
-        .route("/api/v0/messages/{item_hash}/consumed_credits", get(accounts::consumed_credits))
-        .route("/api/v0/price/estimate", post(prices::estimate_message))
-        .route("/api/v0/price/estimate/instance", post(prices::estimate_instance))
-        .route("/api/v0/price/{item_hash}", get(prices::message_price))
-        .route("/api/v0/costs", get(prices::costs))
-        .route("/api/v0/addresses/stats.json", get(addresses::stats_v0))
-        .route("/api/v1/addresses/stats.json", get(addresses::stats_v1))
-        .route("/api/v0/addresses/{address}/files", get(addresses::files))
-        .route("/api/v0/addresses/{address}/post_types", get(addresses::post_types))
-        .route("/api/v0/addresses/{address}/channels", get(addresses::channels))
-        .route("/api/v0/channels/list.json", get(addresses::all_channels))
-        .route("/api/v0/authorizations/granted/{address}", get(addresses::granted))
-        .route("/api/v0/authorizations/received/{address}", get(addresses::received))
-        .route("/api/v0/programs/on/message", get(programs::on_message))
-        .route("/api/ws0/messages", get(ws::messages))
-        .route("/api/ws0/status", get(ws::status))
-        .route("/", get(status_page::home))
-        .route("/message/{item_hash}", get(status_page::message))
-        .route("/api/openapi.json", get(openapi::serve))
-        .route("/metrics", get(misc::metrics))
-        .route("/metrics.json", get(misc::metrics_json))
-        .route("/api/v0/chains/status", get(misc::chains_status))
-        .route("/api/v0/version", get(misc::version))
-        .route("/version", get(misc::version))
-        .route("/api/v0/info/public.json", get(misc::public_info))
-        .layer(DefaultBodyLimit::max(body_limit))
-        .layer(cors)
-        .with_state(state)
+    Routed::new()
+        .post("/api/v0/messages", messages::submit)
+        .get("/api/v0/messages.json", messages::list)
+        .get("/api/v0/messages/page/{page}", messages::list_page_path)
+        .get("/api/v0/messages/hashes", messages::hashes)
+        .post("/api/v0/ipfs/pubsub/pub", pubsub::publish)
+        .post("/api/v0/p2p/pubsub/pub", pubsub::publish)
+        .get("/api/v0/messages/{item_hash}/status", messages::get_status)
+        .get("/api/v0/messages/{item_hash}/content", messages::get_content)
+        .get("/api/v0/messages/{item_hash}", messages::get_one)
+        .get("/api/v0/posts.json", posts::list_v0)
+        .get("/api/v0/posts/page/{page}", posts::list_v0_page)
+        .get("/api/v1/posts.json", posts::list_v1)
+        .get("/api/v1/posts/page/{page}", posts::list_v1_page)
+        .get("/api/v0/aggregates", aggregates::list)
+        .get("/api/v0/aggregates.json", aggregates::list)
+        .get("/api/v0/aggregates/{address}", aggregates::of_address)
+        .post_limited("/api/v0/storage/add_file", storage::storage_add_file, upload_limit)
+        .post_limited("/api/v0/ipfs/add_file", storage::ipfs_add_file, ipfs_upload_limit)
+        .post_limited("/api/v0/storage/add_json", storage::storage_add_json, json_upload_limit)
+        .post_limited("/api/v0/ipfs/add_json", storage::ipfs_add_json, json_upload_limit)
+        .post_limited("/api/v0/ipfs/add_car", ipfs::add_car, ipfs_upload_limit)
+        .get("/api/v0/ipfs/id", ipfs::id)
+        .get("/api/v0/storage/limits.json", storage::limits)
+        .get("/api/v0/storage/raw/{hash}", storage::raw)
+        .get("/api/v0/storage/metadata/{hash}", storage::metadata)
+        .get("/api/v0/storage/by-message-hash/{hash}", storage::by_message_hash)
+        .get("/api/v0/storage/by-ref/{reference}", storage::by_ref)
+        .get("/api/v0/storage/by-ref/{address}/{reference}", storage::by_owner_ref)
+        .get("/api/v0/storage/count/{hash}", storage::count)
+        .get("/api/v0/storage/{hash}", storage::base64_content)
+        .get("/api/v0/addresses/{address}/balance", accounts::balance)
+        .get("/api/v0/balances", accounts::balances_list)
+        .get("/api/v0/credit_balances", accounts::credit_balances)
+        .get("/api/v0/addresses/{address}/credit_history", accounts::credit_history)
+        .get("/api/v0/addresses/{address}/credit_history/summary", accounts::credit_history_summary)
+        .get("/api/v0/messages/{item_hash}/consumed_credits", accounts::consumed_credits)
+        .post("/api/v0/price/estimate", prices::estimate_message)
+        .post("/api/v0/price/estimate/instance", prices::estimate_instance)
+        .get("/api/v0/price/{item_hash}", prices::message_price)
+        .get("/api/v0/costs", prices::costs)
+        .get("/api/v0/addresses/stats.json", addresses::stats_v0)
+        .get("/api/v1/addresses/stats.json", addresses::stats_v1)
+        .get("/api/v0/addresses/{address}/files", addresses::files)
+        .get("/api/v0/addresses/{address}/post_types", addresses::post_types)
+        .get("/api/v0/addresses/{address}/channels", addresses::channels)
+        .get("/api/v0/channels/list.json", addresses::all_channels)
+        .get("/api/v0/authorizations/granted/{address}", addresses::granted)
+        .get("/api/v0/authorizations/received/{address}", addresses::received)
+        .get("/api/v0/programs/on/message", programs::on_message)
+        .get("/api/ws0/messages", ws::messages)
+        .get("/api/ws0/status", ws::status)
+        .get("/", status_page::home)
+        .get("/message/{item_hash}", status_page::message)
+        .get("/api/openapi.json", openapi::serve)
+        .get("/metrics", misc::metrics)
+        .get("/metrics.json", misc::metrics_json)
+        .get("/api/v0/chains/status", misc::chains_status)
+        .get("/api/v0/version", misc::version)
+        .get("/version", misc::version)
+        .get("/api/v0/info/public.json", misc::public_info)
+        .map(|r| r.layer(DefaultBodyLimit::max(body_limit)).layer(cors).with_state(state))
 }

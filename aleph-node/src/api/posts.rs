@@ -1,13 +1,17 @@
 //! Posts: `GET /api/v0/posts.json` (the SDK's strict 19-key shape) and `/api/v1/posts.json`.
 
+use aleph_core::api::paging::split_extra;
+use aleph_core::api::{
+    CursorInfo, PageInfo, Post, PostCursorPage, PostList, PostPage, PostV1, PostV1CursorPage, PostV1List,
+    PostV1Page,
+};
 use axum::extract::{Path, Query, State};
-use axum::Json;
 use rusqlite::types::Value as SqlValue;
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
 use super::error::{ApiError, ApiResult};
 use super::query::{self, Params};
-use super::{iso_offset, AppState};
+use super::{iso_offset, AppState, Wire};
 use crate::storage::messages::{encode_cursor, Paging};
 
 struct PostQuery {
@@ -17,7 +21,7 @@ struct PostQuery {
 
 fn build(params: &Params) -> ApiResult<PostQuery> {
     let mut q = PostQuery { clauses: vec!["p.amends IS NULL".into()], params: Vec::new() };
-    let mut any_of = |col: &str, key: &str| {
+    let mut any_of = |col: &str, key: &'static str| {
         let vals = query::list(params, key);
         if !vals.is_empty() {
             q.clauses.push(format!("{col} IN ({})", vec!["?"; vals.len()].join(",")));
@@ -56,51 +60,69 @@ const SELECT: &str = "SELECT p.item_hash, p.owner, p.type, p.ref, p.channel, p.c
     JOIN messages om ON om.item_hash = p.item_hash
     JOIN messages lm ON lm.item_hash = COALESCE(p.latest_amend, p.item_hash)";
 
-fn row_v0(r: &rusqlite::Row<'_>) -> rusqlite::Result<Value> {
+fn row_v0(r: &rusqlite::Row<'_>) -> rusqlite::Result<Post> {
     let original: String = r.get(0)?;
     let latest: String = r.get(8)?;
     let latest_content: String = r.get(19)?;
     let latest_content: Value = serde_json::from_str(&latest_content).unwrap_or(Value::Null);
-    let mut m = Map::new();
-    m.insert("chain".into(), Value::String(r.get(17)?));
-    m.insert("item_hash".into(), Value::String(latest.clone()));
-    m.insert("sender".into(), Value::String(r.get(1)?));
-    m.insert("type".into(), Value::String(if latest != original { "amend".into() } else { r.get(2)? }));
-    m.insert("channel".into(), r.get::<_, Option<String>>(4)?.map_or(Value::Null, Value::String));
-    m.insert("confirmed".into(), Value::Bool(false));
-    m.insert("confirmations".into(), Value::Array(Vec::new()));
-    m.insert("content".into(), latest_content.get("content").cloned().unwrap_or(Value::Null));
-    m.insert("item_content".into(), r.get::<_, Option<String>>(13)?.map_or(Value::Null, Value::String));
-    m.insert("item_type".into(), Value::String(r.get(12)?));
-    m.insert("signature".into(), r.get::<_, Option<String>>(11)?.map_or(Value::Null, Value::String));
-    m.insert("size".into(), json!(r.get::<_, i64>(14)?));
-    m.insert("time".into(), json!(r.get::<_, f64>(15)?));
-    m.insert("original_item_hash".into(), Value::String(original.clone()));
-    m.insert("original_signature".into(), r.get::<_, Option<String>>(18)?.map_or(Value::Null, Value::String));
-    m.insert("original_type".into(), Value::String(r.get(2)?));
-    m.insert("hash".into(), Value::String(original));
-    m.insert("address".into(), Value::String(r.get(1)?));
-    m.insert("ref".into(), r.get::<_, Option<String>>(3)?.map_or(Value::Null, Value::String));
-    Ok(Value::Object(m))
+    let chain: String = r.get(17)?;
+    let chain = chain.parse().map_err(|e: aleph_core::chain::UnknownChain| {
+        rusqlite::Error::FromSqlConversionFailure(17, rusqlite::types::Type::Text, Box::new(e))
+    })?;
+    Ok(Post {
+        chain,
+        post_type: if latest != original { "amend".into() } else { r.get(2)? },
+        item_hash: latest,
+        sender: r.get(1)?,
+        channel: r.get(4)?,
+        confirmed: false,
+        confirmations: Vec::new(),
+        content: latest_content.get("content").cloned().unwrap_or(Value::Null),
+        item_content: r.get(13)?,
+        item_type: Some(r.get(12)?),
+        signature: r.get::<_, Option<String>>(11)?.map(Value::String),
+        size: Some(r.get::<_, i64>(14)?.max(0) as u64),
+        time: r.get(15)?,
+        original_item_hash: Some(original.clone()),
+        original_signature: r.get::<_, Option<String>>(18)?.map(Value::String),
+        original_type: Some(r.get(2)?),
+        hash: Some(original),
+        address: Some(r.get(1)?),
+        reference: r.get::<_, Option<String>>(3)?.map(Value::String),
+    })
 }
 
-fn row_v1(r: &rusqlite::Row<'_>) -> rusqlite::Result<Value> {
+fn row_v1(r: &rusqlite::Row<'_>) -> rusqlite::Result<PostV1> {
     let latest_content: String = r.get(19)?;
     let latest_content: Value = serde_json::from_str(&latest_content).unwrap_or(Value::Null);
-    Ok(json!({
-        "item_hash": r.get::<_, String>(8)?,
-        "content": latest_content.get("content").cloned().unwrap_or(Value::Null),
-        "original_item_hash": r.get::<_, String>(0)?,
-        "original_type": r.get::<_, String>(2)?,
-        "address": r.get::<_, String>(1)?,
-        "ref": r.get::<_, Option<String>>(3)?,
-        "channel": r.get::<_, Option<String>>(4)?,
-        "created": iso_offset(r.get(5)?),
-        "last_updated": iso_offset(r.get(6)?),
-    }))
+    let time = |i: usize| -> rusqlite::Result<Option<String>> {
+        Ok(iso_offset(r.get(i)?).as_str().map(str::to_owned))
+    };
+    Ok(PostV1 {
+        item_hash: r.get(8)?,
+        content: latest_content.get("content").cloned().unwrap_or(Value::Null),
+        original_item_hash: Some(r.get(0)?),
+        original_type: Some(r.get(2)?),
+        address: Some(r.get(1)?),
+        reference: r.get::<_, Option<String>>(3)?.map(Value::String),
+        channel: r.get(4)?,
+        created: time(5)?,
+        last_updated: time(6)?,
+    })
 }
 
-async fn list(state: AppState, params: Params, path_page: Option<u64>, v1: bool) -> ApiResult<Json<Value>> {
+/// One page of posts, in the form each listing wraps in its own answer.
+enum Posts<P> {
+    Page(Vec<P>, PageInfo),
+    Cursor(Vec<P>, CursorInfo),
+}
+
+async fn list<P: Send + 'static>(
+    state: AppState,
+    params: Params,
+    path_page: Option<u64>,
+    row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<P>,
+) -> ApiResult<Posts<P>> {
     let mut q = build(&params)?;
     let ascending = query::ascending(&params, "sortOrder")?;
     let paging = state.paging(&params, 20, path_page)?;
@@ -135,11 +157,7 @@ async fn list(state: AppState, params: Params, path_page: Option<u64>, v1: bool)
             let mut stmt = c.prepare(&sql)?;
             let rows = stmt
                 .query_map(rusqlite::params_from_iter(q.params.iter()), |r| {
-                    Ok((
-                        if v1 { row_v1(r)? } else { row_v0(r)? },
-                        r.get::<_, f64>(6)?,
-                        r.get::<_, String>(0)?,
-                    ))
+                    Ok((row(r)?, r.get::<_, f64>(6)?, r.get::<_, String>(0)?))
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
             let total: i64 = if cursor_mode {
@@ -151,20 +169,35 @@ async fn list(state: AppState, params: Params, path_page: Option<u64>, v1: bool)
             Ok((rows.into_iter().map(|(v, _, _)| v).collect::<Vec<_>>(), keys, total))
         })
         .await?;
-    let body = match paging {
-        Paging::Page { page, per_page } => json!({
-            "posts": posts, "pagination_page": page, "pagination_total": total,
-            "pagination_per_page": per_page, "pagination_item": "posts",
-        }),
-        Paging::Cursor { per_page, .. } => {
-            let more = posts.len() as u64 > per_page;
-            posts.truncate(per_page as usize);
-            let next =
-                if more { keys.get(per_page as usize - 1).map(|(t, h)| encode_cursor(*t, h)) } else { None };
-            json!({"posts": posts, "pagination_per_page": per_page, "next_cursor": next})
+    Ok(match paging {
+        Paging::Page { page, per_page } => {
+            Posts::Page(posts, PageInfo::new(page, per_page, total.max(0) as u64, "posts"))
         }
-    };
-    Ok(Json(body))
+        Paging::Cursor { per_page, .. } => {
+            let more = split_extra(&mut posts, per_page);
+            let next_cursor =
+                if more { keys.get(per_page as usize - 1).map(|(t, h)| encode_cursor(*t, h)) } else { None };
+            Posts::Cursor(posts, CursorInfo { pagination_per_page: per_page, next_cursor })
+        }
+    })
+}
+
+async fn list_v0_posts(state: AppState, params: Params, path_page: Option<u64>) -> ApiResult<Wire<PostList>> {
+    Ok(Wire(match list(state, params, path_page, row_v0).await? {
+        Posts::Page(posts, page) => PostList::Page(PostPage { posts, page }),
+        Posts::Cursor(posts, cursor) => PostList::Cursor(PostCursorPage { posts, cursor }),
+    }))
+}
+
+async fn list_v1_posts(
+    state: AppState,
+    params: Params,
+    path_page: Option<u64>,
+) -> ApiResult<Wire<PostV1List>> {
+    Ok(Wire(match list(state, params, path_page, row_v1).await? {
+        Posts::Page(posts, page) => PostV1List::Page(PostV1Page { posts, page }),
+        Posts::Cursor(posts, cursor) => PostV1List::Cursor(PostV1CursorPage { posts, cursor }),
+    }))
 }
 
 fn page_of(path: &str) -> ApiResult<u64> {
@@ -174,8 +207,8 @@ fn page_of(path: &str) -> ApiResult<u64> {
 }
 
 /// `GET /api/v0/posts.json`.
-pub(crate) async fn list_v0(State(s): State<AppState>, Query(p): Query<Params>) -> ApiResult<Json<Value>> {
-    list(s, p, None, false).await
+pub(crate) async fn list_v0(State(s): State<AppState>, Query(p): Query<Params>) -> ApiResult<Wire<PostList>> {
+    list_v0_posts(s, p, None).await
 }
 
 /// `GET /api/v0/posts/page/{page}.json`.
@@ -183,13 +216,16 @@ pub(crate) async fn list_v0_page(
     State(s): State<AppState>,
     Path(page): Path<String>,
     Query(p): Query<Params>,
-) -> ApiResult<Json<Value>> {
-    list(s, p, Some(page_of(&page)?), false).await
+) -> ApiResult<Wire<PostList>> {
+    list_v0_posts(s, p, Some(page_of(&page)?)).await
 }
 
 /// `GET /api/v1/posts.json`.
-pub(crate) async fn list_v1(State(s): State<AppState>, Query(p): Query<Params>) -> ApiResult<Json<Value>> {
-    list(s, p, None, true).await
+pub(crate) async fn list_v1(
+    State(s): State<AppState>,
+    Query(p): Query<Params>,
+) -> ApiResult<Wire<PostV1List>> {
+    list_v1_posts(s, p, None).await
 }
 
 /// `GET /api/v1/posts/page/{page}.json`.
@@ -197,6 +233,6 @@ pub(crate) async fn list_v1_page(
     State(s): State<AppState>,
     Path(page): Path<String>,
     Query(p): Query<Params>,
-) -> ApiResult<Json<Value>> {
-    list(s, p, Some(page_of(&page)?), true).await
+) -> ApiResult<Wire<PostV1List>> {
+    list_v1_posts(s, p, Some(page_of(&page)?)).await
 }

@@ -12,13 +12,16 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
+use aleph_core::api::{
+    CostFilters, CostLine, CostSummary, CostsOverview, CostsParams, Price, PriceParams, ResourceCost,
+};
 use aleph_core::content::{Content, PaymentType};
 use aleph_core::cost::{self, cost_string, CostDetail, EstimatedSizes, PriceResponse, MIB};
 use aleph_core::message::{MessageStatus, MessageType};
 
 use super::error::{ApiError, ApiResult};
 use super::query::{self, Params};
-use super::AppState;
+use super::{AppState, Wire};
 use crate::payment::{self, PaymentError};
 use crate::storage::balances::{self, CostFilter};
 
@@ -55,7 +58,7 @@ pub(crate) async fn message_price(
     Path(item_hash): Path<String>,
     Query(params): Query<Params>,
 ) -> ApiResult<Response> {
-    let include_size = params.get("include_size").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let include_size = PriceParams::from_query(&params)?.sizes();
     let hash = item_hash.clone();
     let priced = state
         .pipeline
@@ -98,7 +101,7 @@ pub(crate) async fn message_price(
         })
         .await??;
     Ok(match priced {
-        Priced::Response(r) => Json(r).into_response(),
+        Priced::Response(r) => Json(Price::from(r)).into_response(),
         Priced::Pending => {
             (StatusCode::ACCEPTED, format!("Message still pending: {item_hash}")).into_response()
         }
@@ -202,10 +205,7 @@ fn parse_body(body: &Bytes) -> ApiResult<Value> {
 /// `POST /api/v0/price/estimate`: `{"message": envelope}` with inline content, or content this
 /// node stores; the signature is not checked. Contents may carry `estimated_size_mib` (STORE;
 /// PROGRAM `code`, `runtime`, `data`; immutable volumes).
-pub(crate) async fn estimate_message(
-    State(state): State<AppState>,
-    body: Bytes,
-) -> ApiResult<Json<PriceResponse>> {
+pub(crate) async fn estimate_message(State(state): State<AppState>, body: Bytes) -> ApiResult<Json<Price>> {
     let body = parse_body(&body).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
     let message = body
         .get("message")
@@ -258,19 +258,16 @@ pub(crate) async fn estimate_message(
     };
     let response =
         state.pipeline.db().read(move |c| estimate(c, message_type, content, &item_hash)).await??;
-    Ok(Json(response))
+    Ok(Json(response.into()))
 }
 
 /// `POST /api/v0/price/estimate/instance`: a bare INSTANCE content (`time` and `allow_amend`
 /// optional, volumes may carry `estimated_size_mib`).
-pub(crate) async fn estimate_instance(
-    State(state): State<AppState>,
-    body: Bytes,
-) -> ApiResult<Json<PriceResponse>> {
+pub(crate) async fn estimate_instance(State(state): State<AppState>, body: Bytes) -> ApiResult<Json<Price>> {
     let content = parse_body(&body)?;
     let response =
         state.pipeline.db().read(move |c| estimate(c, MessageType::Instance, content, "estimate")).await??;
-    Ok(Json(response))
+    Ok(Json(response.into()))
 }
 
 /// `GET /api/v0/costs`: cost totals of the resources matching `address`, `item_hash` and
@@ -279,26 +276,27 @@ pub(crate) async fn estimate_instance(
 pub(crate) async fn costs(
     State(state): State<AppState>,
     Query(params): Query<Params>,
-) -> ApiResult<Json<Value>> {
-    let payment_type = match params.get("payment_type").map(String::as_str) {
+) -> ApiResult<Wire<CostsOverview>> {
+    let p = CostsParams::from_query(&params)?;
+    let payment_type = match p.payment_type.as_deref() {
         None => PaymentType::Credit,
-        Some(p) => p
+        Some(t) => t
             .parse::<PaymentType>()
-            .map_err(|_| ApiError::Unprocessable(format!("invalid payment_type {p:?}")))?,
+            .map_err(|_| ApiError::Unprocessable(format!("invalid payment_type {t:?}")))?,
     };
-    let include_details = query::number::<u8>(&params, "include_details")?.unwrap_or(0);
+    let include_details = p.include_details.unwrap_or(0);
     if include_details > 2 {
         return Err(ApiError::Unprocessable("include_details must be 0, 1 or 2".into()));
     }
-    let include_size = query::boolean(&params, "include_size")?.unwrap_or(false);
+    let include_size = p.include_size.unwrap_or(false);
     let per_page = query::number::<u64>(&params, "pagination")?.unwrap_or(100);
     if !(10..=1000).contains(&per_page) {
         return Err(ApiError::Unprocessable("pagination must be between 10 and 1000".into()));
     }
     let page = query::page(&params, per_page, None)?;
     let filter = CostFilter {
-        address: params.get("address").cloned(),
-        item_hash: params.get("item_hash").cloned(),
+        address: p.address,
+        item_hash: p.item_hash,
         payment_type: Some(payment_type.as_str().to_owned()),
     };
     if include_details >= 2 && filter.address.is_none() && filter.item_hash.is_none() {
@@ -311,58 +309,63 @@ pub(crate) async fn costs(
         .pipeline
         .db()
         .read(move |c| {
-            let (hold, stream, credit, count) = balances::cost_summary(c, &filter)?;
-            let consumed = balances::consumed_credits(c, filter.address.as_deref(), filter.item_hash.as_deref())?;
-            let mut body = json!({
-                "summary": {
-                    "total_consumed_credits": consumed,
-                    "total_cost_hold": cost_string(hold),
-                    "total_cost_stream": cost_string(stream),
-                    "total_cost_credit": cost_string(credit),
-                    "resource_count": count,
+            let (hold, stream, credit, resource_count) = balances::cost_summary(c, &filter)?;
+            let total_consumed_credits =
+                balances::consumed_credits(c, filter.address.as_deref(), filter.item_hash.as_deref())?;
+            let mut body = CostsOverview {
+                summary: CostSummary {
+                    total_consumed_credits,
+                    total_cost_hold: cost_string(hold),
+                    total_cost_stream: cost_string(stream),
+                    total_cost_credit: cost_string(credit),
+                    resource_count,
                 },
-                "filters": {"address": filter.address, "item_hash": filter.item_hash, "payment_type": filter.payment_type},
-                "resources": null,
-                "pagination_page": null,
-                "pagination_total": null,
-                "pagination_per_page": null,
-                "pagination_item": null,
-            });
+                filters: CostFilters {
+                    address: filter.address.clone(),
+                    item_hash: filter.item_hash.clone(),
+                    payment_type: filter.payment_type.clone(),
+                },
+                resources: None,
+                pagination_page: None,
+                pagination_total: None,
+                pagination_per_page: None,
+                pagination_item: None,
+            };
             if include_details >= 1 {
                 let (resources, total) = balances::resources_with_costs(c, &filter, page, per_page)?;
                 let mut items = Vec::with_capacity(resources.len());
                 for r in resources {
                     let detail = if include_details >= 2 {
                         let rows = balances::message_costs(c, &r.item_hash)?;
-                        Value::Array(
+                        Some(
                             rows.iter()
-                                .map(|s| serde_json::to_value(CostDetail::of(&s.row, include_size)).unwrap_or(Value::Null))
+                                .map(|s| CostLine::from(CostDetail::of(&s.row, include_size)))
                                 .collect(),
                         )
                     } else {
-                        Value::Null
+                        None
                     };
-                    items.push(json!({
-                        "item_hash": r.item_hash,
-                        "owner": r.owner,
-                        "payment_type": r.payment_type,
-                        "consumed_credits": balances::consumed_credits(c, None, Some(&r.item_hash))?,
-                        "cost_hold": cost_string(r.cost_hold),
-                        "cost_stream": cost_string(r.cost_stream),
-                        "cost_credit": cost_string(r.cost_credit),
-                        "detail": detail,
-                    }));
+                    items.push(ResourceCost {
+                        consumed_credits: balances::consumed_credits(c, None, Some(&r.item_hash))?,
+                        item_hash: r.item_hash,
+                        owner: r.owner,
+                        payment_type: r.payment_type,
+                        cost_hold: cost_string(r.cost_hold),
+                        cost_stream: cost_string(r.cost_stream),
+                        cost_credit: cost_string(r.cost_credit),
+                        detail,
+                    });
                 }
-                body["resources"] = Value::Array(items);
-                body["pagination_page"] = json!(page);
-                body["pagination_total"] = json!(total);
-                body["pagination_per_page"] = json!(per_page);
-                body["pagination_item"] = json!("resources");
+                body.resources = Some(items);
+                body.pagination_page = Some(page);
+                body.pagination_total = Some(total);
+                body.pagination_per_page = Some(per_page);
+                body.pagination_item = Some("resources".into());
             }
             Ok(body)
         })
         .await?;
-    Ok(Json(body))
+    Ok(Wire(body))
 }
 
 /// Endpoint tests for this module and `accounts`, through a router holding only their routes.

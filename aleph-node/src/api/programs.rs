@@ -1,13 +1,13 @@
 //! `GET /api/v0/programs/on/message`: the programs that subscribe to messages
 //! (`content.on.message`), for CRNs that run them on matching messages.
 
+use aleph_core::api::ProgramSubscription;
 use axum::extract::{Query, State};
-use axum::Json;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::error::{ApiError, ApiResult};
 use super::query::{self, Params};
-use super::AppState;
+use super::{AppState, Wire};
 
 /// `[{"item_hash", "content": {"on": {"message": subscriptions}}}]`, newest first unless
 /// `sort_order=1`. A subscription list written as JSON `null` is listed too, as the reference's
@@ -15,7 +15,7 @@ use super::AppState;
 pub(crate) async fn on_message(
     State(state): State<AppState>,
     Query(params): Query<Params>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Wire<Vec<ProgramSubscription>>> {
     let ascending =
         query::ascending(&params, "sort_order").map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let order = if ascending { "ASC" } else { "DESC" };
@@ -39,8 +39,8 @@ pub(crate) async fn on_message(
         .map(|(hash, subscriptions)| {
             let subscriptions =
                 subscriptions.and_then(|s| serde_json::from_str::<Value>(&s).ok()).unwrap_or(Value::Null);
-            json!({"item_hash": hash, "content": {"on": {"message": subscriptions}}})
+            ProgramSubscription::new(hash, subscriptions)
         })
         .collect();
-    Ok(Json(Value::Array(programs)))
+    Ok(Wire(programs))
 }

@@ -2,12 +2,12 @@
 //! `{"topic", "data"}` with a message in `data`, submitted as `POST /api/v0/messages` does
 //! without `sync`.
 
+use aleph_core::api::PublicationStatus;
 use axum::extract::State;
-use axum::Json;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::error::{ApiError, ApiResult};
-use super::AppState;
+use super::{AppState, Wire};
 use crate::pipeline::{Intake, Origin};
 
 /// The topic messages are published on when the node has no P2P configuration.
@@ -20,7 +20,7 @@ const DEFAULT_TOPIC: &str = "ALEPH-TEST";
 pub(crate) async fn publish(
     State(state): State<AppState>,
     body: axum::body::Bytes,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Wire<PublicationStatus>> {
     let body: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::Unprocessable(format!("body is not JSON: {e}")))?;
     let topic = body
@@ -46,5 +46,5 @@ pub(crate) async fn publish(
     if matches!(intake, Intake::Queued) {
         state.broadcast(&message).await;
     }
-    Ok(Json(json!({"status": "success", "failed": []})))
+    Ok(Wire(PublicationStatus { status: "success".into(), failed: Vec::new() }))
 }

@@ -2,63 +2,24 @@
 
 use std::collections::HashMap;
 
+use aleph_core::api::query::{QueryValue, Scalar};
+use aleph_core::api::{ContentFormat, MessageParams, SortBy, SortOrder};
+
 use super::error::ApiError;
-use crate::storage::messages::{decode_cursor, ContentFormat, MessageQuery, Paging};
+use crate::storage::messages::{decode_cursor, MessageQuery, Paging};
 
 /// The raw query parameters.
 pub(crate) type Params = HashMap<String, String>;
 
 /// A comma-separated list parameter (empty items dropped).
-pub(crate) fn list(params: &Params, key: &str) -> Vec<String> {
-    params
-        .get(key)
-        .map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
-        .unwrap_or_default()
+pub(crate) fn list(params: &Params, key: &'static str) -> Vec<String> {
+    <Vec<String>>::parse(key, params.get(key).map(String::as_str)).unwrap_or_default()
 }
 
-/// A number a query parameter can hold, with the range the node accepts for it.
-pub(crate) trait QueryNumber: std::str::FromStr + Copy {
-    /// Why `self` is out of range, when it is.
-    fn out_of_range(self, key: &str) -> Option<String>;
-}
-
-impl QueryNumber for u64 {
-    /// Counts, pages and sizes end up in SQLite integers: at most `i64::MAX`.
-    fn out_of_range(self, key: &str) -> Option<String> {
-        (self > i64::MAX as u64).then(|| format!("{key} must be between 0 and {}", i64::MAX))
-    }
-}
-
-impl QueryNumber for f64 {
-    fn out_of_range(self, key: &str) -> Option<String> {
-        (!self.is_finite()).then(|| format!("{key} must be a finite number"))
-    }
-}
-
-macro_rules! in_type_range {
-    ($($t:ty),*) => {$(
-        impl QueryNumber for $t {
-            fn out_of_range(self, _key: &str) -> Option<String> {
-                None
-            }
-        }
-    )*};
-}
-in_type_range!(i32, u8);
-
-/// A numeric parameter: 422 naming the parameter when malformed or out of its range.
-pub(crate) fn number<T: QueryNumber>(params: &Params, key: &str) -> Result<Option<T>, ApiError> {
-    match params.get(key).map(|s| s.trim()).filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(v) => {
-            let n: T =
-                v.parse().map_err(|_| ApiError::Unprocessable(format!("invalid value {v:?} for {key}")))?;
-            match n.out_of_range(key) {
-                Some(reason) => Err(ApiError::Unprocessable(reason)),
-                None => Ok(Some(n)),
-            }
-        }
-    }
+/// A numeric parameter: 422 naming the parameter when malformed or out of its range (the
+/// rules of [`aleph_core::api::query::Scalar`]).
+pub(crate) fn number<T: Scalar>(params: &Params, key: &'static str) -> Result<Option<T>, ApiError> {
+    Ok(<Option<T>>::parse(key, params.get(key).map(String::as_str))?)
 }
 
 /// `page` (or the page in the path): from 1 up to the last page whose offset a database can
@@ -76,25 +37,13 @@ pub(crate) fn page(params: &Params, per_page: u64, path_page: Option<u64>) -> Re
 }
 
 /// A boolean parameter (`true/false/1/0/yes/no`), 422 when malformed.
-pub(crate) fn boolean(params: &Params, key: &str) -> Result<Option<bool>, ApiError> {
-    match params.get(key).map(|s| s.trim().to_ascii_lowercase()) {
-        None => Ok(None),
-        Some(v) if v.is_empty() => Ok(None),
-        Some(v) => match v.as_str() {
-            "true" | "1" | "yes" | "on" => Ok(Some(true)),
-            "false" | "0" | "no" | "off" => Ok(Some(false)),
-            _ => Err(ApiError::Unprocessable(format!("invalid boolean {v:?} for {key}"))),
-        },
-    }
+pub(crate) fn boolean(params: &Params, key: &'static str) -> Result<Option<bool>, ApiError> {
+    number::<bool>(params, key)
 }
 
 /// `sortOrder`: -1 (default, descending) or 1.
-pub(crate) fn ascending(params: &Params, key: &str) -> Result<bool, ApiError> {
-    match number::<i32>(params, key)? {
-        None | Some(-1) => Ok(false),
-        Some(1) => Ok(true),
-        Some(other) => Err(ApiError::Unprocessable(format!("{key} must be -1 or 1, not {other}"))),
-    }
+pub(crate) fn ascending(params: &Params, key: &'static str) -> Result<bool, ApiError> {
+    Ok(SortOrder::is_ascending(number::<SortOrder>(params, key)?))
 }
 
 /// Page or cursor paging, with the reference's rules: `cursor=` (even empty) selects cursor mode,
@@ -125,102 +74,53 @@ pub(crate) fn paging(
     Ok(Paging::Page { page, per_page })
 }
 
-fn check_hashes(values: &[String], key: &str) -> Result<(), ApiError> {
-    for v in values {
-        if !aleph_core::ItemHash::is_valid(v) {
-            return Err(ApiError::Unprocessable(format!("invalid item hash {v:?} in {key}")));
-        }
-    }
-    Ok(())
-}
-
-/// The message filters of `messages.json` and the websocket.
 /// `startDate` and `endDate` (0 or absent: no bound), with the reference's rules: neither is
 /// negative and the end is not before the start.
 pub(crate) fn date_range(params: &Params) -> Result<(f64, f64), ApiError> {
-    let start = number::<f64>(params, "startDate")?.unwrap_or(0.0);
-    let end = number::<f64>(params, "endDate")?.unwrap_or(0.0);
-    if start < 0.0 {
-        return Err(ApiError::Unprocessable("startDate must not be negative".into()));
-    }
-    if end < 0.0 {
-        return Err(ApiError::Unprocessable("endDate must not be negative".into()));
-    }
-    if end > 0.0 && end < start {
-        return Err(ApiError::Unprocessable("invalid date range".into()));
-    }
-    Ok((start, end))
+    let start = number::<f64>(params, "startDate")?;
+    let end = number::<f64>(params, "endDate")?;
+    Ok(aleph_core::api::date_range(start, end)?)
 }
 
+/// The message filters of `messages.json` and the websocket, read into [`MessageParams`], with
+/// the rules that join parameters.
 pub(crate) fn message_query(params: &Params) -> Result<(MessageQuery, ContentFormat), ApiError> {
-    let mut types = list(params, "msgTypes");
-    types.extend(list(params, "msgType"));
-    for t in &types {
-        t.parse::<aleph_core::MessageType>().map_err(|e| ApiError::Unprocessable(e.to_string()))?;
-    }
-    let chains = list(params, "chains");
-    for c in &chains {
-        c.parse::<aleph_core::Chain>().map_err(|e| ApiError::Unprocessable(e.to_string()))?;
-    }
-    let hashes = list(params, "hashes");
-    check_hashes(&hashes, "hashes")?;
-    let content_hashes = list(params, "contentHashes");
-    check_hashes(&content_hashes, "contentHashes")?;
-    let statuses = list(params, "msgStatuses");
-    for s in &statuses {
-        if !matches!(s.as_str(), "processed" | "removing" | "pending" | "rejected" | "forgotten" | "removed")
-        {
-            return Err(ApiError::Unprocessable(format!("invalid message status {s:?}")));
+    let p = MessageParams::from_query(params)?;
+    let (start_date, end_date) = aleph_core::api::date_range(p.start_date, p.end_date)?;
+    for t in &p.payment_types {
+        if !matches!(t.as_str(), "hold" | "superfluid" | "credit") {
+            return Err(ApiError::Unprocessable(format!("invalid payment type {t:?}")));
         }
     }
-    let (start_date, end_date) = date_range(params)?;
-    let payment_types = list(params, "paymentTypes");
-    for p in &payment_types {
-        if !matches!(p.as_str(), "hold" | "superfluid" | "credit") {
-            return Err(ApiError::Unprocessable(format!("invalid payment type {p:?}")));
-        }
+    let cursor = params.contains_key("cursor");
+    if p.sort_by == Some(SortBy::TxTime) && cursor {
+        return Err(ApiError::Unprocessable("sortBy=tx-time cannot be used with a cursor".into()));
     }
-    if let Some(sort_by) = params.get("sortBy") {
-        if !matches!(sort_by.as_str(), "time" | "tx-time" | "") {
-            return Err(ApiError::Unprocessable(format!("invalid sortBy {sort_by:?}")));
-        }
-        if sort_by == "tx-time" && params.contains_key("cursor") {
-            return Err(ApiError::Unprocessable("sortBy=tx-time cannot be used with a cursor".into()));
-        }
-    }
-    if params.contains_key("cursor") && (params.contains_key("startBlock") || params.contains_key("endBlock"))
-    {
+    if cursor && (params.contains_key("startBlock") || params.contains_key("endBlock")) {
         return Err(ApiError::Unprocessable("startBlock and endBlock cannot be used with a cursor".into()));
     }
-    let format = match params.get("contentFormat").map(String::as_str) {
-        None | Some("") | Some("full") => ContentFormat::Full,
-        Some("headers") => ContentFormat::Headers,
-        Some("none") => ContentFormat::None,
-        Some(other) => return Err(ApiError::Unprocessable(format!("invalid contentFormat {other:?}"))),
-    };
-    let format =
-        if boolean(params, "excludeContent")?.unwrap_or(false) { ContentFormat::None } else { format };
+    let texts = |v: &[String]| v.to_vec();
     let query = MessageQuery {
-        types,
-        addresses: list(params, "addresses"),
-        owners: list(params, "owners"),
-        refs: list(params, "refs"),
-        content_hashes,
-        content_keys: list(params, "contentKeys"),
-        content_types: list(params, "contentTypes"),
-        chains,
-        channels: list(params, "channels"),
-        tags: list(params, "tags"),
-        hashes,
-        payment_types,
-        statuses,
+        types: p.all_types().iter().map(|t| t.as_str().to_owned()).collect(),
+        addresses: texts(&p.addresses),
+        owners: texts(&p.owners),
+        refs: texts(&p.refs),
+        content_hashes: p.content_hashes.iter().map(ToString::to_string).collect(),
+        content_keys: texts(&p.content_keys),
+        content_types: texts(&p.content_types),
+        chains: p.chains.iter().map(|c| c.as_str().to_owned()).collect(),
+        channels: texts(&p.channels),
+        tags: texts(&p.tags),
+        hashes: p.hashes.iter().map(ToString::to_string).collect(),
+        payment_types: texts(&p.payment_types),
+        statuses: p.statuses.iter().map(|s| s.as_str().to_owned()).collect(),
         start_date,
         end_date,
-        ascending: ascending(params, "sortOrder")?,
+        ascending: SortOrder::is_ascending(p.sort_order),
         after_seq: None,
-        start_block: number::<u64>(params, "startBlock")?,
-        end_block: number::<u64>(params, "endBlock")?,
-        by_tx_time: params.get("sortBy").is_some_and(|s| s == "tx-time"),
+        start_block: p.start_block,
+        end_block: p.end_block,
+        by_tx_time: p.sort_by == Some(SortBy::TxTime),
     };
-    Ok((query, format))
+    Ok((query, p.format()))
 }

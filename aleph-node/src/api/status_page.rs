@@ -250,6 +250,7 @@ pub(crate) async fn message(State(state): State<AppState>, Path(hash): Path<Stri
         .db()
         .read(move |c| {
             let Some(found) = super::messages::lookup(c, &h)? else { return Ok(None) };
+            let found = serde_json::to_value(found)?;
             Ok(Some((found, store::confirmations(c, &h)?)))
         })
         .await?;

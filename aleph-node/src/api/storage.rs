@@ -8,10 +8,14 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine;
 use rusqlite::{params, OptionalExtension};
-use serde_json::{json, Value};
+use serde_json::Value;
+
+use aleph_core::api::{
+    FileContent, FileMetadata, FileRef, IpfsUploadLimits, StorageLimits, StorageUploadLimits, UploadResponse,
+};
 
 use super::error::{ApiError, ApiResult};
-use super::AppState;
+use super::{AppState, Wire};
 use crate::pipeline::now;
 use crate::storage::staged::{ContentHasher, StageError, Staged, StagedFile};
 use crate::storage::StorageError;
@@ -273,7 +277,7 @@ async fn add_file(state: AppState, engine: UploadEngine, request: Request) -> Ap
         })
         .await?;
         let hash = store_staged(&state, staged, true).await?;
-        return Ok(Json(json!({"status": "success", "hash": hash})).into_response());
+        return Ok(Wire(UploadResponse::success(hash)).into_response());
     }
     // The file plus the metadata part and the multipart framing.
     let framing = limits.max_body_bytes + (64 << 10);
@@ -321,12 +325,14 @@ async fn add_file(state: AppState, engine: UploadEngine, request: Request) -> Ap
         status = response.status();
     }
     let body = match engine {
-        UploadEngine::Storage => json!({"status": "success", "hash": hash}),
-        UploadEngine::Ipfs => {
-            json!({"status": "success", "hash": hash, "name": filename.unwrap_or_else(|| "file".into()), "size": size})
-        }
+        UploadEngine::Storage => UploadResponse::success(hash),
+        UploadEngine::Ipfs => UploadResponse {
+            name: Some(filename.unwrap_or_else(|| "file".into())),
+            size: Some(size),
+            ..UploadResponse::success(hash)
+        },
     };
-    Ok((status, Json(body)).into_response())
+    Ok((status, Wire(body)).into_response())
 }
 
 /// `POST /api/v0/storage/add_file`.
@@ -339,7 +345,7 @@ pub(crate) async fn ipfs_add_file(State(state): State<AppState>, request: Reques
     add_file(state, UploadEngine::Ipfs, request).await
 }
 
-async fn add_json(state: AppState, engine: UploadEngine, body: Bytes) -> ApiResult<Json<Value>> {
+async fn add_json(state: AppState, engine: UploadEngine, body: Bytes) -> ApiResult<Wire<UploadResponse>> {
     if body.len() > state.pipeline.config().limits.max_unauthenticated_upload {
         return Err(ApiError::TooLarge("JSON uploads are limited to 25 MiB".into()));
     }
@@ -349,16 +355,22 @@ async fn add_json(state: AppState, engine: UploadEngine, body: Bytes) -> ApiResu
         .map_err(|e| ApiError::Unprocessable(format!("body is not JSON: {e}")))?;
     let bytes = Bytes::from(text);
     let hash = store_file(&state, engine, bytes, true).await?;
-    Ok(Json(json!({"status": "success", "hash": hash})))
+    Ok(Wire(UploadResponse::success(hash)))
 }
 
 /// `POST /api/v0/storage/add_json`.
-pub(crate) async fn storage_add_json(State(state): State<AppState>, body: Bytes) -> ApiResult<Json<Value>> {
+pub(crate) async fn storage_add_json(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> ApiResult<Wire<UploadResponse>> {
     add_json(state, UploadEngine::Storage, body).await
 }
 
 /// `POST /api/v0/ipfs/add_json`.
-pub(crate) async fn ipfs_add_json(State(state): State<AppState>, body: Bytes) -> ApiResult<Json<Value>> {
+pub(crate) async fn ipfs_add_json(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> ApiResult<Wire<UploadResponse>> {
     add_json(state, UploadEngine::Ipfs, body).await
 }
 
@@ -402,7 +414,7 @@ pub(crate) async fn raw(State(state): State<AppState>, Path(hash): Path<String>)
 pub(crate) async fn base64_content(
     State(state): State<AppState>,
     Path(hash): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Wire<FileContent>> {
     check_hash(&hash)?;
     let max = state.pipeline.config().limits.max_upload;
     let stored = match known_size(&state, &hash).await? {
@@ -426,34 +438,42 @@ pub(crate) async fn base64_content(
         mime.push('\n');
     }
     let engine = if hash.len() == 64 { "storage" } else { "ipfs" };
-    Ok(Json(json!({"status": "success", "hash": hash, "engine": engine, "content": mime})))
+    Ok(Wire(FileContent { status: "success".into(), hash, engine: engine.into(), content: mime }))
 }
 
 /// `GET /api/v0/storage/metadata/{hash}`.
 pub(crate) async fn metadata(
     State(state): State<AppState>,
     Path(hash): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Wire<FileMetadata>> {
     check_hash(&hash)?;
     let size = known_size(&state, &hash)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("file {hash} not found")))?;
-    Ok(Json(
-        json!({"file_hash": hash, "type": "file", "size": size, "download_url": format!("/api/v0/storage/raw/{hash}")}),
-    ))
+    Ok(Wire(FileMetadata {
+        download_url: Some(format!("/api/v0/storage/raw/{hash}")),
+        file_hash: hash,
+        file_type: Some("file".into()),
+        size: size.max(0) as u64,
+    }))
 }
 
-fn by_tag_body(row: (String, String, String, i64, Option<String>)) -> Value {
+fn by_tag_body(row: (String, String, String, i64, Option<String>)) -> Wire<FileRef> {
     let (file_hash, owner, item_hash, size, reference) = row;
-    json!({"ref": reference.unwrap_or(item_hash), "owner": owner, "file_hash": file_hash,
-           "download_url": format!("/api/v0/storage/raw/{file_hash}"), "size": size})
+    Wire(FileRef {
+        reference: reference.unwrap_or(item_hash),
+        owner,
+        download_url: format!("/api/v0/storage/raw/{file_hash}"),
+        file_hash,
+        size,
+    })
 }
 
 /// `GET /api/v0/storage/by-message-hash/{message_hash}`.
 pub(crate) async fn by_message_hash(
     State(state): State<AppState>,
     Path(hash): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Wire<FileRef>> {
     check_hash(&hash)?;
     let h = hash.clone();
     let row = state
@@ -469,10 +489,10 @@ pub(crate) async fn by_message_hash(
             .optional()?)
         })
         .await?;
-    row.map(|r| Json(by_tag_body(r))).ok_or_else(|| ApiError::NotFound(format!("no STORE message {hash}")))
+    row.map(by_tag_body).ok_or_else(|| ApiError::NotFound(format!("no STORE message {hash}")))
 }
 
-async fn by_tag(state: AppState, tag: String) -> ApiResult<Json<Value>> {
+async fn by_tag(state: AppState, tag: String) -> ApiResult<Wire<FileRef>> {
     let t = tag.clone();
     let row = state
         .pipeline
@@ -488,14 +508,14 @@ async fn by_tag(state: AppState, tag: String) -> ApiResult<Json<Value>> {
             .optional()?)
         })
         .await?;
-    row.map(|r| Json(by_tag_body(r))).ok_or_else(|| ApiError::NotFound(format!("no file with ref {tag}")))
+    row.map(by_tag_body).ok_or_else(|| ApiError::NotFound(format!("no file with ref {tag}")))
 }
 
 /// `GET /api/v0/storage/by-ref/{ref}` (an item-hash ref).
 pub(crate) async fn by_ref(
     State(state): State<AppState>,
     Path(reference): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Wire<FileRef>> {
     if !aleph_core::ItemHash::is_valid(&reference) {
         return Err(ApiError::BadRequest(
             "a user-defined ref needs the owner's address: /by-ref/{address}/{ref}".into(),
@@ -508,14 +528,14 @@ pub(crate) async fn by_ref(
 pub(crate) async fn by_owner_ref(
     State(state): State<AppState>,
     Path((address, reference)): Path<(String, String)>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Wire<FileRef>> {
     let tag =
         if aleph_core::ItemHash::is_valid(&reference) { reference } else { format!("{address}/{reference}") };
     by_tag(state, tag).await
 }
 
 /// `GET /api/v0/storage/count/{hash}`: how many pins keep the file.
-pub(crate) async fn count(State(state): State<AppState>, Path(hash): Path<String>) -> ApiResult<Json<Value>> {
+pub(crate) async fn count(State(state): State<AppState>, Path(hash): Path<String>) -> ApiResult<Json<i64>> {
     check_hash(&hash)?;
     let n: i64 = state
         .pipeline
@@ -524,15 +544,21 @@ pub(crate) async fn count(State(state): State<AppState>, Path(hash): Path<String
             Ok(c.query_row("SELECT COUNT(*) FROM file_pins WHERE file_hash = ?1", [hash], |r| r.get(0))?)
         })
         .await?;
-    Ok(Json(json!(n)))
+    Ok(Json(n))
 }
 
 /// `GET /api/v0/storage/limits.json`.
-pub(crate) async fn limits(State(state): State<AppState>) -> Json<Value> {
+pub(crate) async fn limits(State(state): State<AppState>) -> Wire<StorageLimits> {
     let l = &state.pipeline.config().limits;
-    Json(json!({
-        "storage": {"max_file_size": l.max_upload, "max_unauthenticated_upload_file_size": l.max_unauthenticated_upload},
-        "ipfs": {"max_upload_file_size": l.max_ipfs_upload, "max_upload_car_size": l.max_ipfs_upload,
-                 "max_unauthenticated_upload_file_size": l.max_unauthenticated_upload},
-    }))
+    Wire(StorageLimits {
+        storage: StorageUploadLimits {
+            max_file_size: l.max_upload as u64,
+            max_unauthenticated_upload_file_size: l.max_unauthenticated_upload as u64,
+        },
+        ipfs: IpfsUploadLimits {
+            max_upload_file_size: l.max_ipfs_upload as u64,
+            max_upload_car_size: l.max_ipfs_upload as u64,
+            max_unauthenticated_upload_file_size: l.max_unauthenticated_upload as u64,
+        },
+    })
 }

@@ -4,7 +4,6 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 
 /// Lines kept per program.
@@ -57,20 +56,8 @@ impl Logs {
     }
 
     /// The entries as aleph-vm serves them.
-    pub(crate) fn entries(&self, name: &str) -> Value {
+    pub(crate) fn entries(&self, name: &str) -> Vec<aleph_core::api::CrnLogEntry> {
         let lines = self.lines.lock().unwrap_or_else(|e| e.into_inner());
-        Value::Array(
-            lines
-                .iter()
-                .map(|l| {
-                    json!({
-                        "SYSLOG_IDENTIFIER": format!("vm-{name}-{}", l.stream),
-                        "MESSAGE": l.text,
-                        "file": l.stream,
-                        "__REALTIME_TIMESTAMP": l.micros.to_string(),
-                    })
-                })
-                .collect(),
-        )
+        lines.iter().map(|l| aleph_core::api::CrnLogEntry::new(name, l.stream, &l.text, l.micros)).collect()
     }
 }

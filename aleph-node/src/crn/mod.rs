@@ -28,7 +28,7 @@ mod sandbox;
 mod serial_bridge;
 
 pub use execution::hostname as program_hostname;
-pub(crate) use http::{host_routing, router};
+pub(crate) use http::{host_routing, routed, router};
 pub use pool::Crn;
 
 /// Why a program could not be started or run. Each maps to the HTTP status aleph-vm answers.

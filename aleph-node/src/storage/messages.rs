@@ -6,17 +6,8 @@ use serde_json::{json, Map, Value};
 
 use super::StorageError;
 
-/// How much of `content` a listing returns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) enum ContentFormat {
-    /// The whole content.
-    #[default]
-    Full,
-    /// `address` plus the type's identifying fields.
-    Headers,
-    /// No `content` key.
-    None,
-}
+/// How much of `content` a listing returns (the API's `contentFormat`).
+pub(crate) use aleph_core::api::ContentFormat;
 
 /// The filters and paging of `GET /api/v0/messages.json` (and the websocket).
 #[derive(Debug, Clone, Default)]

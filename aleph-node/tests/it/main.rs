@@ -19,6 +19,7 @@ mod kubo;
 mod limits;
 mod messages;
 mod microvm;
+mod openapi;
 mod p2p;
 mod p2p_reference;
 mod payment;

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::AlephClient;
 use crate::error::Result;
-use crate::types::{AccountFile, AccountFiles, AddressStats, Balance, CursorPage};
+use crate::types::{decode, AccountFile, AccountFiles, AddressStats, Balance, CursorPage};
 
 impl AlephClient {
     /// The token and credit balance of `address` (unknown addresses have zeros).
@@ -34,9 +34,10 @@ impl AlephClient {
         if !address_contains.is_empty() {
             q.push(("addressContains".into(), address_contains.to_owned()));
         }
-        let v: Value = self.http().get_json("/api/v1/addresses/stats.json", &q).await?;
-        let data = v.get("data").cloned().unwrap_or(Value::Object(Default::default()));
-        Ok(serde_json::from_value(data)?)
+        let path = "/api/v1/addresses/stats.json";
+        let stats: aleph_core::api::AddressStatsMap =
+            decode(self.http().get_json(path, &q).await?, &format!("{}{path}", self.base_url()))?;
+        Ok(stats.data)
     }
 
     /// The files stored by `address`, one page ([`crate::ClientError::NotFound`] when none).
@@ -61,15 +62,17 @@ impl AlephClient {
             ("cursor".to_owned(), cursor.unwrap_or("").to_owned()),
             ("pagination".to_owned(), per_page.clamp(1, 200).to_string()),
         ];
-        let v: Value = self.http().get_json(&format!("/api/v0/addresses/{address}/files"), &q).await?;
+        let path = format!("/api/v0/addresses/{address}/files");
+        let url = format!("{}{path}", self.base_url());
+        let v: Value = self.http().get_json(&path, &q).await?;
+        // The page's files carry epoch seconds; `AccountFile` reads them into RFC 3339 text.
+        let files: Vec<AccountFile> =
+            decode(v.get("files").cloned().unwrap_or(Value::Array(Vec::new())), &url)?;
+        let cursor: aleph_core::api::CursorInfo = decode(v, &url)?;
         Ok(CursorPage {
-            items: serde_json::from_value(v.get("files").cloned().unwrap_or(Value::Array(Vec::new())))?,
-            per_page: v.get("pagination_per_page").and_then(Value::as_u64).unwrap_or(0),
-            next_cursor: v
-                .get("next_cursor")
-                .and_then(Value::as_str)
-                .filter(|c| !c.is_empty())
-                .map(str::to_owned),
+            items: files,
+            per_page: cursor.pagination_per_page,
+            next_cursor: cursor.next_cursor.filter(|c| !c.is_empty()),
         })
     }
 

@@ -13,7 +13,7 @@ use super::{AlephClient, SubmitMode};
 use crate::error::{ClientError, Result};
 use crate::http::{check, http_error, json_of, Idempotency};
 use crate::types::{
-    parse_message_list, u64_field, CursorPage, MessageFilter, MessageStatusInfo, MessageWithStatus,
+    decode, parse_message_list, CursorPage, MessageFilter, MessageStatusInfo, MessageWithStatus,
     MessagesPage, PublicationStatus, Submitted,
 };
 
@@ -30,14 +30,14 @@ impl AlephClient {
         let mut q = filter.to_query();
         q.push(("page".into(), page.max(1).to_string()));
         q.push(("pagination".into(), per_page.to_string()));
-        let v: Value = self.http().get_json(MESSAGES, &q).await?;
         let url = format!("{}{MESSAGES}", self.base_url());
-        let messages = self.verify_all(parse_message_list(v.get("messages"), &url)?).await?;
+        let page: aleph_core::api::MessagePage = decode(self.http().get_json(MESSAGES, &q).await?, &url)?;
+        let messages = self.verify_all(parse_message_list(&page.messages, &url)?).await?;
         Ok(MessagesPage {
             messages,
-            page: u64_field(&v, "pagination_page"),
-            per_page: u64_field(&v, "pagination_per_page"),
-            total: u64_field(&v, "pagination_total"),
+            page: page.page.pagination_page,
+            per_page: page.page.pagination_per_page,
+            total: page.page.pagination_total,
         })
     }
 
@@ -52,17 +52,14 @@ impl AlephClient {
         let mut q = filter.to_query();
         q.push(("cursor".into(), cursor.unwrap_or("").to_owned()));
         q.push(("pagination".into(), per_page.clamp(1, 200).to_string()));
-        let v: Value = self.http().get_json(MESSAGES, &q).await?;
         let url = format!("{}{MESSAGES}", self.base_url());
-        let items = self.verify_all(parse_message_list(v.get("messages"), &url)?).await?;
+        let page: aleph_core::api::MessageCursorPage =
+            decode(self.http().get_json(MESSAGES, &q).await?, &url)?;
+        let items = self.verify_all(parse_message_list(&page.messages, &url)?).await?;
         Ok(CursorPage {
             items,
-            per_page: u64_field(&v, "pagination_per_page"),
-            next_cursor: v
-                .get("next_cursor")
-                .and_then(Value::as_str)
-                .filter(|c| !c.is_empty())
-                .map(str::to_owned),
+            per_page: page.cursor.pagination_per_page,
+            next_cursor: page.cursor.next_cursor.filter(|c| !c.is_empty()),
         })
     }
 

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::{AlephClient, SubmitMode};
 use crate::compose::MessageBuilder;
 use crate::error::Result;
-use crate::types::{page_of, CursorPage, Post, PostFilter, PostV1, PostsPage, Submitted};
+use crate::types::{decode, page_of, CursorPage, Post, PostFilter, PostV1, PostsPage, Submitted};
 
 impl AlephClient {
     /// One page of posts in the v0 shape (`GET /api/v0/posts.json`), each merged with its
@@ -55,16 +55,12 @@ impl AlephClient {
         let mut q = filter.to_query();
         q.push(("cursor".into(), cursor.unwrap_or("").to_owned()));
         q.push(("pagination".into(), per_page.clamp(1, 200).to_string()));
-        let v: Value = self.http().get_json(path, &q).await?;
-        let (items, _, per_page, _) = page_of(&v, "posts", &format!("{}{path}", self.base_url()))?;
+        let url = format!("{}{path}", self.base_url());
+        let page: aleph_core::api::PostCursorPage = decode(self.http().get_json(path, &q).await?, &url)?;
         Ok(CursorPage {
-            items,
-            per_page,
-            next_cursor: v
-                .get("next_cursor")
-                .and_then(Value::as_str)
-                .filter(|c| !c.is_empty())
-                .map(str::to_owned),
+            items: page.posts,
+            per_page: page.cursor.pagination_per_page,
+            next_cursor: page.cursor.next_cursor.filter(|c| !c.is_empty()),
         })
     }
 

@@ -36,7 +36,7 @@ use crate::error::{ClientError, Result};
 use crate::http::{check, http_error, json_of, Http, Idempotency};
 use crate::RetryPolicy;
 
-pub use types::{AllocationNotification, CrnExecution, CrnLogEntry, ExecutionNetworking};
+pub use types::{AllocationNotification, CrnExecution, CrnLogEntry, ExecutionNetworking, ExecutionTimes};
 
 /// How long before its expiry an owner authorization is no longer used.
 const EXPIRY_MARGIN_SECS: i64 = 60;

@@ -1,8 +1,8 @@
 //! Message answers: pages of messages, one message with its status, submission outcomes.
 
+use aleph_core::api::MessageWithStatusBody;
 use aleph_core::message::{parse_time_value, Message};
 use aleph_core::{ItemHash, MessageStatus, PendingMessage};
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::{ClientError, Result};
@@ -33,10 +33,7 @@ pub struct CursorPage<T> {
 
 /// Reads the `messages` list of an answer into messages; a message whose envelope is invalid
 /// fails the whole page with the index and the reason.
-pub(crate) fn parse_message_list(list: Option<&Value>, url: &str) -> Result<Vec<Message>> {
-    let Some(items) = list.and_then(Value::as_array) else {
-        return Err(ClientError::Decode { url: url.to_owned(), reason: "no `messages` list".into() });
-    };
+pub(crate) fn parse_message_list(items: &[Value], url: &str) -> Result<Vec<Message>> {
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let m = Message::from_value(item).map_err(|e| ClientError::Decode {
@@ -48,21 +45,13 @@ pub(crate) fn parse_message_list(list: Option<&Value>, url: &str) -> Result<Vec<
     Ok(out)
 }
 
-pub(crate) fn u64_field(v: &Value, key: &str) -> u64 {
-    v.get(key).and_then(Value::as_u64).unwrap_or(0)
+/// Decodes an answer into its wire type, a mismatch reported with the URL.
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(v: Value, url: &str) -> Result<T> {
+    serde_json::from_value(v).map_err(|e| ClientError::Decode { url: url.to_owned(), reason: e.to_string() })
 }
 
 /// `GET /api/v0/messages/{hash}/status`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MessageStatusInfo {
-    /// The status.
-    pub status: MessageStatus,
-    /// The message.
-    pub item_hash: ItemHash,
-    /// When the node received it (ISO-8601), where given.
-    #[serde(default)]
-    pub reception_time: Option<String>,
-}
+pub use aleph_core::api::MessageStatusInfo;
 
 /// One message with its status on the node (`GET /api/v0/messages/{hash}`).
 #[derive(Debug, Clone, PartialEq)]
@@ -132,43 +121,37 @@ pub enum MessageWithStatus {
 
 impl MessageWithStatus {
     /// Reads the status envelope of the single-message endpoint, in every form the reference
-    /// node gives.
+    /// node gives ([`aleph_core::api::MessageWithStatusBody`]).
     pub fn from_value(v: &Value) -> std::result::Result<Self, String> {
-        let status: MessageStatus = v
-            .get("status")
-            .and_then(Value::as_str)
-            .ok_or("no `status`")?
-            .parse()
-            .map_err(|e| format!("{e}"))?;
-        let reception_time = v.get("reception_time").and_then(time_text);
+        let body: MessageWithStatusBody = serde_json::from_value(v.clone()).map_err(|e| e.to_string())?;
+        let reception_time = body.reception_time.clone();
         let item_hash = || -> std::result::Result<ItemHash, String> {
-            v.get("item_hash")
-                .or_else(|| v.get("message").and_then(|m| m.get("item_hash")))
-                .and_then(Value::as_str)
+            body.item_hash
+                .as_deref()
+                .or_else(|| body.message.as_ref().and_then(|m| m.get("item_hash")).and_then(Value::as_str))
                 .ok_or_else(|| "no `item_hash`".to_owned())?
                 .parse()
                 .map_err(|e| format!("{e}"))
         };
         let message = || -> std::result::Result<Box<Message>, String> {
-            let m = v.get("message").ok_or("no `message`")?;
+            let m = body.message.as_ref().ok_or("no `message`")?;
             Message::from_value(m).map(Box::new).map_err(|e| format!("message: {e}"))
         };
-        let raw_message = || v.get("message").cloned().unwrap_or(Value::Null);
-        let reason = || v.get("reason").and_then(Value::as_str).map(str::to_owned);
-        Ok(match status {
+        let raw_message = || body.message.clone().unwrap_or(Value::Null);
+        let reason = || body.reason.clone();
+        Ok(match body.status {
             MessageStatus::Processed => MessageWithStatus::Processed { message: message()?, reception_time },
             MessageStatus::Removing => {
                 MessageWithStatus::Removing { message: message()?, reason: reason(), reception_time }
             }
             MessageStatus::Pending => {
                 let mut messages = Vec::new();
-                let list = v.get("messages").and_then(Value::as_array).cloned().unwrap_or_default();
-                for (i, m) in list.iter().enumerate() {
+                for (i, m) in body.messages.iter().flatten().enumerate() {
                     messages.push(Message::from_value(m).map_err(|e| format!("messages[{i}]: {e}"))?);
                 }
                 if messages.is_empty() {
                     // Some nodes give the singular form.
-                    if let Some(m) = v.get("message") {
+                    if let Some(m) = &body.message {
                         messages.push(Message::from_value(m).map_err(|e| format!("message: {e}"))?);
                     }
                 }
@@ -177,14 +160,15 @@ impl MessageWithStatus {
             MessageStatus::Rejected => MessageWithStatus::Rejected {
                 item_hash: item_hash()?,
                 message: raw_message(),
-                error_code: v.get("error_code").and_then(Value::as_i64).and_then(|c| i32::try_from(c).ok()),
-                details: v.get("details").cloned().unwrap_or(Value::Null),
+                error_code: body.error_code.and_then(|c| i32::try_from(c).ok()),
+                details: body.details.clone().unwrap_or(Value::Null),
                 reception_time,
             },
             MessageStatus::Forgotten => MessageWithStatus::Forgotten {
                 item_hash: item_hash()?,
-                forgotten_by: v
-                    .get("forgotten_by")
+                forgotten_by: body
+                    .forgotten_by
+                    .as_ref()
                     .and_then(Value::as_array)
                     .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
                     .unwrap_or_default(),
@@ -277,24 +261,8 @@ impl MessageWithStatus {
     }
 }
 
-/// A time that is an ISO string or a number, kept as text.
-fn time_text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
 /// How a node reported the publication of a submitted message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PublicationStatus {
-    /// `success`, `warning` (some networks failed) or `error`.
-    pub status: String,
-    /// The networks that failed (`p2p`, `ipfs`).
-    #[serde(default)]
-    pub failed: Vec<String>,
-}
+pub use aleph_core::api::PublicationStatus;
 
 /// The outcome of a submission.
 #[derive(Debug, Clone, PartialEq)]

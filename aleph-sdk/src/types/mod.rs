@@ -5,7 +5,7 @@ mod messages;
 mod responses;
 
 pub use filters::{ContentFormat, MessageFilter, PostFilter, SortBy, SortOrder};
-pub(crate) use messages::{parse_message_list, u64_field};
+pub(crate) use messages::{decode, parse_message_list};
 pub use messages::{
     CursorPage, JsonObject, MessageStatusInfo, MessageWithStatus, MessagesPage, PublicationStatus, Submitted,
 };

@@ -11,7 +11,7 @@ async fn balances_stats_and_node_info() {
     let c = &node.client;
     let signer = node.eth(0);
     let balance = c.get_balance(signer.address()).await.unwrap();
-    assert!(balance.balance > 0.0 || balance.credit_balance > 0.0, "{balance:?}");
+    assert!(balance.balance > 0.0 || balance.credit_balance > 0, "{balance:?}");
     let unknown = c.get_balance("0x0000000000000000000000000000000000000001").await.unwrap();
     assert_eq!(unknown.balance, 0.0);
     c.create_post(&signer, "stats", 1, Some(CHANNEL), SubmitMode::WaitProcessed(WAIT)).await.unwrap();

@@ -25,12 +25,12 @@ async fn estimate_and_stored_cost() {
     let draft =
         signer.sign(UnsignedMessage::inline(MessageType::Store, content.to_string(), now, None)).unwrap();
     let estimate = c.estimate_price(&draft).await.unwrap();
-    assert_eq!(estimate.cost.as_deref(), Some("0.666666666000000000"), "{estimate:?}");
+    assert_eq!(estimate.cost, "0.666666666000000000", "{estimate:?}");
     assert_eq!(estimate.required_tokens, 0.666666666);
-    assert_eq!(estimate.payment_type.as_deref(), Some("hold"));
-    assert_eq!(estimate.charged_address.as_deref(), Some(signer.address()));
+    assert_eq!(estimate.payment_type, "hold");
+    assert_eq!(estimate.charged_address, signer.address());
     assert_eq!(estimate.detail.len(), 1, "one storage row: {estimate:?}");
-    assert_eq!(estimate.detail[0]["type"], "STORAGE");
+    assert_eq!(estimate.detail[0].cost_type, "STORAGE");
 
     // Stored: the cost of the actual 1 MiB file is recorded.
     let stored = c
@@ -38,11 +38,11 @@ async fn estimate_and_stored_cost() {
         .await
         .unwrap();
     let price = c.get_price(stored.item_hash()).await.unwrap();
-    assert_eq!(price.cost.as_deref(), Some("0.333333333000000000"), "{price:?}");
+    assert_eq!(price.cost, "0.333333333000000000", "{price:?}");
     assert_eq!(price.required_tokens, 0.333333333);
-    assert_eq!(price.payment_type.as_deref(), Some("hold"));
-    assert_eq!(price.charged_address.as_deref(), Some(signer.address()));
+    assert_eq!(price.payment_type, "hold");
+    assert_eq!(price.charged_address, signer.address());
     assert_eq!(price.detail.len(), 1, "{price:?}");
-    assert_eq!(price.detail[0]["type"], "STORAGE");
+    assert_eq!(price.detail[0].cost_type, "STORAGE");
     node.stop().await;
 }

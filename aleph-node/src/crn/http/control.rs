@@ -8,7 +8,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Value};
+use serde_json::Value;
+
+use aleph_core::api::{AllocationNotification, AllocationsAnswer, CrnLogEntry};
 
 use super::{check_ref, error, Refusal};
 use crate::crn::{auth, Crn};
@@ -40,12 +42,8 @@ pub(super) async fn notify(State(crn): State<Crn>, body: Bytes) -> Response {
     match crn.allocate_instance(&hash).await {
         // `successful` is a boolean here (whether the instance started), a list in
         // `/control/allocations`, as in the reference.
-        Ok(()) => Json(json!({"success": true, "successful": true, "failing": [], "errors": {}})).into_response(),
-        Err(e) => (
-            e.status(),
-            Json(json!({"success": false, "successful": false, "failing": [hash], "errors": {hash: e.to_string()}})),
-        )
-            .into_response(),
+        Ok(()) => Json(AllocationNotification::started()).into_response(),
+        Err(e) => (e.status(), Json(AllocationNotification::failed(&hash, e.to_string()))).into_response(),
     }
 }
 
@@ -77,7 +75,7 @@ pub(super) async fn allocations(
             }
         }
     }
-    let failing: Vec<&String> = errors.keys().collect();
+    let failing: Vec<String> = errors.keys().cloned().collect();
     let status = if errors.is_empty() {
         StatusCode::OK
     } else if successful.is_empty() {
@@ -85,18 +83,9 @@ pub(super) async fn allocations(
     } else {
         StatusCode::MULTI_STATUS
     };
-    let errors: BTreeMap<&String, &String> = errors.iter().collect();
-    (
-        status,
-        Json(json!({
-            "success": failing.is_empty(),
-            "successful": successful,
-            "failing": failing,
-            "stopped": stopped,
-            "errors": errors,
-        })),
-    )
-        .into_response()
+    let errors: BTreeMap<String, String> = errors.into_iter().collect();
+    let answer = AllocationsAnswer { success: failing.is_empty(), successful, failing, stopped, errors };
+    (status, Json(answer)).into_response()
 }
 
 /// Authenticates the owner (or a delegate) of the program or instance `reference`.
@@ -197,6 +186,6 @@ pub(super) async fn logs(
     };
     match crn.running(&hash).await {
         Some(exec) => Json(exec.logs.entries(&hash)).into_response(),
-        None => Json(json!([])).into_response(),
+        None => Json(Vec::<CrnLogEntry>::new()).into_response(),
     }
 }

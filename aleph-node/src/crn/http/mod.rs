@@ -7,10 +7,14 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use rmpv::Value as Mp;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
+
+use aleph_core::api::{
+    CrnExecution, CrnExecutionV1, CrnExecutions, CrnExecutionsV1, ExecutionNetworking, ExecutionNetworkingV1,
+    ExecutionTimes,
+};
 
 use super::execution::{Execution, Reply, RunError};
 use super::{Crn, CrnError};
@@ -59,36 +63,43 @@ pub(crate) fn host_routing<B>(mut request: axum::http::Request<B>) -> axum::http
 
 /// The CRN routes, to be merged with the node's API.
 pub(crate) fn router(crn: Crn) -> Router {
+    routed(crn).router
+}
+
+/// The CRN routes with their table (method, path), as the router was built.
+pub(crate) fn routed(crn: Crn) -> crate::api::Routed<()> {
     let server = HeaderValue::from_str(&format!("aleph-vm/{} (aleph-node)", crate::VERSION))
         .unwrap_or(HeaderValue::from_static("aleph-vm"));
-    Router::new()
-        .route("/vm/{reference}", any(vm_root))
-        .route("/vm/{reference}/", any(vm_root))
-        .route("/vm/{reference}/{*rest}", any(vm_path))
-        .route("/about/executions/list", get(executions_v1))
-        .route("/v2/about/executions/list", get(executions_v2))
-        .route("/about/usage/system", get(usage))
-        .route("/status/check/version", get(check_version))
-        .route("/status/config", get(public_config))
-        .route("/control/allocation/notify", post(control::notify))
-        .route("/control/allocations", post(control::allocations))
-        .route("/control/machine/{reference}/stop", post(control::stop))
-        .route("/control/machine/{reference}/reboot", post(control::reboot))
-        .route("/control/machine/{reference}/erase", post(control::erase))
-        .route("/control/machine/{reference}/logs", get(control::logs))
-        .layer(axum::middleware::map_response(move |mut resp: Response| {
-            let server = server.clone();
-            async move {
-                resp.headers_mut().insert(header::SERVER, server);
-                resp
-            }
-        }))
-        .with_state(crn)
+    crate::api::Routed::new()
+        .any("/vm/{reference}", vm_root)
+        .any("/vm/{reference}/", vm_root)
+        .any("/vm/{reference}/{*rest}", vm_path)
+        .get("/about/executions/list", executions_v1)
+        .get("/v2/about/executions/list", executions_v2)
+        .get("/about/usage/system", usage)
+        .get("/status/check/version", check_version)
+        .get("/status/config", public_config)
+        .post("/control/allocation/notify", control::notify)
+        .post("/control/allocations", control::allocations)
+        .post("/control/machine/{reference}/stop", control::stop)
+        .post("/control/machine/{reference}/reboot", control::reboot)
+        .post("/control/machine/{reference}/erase", control::erase)
+        .get("/control/machine/{reference}/logs", control::logs)
+        .map(|r| {
+            r.layer(axum::middleware::map_response(move |mut resp: Response| {
+                let server = server.clone();
+                async move {
+                    resp.headers_mut().insert(header::SERVER, server);
+                    resp
+                }
+            }))
+            .with_state(crn)
+        })
 }
 
 /// An error as aleph-vm answers it: `{"error": …}` with the matching status.
 pub(crate) fn error(status: StatusCode, message: impl std::fmt::Display) -> Response {
-    (status, Json(json!({"error": message.to_string()}))).into_response()
+    (status, Json(aleph_core::api::CrnError { error: message.to_string() })).into_response()
 }
 
 /// A refused request: its status and reason, answered as [`error`] does.
@@ -238,71 +249,59 @@ fn vm_type(exec: &Execution) -> &'static str {
 }
 
 /// `GET /about/executions/list`: running executions (v1 shape).
-async fn executions_v1(State(crn): State<Crn>) -> Json<Value> {
-    let mut out = Map::new();
+async fn executions_v1(State(crn): State<Crn>) -> Json<CrnExecutionsV1> {
+    let entry = |vm_type: &str| CrnExecutionV1 {
+        networking: ExecutionNetworkingV1::default(),
+        vm_type: vm_type.to_owned(),
+        awaiting_confidential_init: false,
+    };
+    let mut out = CrnExecutionsV1::new();
     for exec in crn.executions().await {
-        out.insert(
-            exec.spec.item_hash.clone(),
-            json!({"networking": {"ipv4": null, "ipv6": null}, "vm_type": vm_type(&exec), "awaiting_confidential_init": false}),
-        );
+        out.insert(exec.spec.item_hash.clone(), entry(vm_type(&exec)));
     }
     for (hash, _) in crn.instances().records() {
         if crn.instances().is_running(&hash).await {
-            out.insert(hash, json!({"networking": {"ipv4": null, "ipv6": null}, "vm_type": "instance", "awaiting_confidential_init": false}));
+            out.insert(hash, entry("instance"));
         }
     }
-    Json(Value::Object(out))
+    Json(out)
 }
 
-fn opt_time(t: Option<f64>) -> Value {
-    t.map_or(Value::Null, iso_offset)
+fn opt_time(t: Option<f64>) -> Option<String> {
+    t.and_then(|t| iso_offset(t).as_str().map(str::to_owned))
 }
 
 /// `GET /v2/about/executions/list`: executions with their status times.
-async fn executions_v2(State(crn): State<Crn>) -> Json<Value> {
-    let mut out = Map::new();
+async fn executions_v2(State(crn): State<Crn>) -> Json<CrnExecutions> {
+    let mut out = CrnExecutions::new();
     for exec in crn.executions().await {
         let t = exec.times.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        out.insert(
-            exec.spec.item_hash.clone(),
-            json!({
-                "networking": {},
-                "status": {
-                    "defined_at": iso_offset(t.defined_at),
-                    "preparing_at": opt_time(t.preparing_at),
-                    "prepared_at": opt_time(t.prepared_at),
-                    "starting_at": opt_time(t.starting_at),
-                    "started_at": opt_time(t.started_at),
-                    "stopping_at": opt_time(t.stopping_at),
-                    "stopped_at": opt_time(t.stopped_at),
-                },
-                "running": true,
-                "awaiting_confidential_init": false,
-                "vm_type": vm_type(&exec),
-            }),
-        );
+        let times = ExecutionTimes {
+            defined_at: opt_time(Some(t.defined_at)),
+            preparing_at: opt_time(t.preparing_at),
+            prepared_at: opt_time(t.prepared_at),
+            starting_at: opt_time(t.starting_at),
+            started_at: opt_time(t.started_at),
+            stopping_at: opt_time(t.stopping_at),
+            stopped_at: opt_time(t.stopped_at),
+        };
+        let execution = CrnExecution::new(ExecutionNetworking::default(), times, true, vm_type(&exec));
+        out.insert(exec.spec.item_hash.clone(), execution);
     }
     for (hash, r) in crn.instances().records() {
         let running = crn.instances().is_running(&hash).await;
-        out.insert(
-            hash,
-            json!({
-                "networking": r.networking(),
-                "status": {
-                    "defined_at": iso_offset(r.defined_at),
-                    "preparing_at": null, "prepared_at": null, "starting_at": null,
-                    "started_at": opt_time(r.started_at),
-                    "stopping_at": null,
-                    "stopped_at": opt_time(r.stopped_at),
-                },
-                "running": running,
-                "awaiting_confidential_init": false,
-                "vm_type": "instance",
-                "allocation": r.to_json(),
-            }),
-        );
+        let times = ExecutionTimes {
+            defined_at: opt_time(Some(r.defined_at)),
+            started_at: opt_time(r.started_at),
+            stopped_at: opt_time(r.stopped_at),
+            ..ExecutionTimes::default()
+        };
+        let networking = serde_json::from_value(r.networking()).unwrap_or_default();
+        let mut execution = CrnExecution::new(networking, times, running, "instance");
+        execution.allocation = Some(r.to_json());
+        out.insert(hash, execution);
     }
-    Json(Value::Object(out))
+    Json(out)
 }
 
 fn proc_file(path: &str) -> String {

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::query::query_params;
-use crate::cost::{CostDetail, PriceResponse};
+use crate::cost::PriceResponse;
 
 query_params! {
     /// `GET /api/v0/price/{item_hash}`.
@@ -42,37 +42,7 @@ query_params! {
 }
 
 /// One component of a price (`detail`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct CostLine {
-    /// The cost type (`EXECUTION`, `STORAGE`…).
-    #[serde(rename = "type")]
-    pub cost_type: String,
-    /// The component's name.
-    pub name: String,
-    /// Tokens held, 18 decimals.
-    pub cost_hold: String,
-    /// Tokens per second, 18 decimals.
-    pub cost_stream: String,
-    /// Credits per second, 18 decimals.
-    pub cost_credit: String,
-    /// The size in MiB when asked for and known, else `null`.
-    #[cfg_attr(feature = "openapi", schema(required = true))]
-    pub size_mib: Option<f64>,
-}
-
-impl From<CostDetail> for CostLine {
-    fn from(d: CostDetail) -> Self {
-        CostLine {
-            cost_type: d.cost_type,
-            name: d.name,
-            cost_hold: d.cost_hold,
-            cost_stream: d.cost_stream,
-            cost_credit: d.cost_credit,
-            size_mib: d.size_mib,
-        }
-    }
-}
+pub use crate::cost::CostDetail as CostLine;
 
 /// `GET /api/v0/price/{item_hash}`, `POST /api/v0/price/estimate` and
 /// `POST /api/v0/price/estimate/instance`: the wire form of [`PriceResponse`].
@@ -100,7 +70,7 @@ impl From<PriceResponse> for Price {
             required_tokens: r.required_tokens,
             payment_type: r.payment_type.as_str().to_owned(),
             cost: r.cost,
-            detail: r.detail.into_iter().map(CostLine::from).collect(),
+            detail: r.detail,
             charged_address: r.charged_address,
         }
     }

@@ -1,13 +1,14 @@
 //! The bodies of the price endpoints.
 
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{cost_string, total_of, CostRow, Result};
 use crate::content::PaymentType;
 
-/// One row of a price response's `detail`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One row of a price response's `detail` (on the wire: `aleph_core::api::CostLine`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CostDetail {
     /// The cost type (`EXECUTION`, `STORAGE`…).
     #[serde(rename = "type")]
@@ -20,7 +21,8 @@ pub struct CostDetail {
     pub cost_stream: String,
     /// Credits per second, 18 decimals.
     pub cost_credit: String,
-    /// The component's size in MiB, when asked for and known.
+    /// The component's size in MiB when asked for and known, else `null`.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub size_mib: Option<f64>,
 }
 

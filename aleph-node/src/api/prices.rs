@@ -13,7 +13,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use aleph_core::api::{
-    CostFilters, CostLine, CostSummary, CostsOverview, CostsParams, Price, PriceParams, ResourceCost,
+    CostFilters, CostSummary, CostsOverview, CostsParams, Price, PriceParams, ResourceCost,
 };
 use aleph_core::content::{Content, PaymentType};
 use aleph_core::cost::{self, cost_string, CostDetail, EstimatedSizes, PriceResponse, MIB};
@@ -337,11 +337,7 @@ pub(crate) async fn costs(
                 for r in resources {
                     let detail = if include_details >= 2 {
                         let rows = balances::message_costs(c, &r.item_hash)?;
-                        Some(
-                            rows.iter()
-                                .map(|s| CostLine::from(CostDetail::of(&s.row, include_size)))
-                                .collect(),
-                        )
+                        Some(rows.iter().map(|s| CostDetail::of(&s.row, include_size)).collect())
                     } else {
                         None
                     };

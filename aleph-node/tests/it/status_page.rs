@@ -135,8 +135,19 @@ async fn peers_and_their_state() {
 }
 
 /// The rendered DOM of `url`, as headless chromium serializes it after loading (redirects
-/// followed, scripts run).
+/// followed, scripts run). Chromium itself crashed once under a loaded machine (crashpad, before
+/// loading anything): a run that exits with a failure is tried once more with a fresh profile.
 async fn rendered(url: &str) -> String {
+    match render_once(url).await {
+        Ok(dom) => dom,
+        Err(first) => {
+            eprintln!("chromium failed, trying once more: {first}");
+            render_once(url).await.unwrap_or_else(|e| panic!("chromium failed twice: {e}"))
+        }
+    }
+}
+
+async fn render_once(url: &str) -> Result<String, String> {
     let profile = tempfile::tempdir().expect("profile dir");
     let mut command = tokio::process::Command::new("chromium");
     command
@@ -161,8 +172,10 @@ async fn rendered(url: &str) -> String {
         }
         Err(e) => panic!("chromium did not run: {e}"),
     };
-    assert!(output.status.success(), "chromium failed: {}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout).expect("UTF-8 DOM")
+    if !output.status.success() {
+        return Err(format!("{}: {}", output.status, String::from_utf8_lossy(&output.stderr)));
+    }
+    Ok(String::from_utf8(output.stdout).expect("UTF-8 DOM"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -314,22 +314,9 @@ fn credit_filter(params: &Params) -> ApiResult<CreditHistoryFilter> {
 
 fn history_entry(e: CreditEntry) -> CreditHistoryEntry {
     CreditHistoryEntry {
-        amount: e.amount,
-        price: e.price,
-        bonus_amount: e.bonus_amount,
-        tx_hash: e.tx_hash,
-        token: e.token,
-        chain: e.chain,
-        provider: e.provider,
-        origin: e.origin,
-        origin_ref: e.origin_ref,
-        payment_method: e.payment_method,
-        credit_ref: e.credit_ref,
-        credit_index: e.credit_index,
         expiration_date: e.expiration_date.and_then(py_datetime),
         message_timestamp: py_datetime(e.message_timestamp),
-        expense_count: None,
-        expense_size_mib: None,
+        ..e.entry
     }
 }
 
@@ -338,11 +325,11 @@ fn sort_value(e: &CreditEntry, sort: CreditSort) -> Value {
     match sort {
         CreditSort::MessageTimestamp => json!(iso_offset(e.message_timestamp)),
         CreditSort::ExpirationDate => json!(e.expiration_date.and_then(iso_offset)),
-        CreditSort::PaymentMethod => json!(e.payment_method),
-        CreditSort::Amount => json!(e.amount),
-        CreditSort::Origin => json!(e.origin),
-        CreditSort::TxHash => json!(e.tx_hash),
-        CreditSort::Provider => json!(e.provider),
+        CreditSort::PaymentMethod => json!(e.entry.payment_method),
+        CreditSort::Amount => json!(e.entry.amount),
+        CreditSort::Origin => json!(e.entry.origin),
+        CreditSort::TxHash => json!(e.entry.tx_hash),
+        CreditSort::Provider => json!(e.entry.provider),
     }
 }
 
@@ -431,8 +418,8 @@ pub(crate) async fn credit_history(
                         ("s", json!(sort.as_str())),
                         ("v", sort_value(last, sort)),
                         ("o", json!(order)),
-                        ("r", json!(last.credit_ref)),
-                        ("i", json!(last.credit_index)),
+                        ("r", json!(last.entry.credit_ref)),
+                        ("i", json!(last.entry.credit_index)),
                     ]))
                 },
             )

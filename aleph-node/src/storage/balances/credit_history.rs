@@ -161,36 +161,16 @@ impl CreditSort {
     }
 }
 
-/// One credit history entry.
+/// One credit history entry: its wire form, whose two times are left for the API to write
+/// (`expiration_date` and `message_timestamp` are `None` there), and those times as stored,
+/// which cursors and sorting use.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct CreditEntry {
-    /// Credits (negative for expenses and sent transfers).
-    pub amount: i64,
-    /// The price paid, as recorded.
-    pub price: Option<String>,
-    /// Bonus credits.
-    pub bonus_amount: Option<i64>,
-    /// The payment transaction.
-    pub tx_hash: Option<String>,
-    /// The token paid with.
-    pub token: Option<String>,
-    /// The chain paid on.
-    pub chain: Option<String>,
-    /// The payment provider.
-    pub provider: Option<String>,
-    /// The origin (resource or message kind).
-    pub origin: Option<String>,
-    /// The origin's reference.
-    pub origin_ref: Option<String>,
-    /// The payment method.
-    pub payment_method: Option<String>,
-    /// The message that moved the credits.
-    pub credit_ref: String,
-    /// The entry's index in that message.
-    pub credit_index: i64,
-    /// When the credits expire.
+    /// The entry as answered, times aside.
+    pub entry: aleph_core::api::CreditHistoryEntry,
+    /// When the credits expire (epoch seconds).
     pub expiration_date: Option<f64>,
-    /// The message's time.
+    /// The message's time (epoch seconds).
     pub message_timestamp: f64,
 }
 
@@ -254,18 +234,24 @@ pub(crate) fn credit_history(
     let rows = stmt
         .query_map(params_from_iter(args.iter()), |r| {
             Ok(CreditEntry {
-                amount: r.get(0)?,
-                price: r.get(1)?,
-                bonus_amount: r.get(2)?,
-                tx_hash: r.get(3)?,
-                token: r.get(4)?,
-                chain: r.get(5)?,
-                provider: r.get(6)?,
-                origin: r.get(7)?,
-                origin_ref: r.get(8)?,
-                payment_method: r.get(9)?,
-                credit_ref: r.get(10)?,
-                credit_index: r.get(11)?,
+                entry: aleph_core::api::CreditHistoryEntry {
+                    amount: r.get(0)?,
+                    price: r.get(1)?,
+                    bonus_amount: r.get(2)?,
+                    tx_hash: r.get(3)?,
+                    token: r.get(4)?,
+                    chain: r.get(5)?,
+                    provider: r.get(6)?,
+                    origin: r.get(7)?,
+                    origin_ref: r.get(8)?,
+                    payment_method: r.get(9)?,
+                    credit_ref: r.get(10)?,
+                    credit_index: r.get(11)?,
+                    expiration_date: None,
+                    message_timestamp: None,
+                    expense_count: None,
+                    expense_size_mib: None,
+                },
                 expiration_date: r.get(12)?,
                 message_timestamp: r.get(13)?,
             })
@@ -322,7 +308,7 @@ mod tests {
     }
 
     fn refs(entries: &[CreditEntry]) -> Vec<&str> {
-        entries.iter().map(|e| e.credit_ref.as_str()).collect()
+        entries.iter().map(|e| e.entry.credit_ref.as_str()).collect()
     }
 
     #[test]

@@ -76,12 +76,12 @@ pub enum ClientError {
         available: f64,
     },
     /// The message was forgotten.
-    #[error("message {item_hash} was forgotten by {}", .forgotten_by.join(", "))]
+    #[error("message {item_hash} was forgotten by {}", join(.forgotten_by))]
     Forgotten {
         /// The forgotten message.
         item_hash: ItemHash,
         /// The FORGET messages that removed it.
-        forgotten_by: Vec<String>,
+        forgotten_by: Vec<ItemHash>,
     },
     /// The message's resources were removed (the owner's balance ran out).
     #[error("message {item_hash} was removed ({reason})")]
@@ -263,6 +263,11 @@ impl ClientError {
         }
         ClientError::Rejected { item_hash, error_code, details }
     }
+}
+
+/// Item hashes, comma-separated (error texts).
+fn join(hashes: &[ItemHash]) -> String {
+    hashes.iter().map(ItemHash::to_string).collect::<Vec<_>>().join(", ")
 }
 
 /// Reads `details.errors[0]` of a balance (5) or credit (6) rejection: required and available

@@ -32,8 +32,8 @@ pub use compose::{Composed, ContentUpload, InstanceSpec, MessageBuilder, Program
 pub use error::{error_code_name, ClientError, Result};
 pub use http::RetryPolicy;
 pub use types::{
-    Authorization, Balance, CursorPage, MessageFilter, MessageStatusInfo, MessageWithStatus, MessagesPage,
-    Post, PostFilter, PostV1, PostsPage, Price, Submitted,
+    Authorization, Balance, ContentFormat, CursorPage, MessageFilter, MessageStatusInfo, MessageWithStatus,
+    MessagesPage, Post, PostFilter, PostV1, PostsPage, Price, SortBy, SortOrder, Submitted,
 };
 pub use ws::{MessageWatch, WatchOptions};
 

@@ -6,7 +6,67 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::messages::SortOrder;
 use super::paging::{CursorInfo, PageInfo};
+use super::query::query_params;
+
+query_params! {
+    /// `GET /api/v1/addresses/stats.json` (with `pagination` and `page`).
+    pub struct AddressStatsParams {
+        /// `addressContains`: a case-insensitive part of the address (at most 66 characters).
+        address_contains: Option<String> = "addressContains" => address_contains,
+        /// `sortBy`: the count to sort by: `total` (default), `post`, `aggregate`, `store`,
+        /// `forget`, `program` or `instance`.
+        sort_by: Option<String> = "sortBy" => sort_by,
+        /// `sortOrder`: `-1` (default) or `1`.
+        sort_order: Option<SortOrder> = "sortOrder" => sort_order,
+    }
+}
+
+query_params! {
+    /// `GET /api/v0/addresses/{address}/files` (with `pagination`, `page` and `cursor`).
+    pub struct AccountFileParams {
+        /// `sort_order`: `-1` (newest first, default) or `1`.
+        sort_order: Option<SortOrder> = "sort_order" => sort_order,
+        /// `file_hash`: only this file (totals still count every file).
+        file_hash: Option<String> = "file_hash" => file_hash,
+    }
+}
+
+query_params! {
+    /// The filters of the authorization listings
+    /// (`GET /api/v0/authorizations/{granted,received}/{address}.json`, with `pagination`,
+    /// 1–500, default 20, and `page`): an authorization is listed when it names every value
+    /// asked (and, for `chains`, one of them).
+    pub struct AuthorizationParams {
+        /// `types`: message types the authorization allows.
+        types: Vec<String> = "types" => message_type,
+        /// `channels`.
+        channels: Vec<String> = "channels" => channel,
+        /// `chains`: any of these.
+        chains: Vec<String> = "chains" => chain,
+        /// `postTypes`.
+        post_types: Vec<String> = "postTypes" => post_type,
+        /// `aggregateKeys`.
+        aggregate_keys: Vec<String> = "aggregateKeys" => aggregate_key,
+    }
+}
+
+query_params! {
+    /// `GET /api/v0/authorizations/granted/{address}.json`: whom to list.
+    pub struct GranteeParams {
+        /// `grantee`: only this grantee (case-insensitive).
+        grantee: Option<String> = "grantee" => grantee,
+    }
+}
+
+query_params! {
+    /// `GET /api/v0/authorizations/received/{address}.json`: whose to list.
+    pub struct GranterParams {
+        /// `granter`: only this granter (case-insensitive).
+        granter: Option<String> = "granter" => granter,
+    }
+}
 
 /// Message counts of one address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -179,6 +179,16 @@ query_params! {
 }
 
 query_params! {
+    /// Page paging only (`pagination`, `page`), for the lists that have no cursor mode.
+    pub struct PageNumberParams {
+        /// `pagination`: items per page (the endpoint's default and bounds apply).
+        pagination: Option<u64> = "pagination" => pagination,
+        /// `page`: from 1.
+        page: Option<u64> = "page" => page,
+    }
+}
+
+query_params! {
     /// The message WebSocket's own parameter, beside [`MessageParams`].
     pub struct WsParams {
         /// `history`: how many past messages to send first.

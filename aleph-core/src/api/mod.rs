@@ -28,8 +28,10 @@ pub use accounts::{
     CreditHistoryParams, CreditHistorySummary, CreditLot, CreditSortParams,
 };
 pub use addresses::{
-    AccountFile, AccountFileList, AccountFileSeconds, AccountFiles, AccountFilesCursorPage, AddressChannels,
-    AddressPostTypes, AddressStats, AddressStatsMap, AddressStatsPage, AuthorizationsPage, ChannelList,
+    AccountFile, AccountFileList, AccountFileParams, AccountFileSeconds, AccountFiles,
+    AccountFilesCursorPage, AddressChannels, AddressPostTypes, AddressStats, AddressStatsMap,
+    AddressStatsPage, AddressStatsParams, AuthorizationParams, AuthorizationsPage, ChannelList,
+    GranteeParams, GranterParams,
 };
 pub use aggregates::{
     AddressAggregates, AddressAggregatesParams, AggregateCursorPage, AggregateEntry, AggregateInfo,
@@ -42,12 +44,14 @@ pub use crn::{
 pub use errors::CrnError;
 pub use messages::{
     date_range, ContentFormat, HashEntry, HashesPage, HashesParams, MessageCursorPage, MessageList,
-    MessagePage, MessageParams, MessageStatusInfo, MessageWithStatusBody, PageParams, PublicationStatus,
-    SortBy, SortOrder, SubmitRequest, SubmitResponse, WsParams,
+    MessagePage, MessageParams, MessageStatusInfo, MessageWithStatusBody, PageNumberParams, PageParams,
+    PublicationStatus, SortBy, SortOrder, SubmitRequest, SubmitResponse, WsParams,
 };
-pub use node::{NodeVersion, ProgramSubscription, PublicInfo};
+pub use node::{NodeVersion, ProgramSubscription, ProgramSubscriptionParams, PublicInfo};
 pub use paging::{CursorInfo, PageInfo};
-pub use posts::{Post, PostCursorPage, PostList, PostPage, PostV1, PostV1CursorPage, PostV1List, PostV1Page};
+pub use posts::{
+    Post, PostCursorPage, PostList, PostPage, PostParams, PostV1, PostV1CursorPage, PostV1List, PostV1Page,
+};
 pub use prices::{
     CostFilters, CostLine, CostSummary, CostsOverview, CostsParams, EstimateRequest, Price, PriceParams,
     ResourceCost,

@@ -4,6 +4,17 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::messages::SortOrder;
+use super::query::query_params;
+
+query_params! {
+    /// `GET /api/v0/programs/on/message`.
+    pub struct ProgramSubscriptionParams {
+        /// `sort_order`: `-1` (newest first, default) or `1`.
+        sort_order: Option<SortOrder> = "sort_order" => sort_order,
+    }
+}
+
 /// `GET /api/v0/version` and `/version`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -5,9 +5,46 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::messages::{SortBy, SortOrder};
 use super::paging::list_answer;
+use super::query::query_params;
 use crate::message::Confirmation;
-use crate::Chain;
+use crate::{Chain, ItemHash};
+
+query_params! {
+    /// The filters and order of `GET /api/v0/posts.json` and `/api/v1/posts.json` (paging is
+    /// [`super::PageParams`]). As the reference does, a value that is not an item hash in
+    /// `hashes`, or an unknown `sortBy`/`sortOrder`, is refused (422).
+    ///
+    /// ```
+    /// use aleph_core::api::PostParams;
+    /// let filter = PostParams::new().post_type("chat").channel("TEST").channel("MAIN");
+    /// assert_eq!(filter.to_query(), [("types".to_string(), "chat".to_string()), ("channels".to_string(), "TEST,MAIN".to_string())]);
+    /// ```
+    pub struct PostParams {
+        /// `addresses`: owners.
+        addresses: Vec<String> = "addresses" => address,
+        /// `hashes`: item hashes of original posts.
+        hashes: Vec<ItemHash> = "hashes" => hash,
+        /// `refs`: `content.ref`.
+        refs: Vec<String> = "refs" => reference,
+        /// `types`: post types (of the original post).
+        types: Vec<String> = "types" => post_type,
+        /// `tags`: any of these tags.
+        tags: Vec<String> = "tags" => tag,
+        /// `channels`.
+        channels: Vec<String> = "channels" => channel,
+        /// `startDate`: last updated at or after this (seconds; 0: no bound).
+        start_date: Option<f64> = "startDate" => start_date,
+        /// `endDate`: last updated before this (seconds; 0: no bound).
+        end_date: Option<f64> = "endDate" => end_date,
+        /// `sortBy`: `time` (the last update, default) or `tx-time` (the original's earliest
+        /// confirmation, then its creation; not usable with a cursor).
+        sort_by: Option<SortBy> = "sortBy" => sort_by,
+        /// `sortOrder`: `-1` (default) or `1`.
+        sort_order: Option<SortOrder> = "sortOrder" => sort_order,
+    }
+}
 
 /// A post in the v0 shape. Every key is written (`null` when empty); reading is lenient (the
 /// reference's nodes have served `time` as a float and as ISO 8601 text, and left keys out).

@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 
 use aleph_core::api::paging::split_extra;
 use aleph_core::api::{
-    AccountFile, AccountFileList, AccountFileSeconds, AccountFiles, AccountFilesCursorPage, AddressChannels,
-    AddressPostTypes, AddressStats, AddressStatsMap, AddressStatsPage, AuthorizationsPage, ChannelList,
-    CursorInfo, PageInfo,
+    AccountFile, AccountFileList, AccountFileParams, AccountFileSeconds, AccountFiles,
+    AccountFilesCursorPage, AddressChannels, AddressPostTypes, AddressStats, AddressStatsMap,
+    AddressStatsPage, AddressStatsParams, AuthorizationParams, AuthorizationsPage, ChannelList, CursorInfo,
+    GranteeParams, GranterParams, PageInfo, PageNumberParams, SortOrder,
 };
 use axum::extract::{Path, Query, State};
 use rusqlite::types::Value as SqlValue;
@@ -78,11 +79,12 @@ pub(crate) async fn stats_v1(
     State(state): State<AppState>,
     Query(params): Query<Params>,
 ) -> ApiResult<Wire<AddressStatsPage>> {
-    let contains = params.get("addressContains").cloned().unwrap_or_default();
+    let p = AddressStatsParams::from_query(&params)?;
+    let contains = p.address_contains.unwrap_or_default();
     if contains.len() > 66 {
         return Err(ApiError::Unprocessable("addressContains is limited to 66 characters".into()));
     }
-    let sort_by = params.get("sortBy").cloned().unwrap_or_else(|| "total".into());
+    let sort_by = p.sort_by.unwrap_or_else(|| "total".into());
     let sort_type = match sort_by.as_str() {
         "total" | "" => None,
         other => Some(
@@ -93,7 +95,7 @@ pub(crate) async fn stats_v1(
                 .ok_or_else(|| ApiError::Unprocessable(format!("invalid sortBy {other:?}")))?,
         ),
     };
-    let ascending = query::ascending(&params, "sortOrder")?;
+    let ascending = SortOrder::is_ascending(p.sort_order);
     let (page, per_page) = match state.paging(&params, 20, None)? {
         crate::storage::messages::Paging::Page { page, per_page } => (page, per_page),
         crate::storage::messages::Paging::Cursor { per_page, .. } => (1, per_page),
@@ -180,8 +182,9 @@ pub(crate) async fn files(
     Query(params): Query<Params>,
 ) -> ApiResult<Wire<AccountFileList>> {
     let paging = state.paging(&params, 100, None)?;
-    let ascending = query::ascending(&params, "sort_order")?;
-    let file_hash = params.get("file_hash").cloned();
+    let p = AccountFileParams::from_query(&params)?;
+    let ascending = SortOrder::is_ascending(p.sort_order);
+    let file_hash = p.file_hash;
     let addr = address.clone();
     let query_paging = paging.clone();
     let (mut rows, total, total_size) = state
@@ -330,20 +333,19 @@ fn entry_view(entry: &Value) -> Value {
     Value::Object(out)
 }
 
-fn matches_filters(entry: &Value, params: &Params) -> bool {
-    let list_has = |key: &str, param: &'static str| {
-        let wanted = query::list(params, param);
+fn matches_filters(entry: &Value, filters: &AuthorizationParams) -> bool {
+    let list_has = |key: &str, wanted: &[String]| {
         wanted.is_empty()
             || entry
                 .get(key)
                 .and_then(Value::as_array)
                 .is_some_and(|a| wanted.iter().all(|w| a.iter().any(|v| v.as_str() == Some(w))))
     };
-    let chains = query::list(params, "chains");
-    list_has("types", "types")
-        && list_has("channels", "channels")
-        && list_has("post_types", "postTypes")
-        && list_has("aggregate_keys", "aggregateKeys")
+    let chains = &filters.chains;
+    list_has("types", &filters.types)
+        && list_has("channels", &filters.channels)
+        && list_has("post_types", &filters.post_types)
+        && list_has("aggregate_keys", &filters.aggregate_keys)
         && (chains.is_empty()
             || entry.get("chain").and_then(Value::as_str).is_some_and(|c| chains.iter().any(|w| w == c)))
 }
@@ -370,8 +372,12 @@ async fn authorizations(
             Ok(rows)
         })
         .await?;
-    let other_key = if granted { "grantee" } else { "granter" };
-    let other_filter = params.get(other_key).cloned();
+    let filters = AuthorizationParams::from_query(&params)?;
+    let other_filter = if granted {
+        GranteeParams::from_query(&params)?.grantee
+    } else {
+        GranterParams::from_query(&params)?.granter
+    };
     let mut by_other: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for (owner, content) in rows {
         let content: Value = serde_json::from_str(&content).unwrap_or(Value::Null);
@@ -382,18 +388,19 @@ async fn authorizations(
             }
             let other = if granted { grantee.to_owned() } else { owner.clone() };
             if other_filter.as_deref().is_some_and(|f| !f.eq_ignore_ascii_case(&other))
-                || !matches_filters(entry, &params)
+                || !matches_filters(entry, &filters)
             {
                 continue;
             }
             by_other.entry(other).or_default().push(entry_view(entry));
         }
     }
-    let per_page = query::number::<u64>(&params, "pagination")?.unwrap_or(20);
+    let paging = PageNumberParams::from_query(&params)?;
+    let per_page = paging.pagination.unwrap_or(20);
     if per_page == 0 || per_page > 500 {
         return Err(ApiError::Unprocessable("pagination must be between 1 and 500".into()));
     }
-    let page = match query::number::<u64>(&params, "page")? {
+    let page = match paging.page {
         None | Some(0) => 1,
         Some(_) => query::page(&params, per_page, None)?,
     };

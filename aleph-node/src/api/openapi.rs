@@ -7,15 +7,17 @@
 //! value); the others name their type, and the same test validates real answers against it.
 
 use aleph_core::api::{
-    AccountFileList, AddressAggregates, AddressAggregatesParams, AddressChannels, AddressPostTypes,
-    AddressStatsMap, AddressStatsPage, AggregateList, AggregateListParams, AllocationNotification,
-    AllocationsAnswer, AuthorizationsPage, Balance, BalanceList, BalanceListParams, BalanceParams,
-    ChannelList, ConsumedCredits, CostsOverview, CostsParams, CreditBalanceList, CreditBalanceListParams,
-    CreditHistory, CreditHistoryParams, CreditHistorySummary, CreditSortParams, CrnError, CrnExecution,
-    CrnExecutionV1, CrnLogEntry, EstimateRequest, FileContent, FileMetadata, FileRef, HashesPage,
+    AccountFileList, AccountFileParams, AddressAggregates, AddressAggregatesParams, AddressChannels,
+    AddressPostTypes, AddressStatsMap, AddressStatsPage, AddressStatsParams, AggregateList,
+    AggregateListParams, AllocationNotification, AllocationsAnswer, AuthorizationParams, AuthorizationsPage,
+    Balance, BalanceList, BalanceListParams, BalanceParams, ChannelList, ConsumedCredits, CostsOverview,
+    CostsParams, CreditBalanceList, CreditBalanceListParams, CreditHistory, CreditHistoryParams,
+    CreditHistorySummary, CreditSortParams, CrnError, CrnExecution, CrnExecutionV1, CrnLogEntry,
+    EstimateRequest, FileContent, FileMetadata, FileRef, GranteeParams, GranterParams, HashesPage,
     HashesParams, MessageList, MessageParams, MessageStatusInfo, MessageWithStatusBody, NodeVersion,
-    PageParams, PostList, PostV1List, Price, PriceParams, ProgramSubscription, PublicInfo, PublicationStatus,
-    StorageLimits, SubmitRequest, SubmitResponse, UploadResponse, WsParams,
+    PageNumberParams, PageParams, PostList, PostParams, PostV1List, Price, PriceParams, ProgramSubscription,
+    ProgramSubscriptionParams, PublicInfo, PublicationStatus, StorageLimits, SubmitRequest, SubmitResponse,
+    UploadResponse, WsParams,
 };
 use axum::Json;
 use serde_json::Value;
@@ -196,16 +198,16 @@ const OPERATIONS: &[Op] = &[
     post("/api/v0/p2p/pubsub/pub", "messages", "Legacy publish: {topic, data} with the message in data (JSON text or object).")
         .answer(json::<PublicationStatus>()),
     get("/api/v0/posts.json", "posts", "Posts merged with their latest amend (v0 shape).")
-        .names(POST_FILTERS)
+        .query(params2::<PostParams, PageParams>)
         .answer(json::<PostList>()),
     get("/api/v0/posts/page/{page}.json", "posts", "Posts, page in the path.")
-        .names(POST_FILTERS)
+        .query(params2::<PostParams, PageParams>)
         .answer(json::<PostList>()),
     get("/api/v1/posts.json", "posts", "Posts (v1 shape).")
-        .names(POST_FILTERS)
+        .query(params2::<PostParams, PageParams>)
         .answer(json::<PostV1List>()),
     get("/api/v1/posts/page/{page}.json", "posts", "Posts (v1 shape), page in the path.")
-        .names(POST_FILTERS)
+        .query(params2::<PostParams, PageParams>)
         .answer(json::<PostV1List>()),
     get("/api/v0/aggregates/{address}.json", "aggregates", "An address's aggregates (404 when none).")
         .query(params::<AddressAggregatesParams>)
@@ -248,10 +250,10 @@ const OPERATIONS: &[Op] = &[
         .names(&["addresses[]"])
         .answer(json::<AddressStatsMap>()),
     get("/api/v1/addresses/stats.json", "addresses", "Message counts per address, paginated.")
-        .names(&["addressContains", "sortBy", "sortOrder", "pagination", "page"])
+        .query(params2::<AddressStatsParams, PageNumberParams>)
         .answer(json::<AddressStatsPage>()),
     get("/api/v0/addresses/{address}/files", "addresses", "Files an address stores (404 for an empty page). Page mode: {address, total_size, files, pagination_page, pagination_total, pagination_per_page}, `created` in RFC 3339. With `cursor` (even empty): {address, total_size, files, pagination_per_page, next_cursor}, `created` in epoch seconds, `next_cursor` from the last file's (created, item_hash).")
-        .names(&["pagination", "page", "cursor", "sort_order", "file_hash"])
+        .query(params2::<AccountFileParams, PageParams>)
         .answer(json::<AccountFileList>()),
     get("/api/v0/addresses/{address}/post_types", "addresses", "Post types an address uses.")
         .answer(json::<AddressPostTypes>()),
@@ -278,8 +280,7 @@ const OPERATIONS: &[Op] = &[
     post("/api/v0/price/estimate/instance", "prices", "Estimate the cost of an INSTANCE from its content alone (no message): {content} or the content itself.")
         .answer(json::<Price>()),
     get("/api/v0/costs", "prices", "Recorded costs of messages, with totals per payment type.")
-        .query(params::<CostsParams>)
-        .names(&["pagination", "page"])
+        .query(params2::<CostsParams, PageNumberParams>)
         .answer(json::<CostsOverview>()),
     get("/api/v0/messages/{item_hash}/consumed_credits", "accounts", "Credits a message has consumed.")
         .answer(json::<ConsumedCredits>()),
@@ -316,16 +317,16 @@ const OPERATIONS: &[Op] = &[
     get("/api/v0/channels/list.json", "misc", "Every channel in use.")
         .answer(json::<ChannelList>()),
     get("/api/v0/authorizations/granted/{address}.json", "authorizations", "Authorizations an address grants.")
-        .names(&["grantee", "types", "channels", "chains", "postTypes", "aggregateKeys", "pagination", "page"])
+        .query(params3::<GranteeParams, AuthorizationParams, PageNumberParams>)
         .answer(json::<AuthorizationsPage>()),
     get("/api/v0/authorizations/received/{address}.json", "authorizations", "Authorizations an address received.")
-        .names(&["granter", "types", "channels", "chains", "postTypes", "aggregateKeys", "pagination", "page"])
+        .query(params3::<GranterParams, AuthorizationParams, PageNumberParams>)
         .answer(json::<AuthorizationsPage>()),
     get("/api/ws0/messages", "messages", "WebSocket: `history` past messages, then every newly processed one matching the filters.")
         .query(params2::<MessageParams, WsParams>)
         .answer(Answer::WebSocket),
     get("/api/v0/programs/on/message", "programs", "Programs subscribed to messages (content.on.message).")
-        .names(&["sort_order"])
+        .query(params::<ProgramSubscriptionParams>)
         .answer(json_list::<ProgramSubscription>()),
     get("/api/ws0/status", "misc", "WebSocket: the /metrics.json object, sent again every 10 s when it changed.")
         .answer(Answer::WebSocket),
@@ -336,22 +337,6 @@ const OPERATIONS: &[Op] = &[
     get("/metrics", "misc", "Prometheus metrics.").answer(Answer::Text),
     get("/metrics.json", "misc", "Metrics as JSON."),
     get("/api/v0/chains/status", "misc", "The chain bridges: each task's height, head, RPC calls and failures, the readers' positions, and the latest skipped events with their reasons."),
-];
-
-const POST_FILTERS: &[&str] = &[
-    "addresses",
-    "hashes",
-    "refs",
-    "types",
-    "tags",
-    "channels",
-    "startDate",
-    "endDate",
-    "sortBy",
-    "sortOrder",
-    "pagination",
-    "page",
-    "cursor",
 ];
 
 fn string_schema() -> RefOr<Schema> {

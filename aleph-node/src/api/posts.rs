@@ -2,46 +2,56 @@
 
 use aleph_core::api::paging::split_extra;
 use aleph_core::api::{
-    CursorInfo, PageInfo, Post, PostCursorPage, PostList, PostPage, PostV1, PostV1CursorPage, PostV1List,
-    PostV1Page,
+    CursorInfo, PageInfo, Post, PostCursorPage, PostList, PostPage, PostParams, PostV1, PostV1CursorPage,
+    PostV1List, PostV1Page, SortBy, SortOrder,
 };
 use axum::extract::{Path, Query, State};
 use rusqlite::types::Value as SqlValue;
 use serde_json::Value;
 
 use super::error::{ApiError, ApiResult};
-use super::query::{self, Params};
+use super::query::Params;
 use super::{iso_offset, AppState, Wire};
 use crate::storage::messages::{encode_cursor, Paging};
 
 struct PostQuery {
     clauses: Vec<String>,
     params: Vec<SqlValue>,
+    ascending: bool,
+    by_tx_time: bool,
 }
 
+/// The filters and order ([`PostParams`]), with the reference's rules that join parameters.
 fn build(params: &Params) -> ApiResult<PostQuery> {
-    let mut q = PostQuery { clauses: vec!["p.amends IS NULL".into()], params: Vec::new() };
-    let mut any_of = |col: &str, key: &'static str| {
-        let vals = query::list(params, key);
+    let p = PostParams::from_query(params)?;
+    if p.sort_by == Some(SortBy::TxTime) && params.contains_key("cursor") {
+        return Err(ApiError::Unprocessable("sortBy=tx-time cannot be used with a cursor".into()));
+    }
+    let (start, end) = aleph_core::api::date_range(p.start_date, p.end_date)?;
+    let mut q = PostQuery {
+        clauses: vec!["p.amends IS NULL".into()],
+        params: Vec::new(),
+        ascending: SortOrder::is_ascending(p.sort_order),
+        by_tx_time: p.sort_by == Some(SortBy::TxTime),
+    };
+    let mut any_of = |col: &str, vals: Vec<String>| {
         if !vals.is_empty() {
             q.clauses.push(format!("{col} IN ({})", vec!["?"; vals.len()].join(",")));
             q.params.extend(vals.into_iter().map(SqlValue::Text));
         }
     };
-    any_of("p.owner", "addresses");
-    any_of("p.item_hash", "hashes");
-    any_of("p.ref", "refs");
-    any_of("p.type", "types");
-    any_of("p.channel", "channels");
-    let tags = query::list(params, "tags");
-    if !tags.is_empty() {
+    any_of("p.owner", p.addresses);
+    any_of("p.item_hash", p.hashes.iter().map(ToString::to_string).collect());
+    any_of("p.ref", p.refs);
+    any_of("p.type", p.types);
+    any_of("p.channel", p.channels);
+    if !p.tags.is_empty() {
         q.clauses.push(format!(
             "EXISTS (SELECT 1 FROM messages tm, json_each(tm.tags) WHERE tm.item_hash = p.item_hash AND json_each.value IN ({}))",
-            vec!["?"; tags.len()].join(",")
+            vec!["?"; p.tags.len()].join(",")
         ));
-        q.params.extend(tags.into_iter().map(SqlValue::Text));
+        q.params.extend(p.tags.into_iter().map(SqlValue::Text));
     }
-    let (start, end) = query::date_range(params)?;
     if start > 0.0 {
         q.clauses.push("p.last_updated >= ?".into());
         q.params.push(SqlValue::Real(start));
@@ -51,6 +61,24 @@ fn build(params: &Params) -> ApiResult<PostQuery> {
         q.params.push(SqlValue::Real(end));
     }
     Ok(q)
+}
+
+impl PostQuery {
+    /// `ORDER BY`: the last update (ties by original hash), or with `sortBy=tx-time` the
+    /// original's earliest confirmation (unconfirmed first when descending, last when
+    /// ascending), then its creation, as the reference orders them.
+    fn order(&self) -> &'static str {
+        match (self.by_tx_time, self.ascending) {
+            (false, true) => "p.last_updated ASC, p.item_hash ASC",
+            (false, false) => "p.last_updated DESC, p.item_hash ASC",
+            (true, true) => {
+                "om.first_confirmed_at IS NULL, om.first_confirmed_at ASC, p.creation ASC, p.item_hash ASC"
+            }
+            (true, false) => {
+                "om.first_confirmed_at IS NOT NULL, om.first_confirmed_at DESC, p.creation DESC, p.item_hash ASC"
+            }
+        }
+    }
 }
 
 const SELECT: &str = "SELECT p.item_hash, p.owner, p.type, p.ref, p.channel, p.creation, p.last_updated, p.content,
@@ -124,13 +152,9 @@ async fn list<P: Send + 'static>(
     row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<P>,
 ) -> ApiResult<Posts<P>> {
     let mut q = build(&params)?;
-    let ascending = query::ascending(&params, "sortOrder")?;
+    let ascending = q.ascending;
     let paging = state.paging(&params, 20, path_page)?;
-    let order = if ascending {
-        "p.last_updated ASC, p.item_hash ASC"
-    } else {
-        "p.last_updated DESC, p.item_hash ASC"
-    };
+    let order = q.order();
     let (limit, offset) = match &paging {
         Paging::Page { page, per_page } => {
             (*per_page, if *per_page == 0 { 0 } else { (page - 1) * per_page })

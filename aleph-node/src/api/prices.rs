@@ -13,7 +13,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use aleph_core::api::{
-    CostFilters, CostSummary, CostsOverview, CostsParams, Price, PriceParams, ResourceCost,
+    CostFilters, CostSummary, CostsOverview, CostsParams, PageNumberParams, Price, PriceParams, ResourceCost,
 };
 use aleph_core::content::{Content, PaymentType};
 use aleph_core::cost::{self, cost_string, CostDetail, EstimatedSizes, PriceResponse, MIB};
@@ -289,7 +289,7 @@ pub(crate) async fn costs(
         return Err(ApiError::Unprocessable("include_details must be 0, 1 or 2".into()));
     }
     let include_size = p.include_size.unwrap_or(false);
-    let per_page = query::number::<u64>(&params, "pagination")?.unwrap_or(100);
+    let per_page = PageNumberParams::from_query(&params)?.pagination.unwrap_or(100);
     if !(10..=1000).contains(&per_page) {
         return Err(ApiError::Unprocessable("pagination must be between 10 and 1000".into()));
     }

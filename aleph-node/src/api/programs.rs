@@ -1,12 +1,12 @@
 //! `GET /api/v0/programs/on/message`: the programs that subscribe to messages
 //! (`content.on.message`), for CRNs that run them on matching messages.
 
-use aleph_core::api::ProgramSubscription;
+use aleph_core::api::{ProgramSubscription, ProgramSubscriptionParams, SortOrder};
 use axum::extract::{Query, State};
 use serde_json::Value;
 
 use super::error::{ApiError, ApiResult};
-use super::query::{self, Params};
+use super::query::Params;
 use super::{AppState, Wire};
 
 /// `[{"item_hash", "content": {"on": {"message": subscriptions}}}]`, newest first unless
@@ -16,8 +16,9 @@ pub(crate) async fn on_message(
     State(state): State<AppState>,
     Query(params): Query<Params>,
 ) -> ApiResult<Wire<Vec<ProgramSubscription>>> {
-    let ascending =
-        query::ascending(&params, "sort_order").map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let p =
+        ProgramSubscriptionParams::from_query(&params).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let ascending = SortOrder::is_ascending(p.sort_order);
     let order = if ascending { "ASC" } else { "DESC" };
     let rows = state
         .pipeline

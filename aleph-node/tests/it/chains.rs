@@ -318,12 +318,48 @@ async fn sync_events_and_contract_messages_are_processed_with_their_confirmation
         hashes.contains(&ours.item_hash.as_str()) && !hashes.contains(&archived.item_hash.as_str()),
         "{hashes:?}"
     );
+    // The same heights through the SDK's filter, as it sends them.
+    let client = aleph_sdk::AlephClient::new(&node.url).unwrap();
+    for (filter, wanted, unwanted) in [
+        (aleph_sdk::MessageFilter::new().end_block(height1 + 1), &ours, &archived),
+        (aleph_sdk::MessageFilter::new().start_block(height1 + 1), &archived, &ours),
+    ] {
+        let page = client.get_messages(&filter.channel(CHANNEL), 1, 100).await.unwrap();
+        let got: Vec<&aleph_core::ItemHash> = page.messages.iter().map(|m| &m.item_hash).collect();
+        assert!(got.contains(&&wanted.item_hash) && !got.contains(&&unwanted.item_hash), "{got:?}");
+    }
     let by_tx =
         node.get_ok(&format!("/api/v0/messages.json?sortBy=tx-time&sortOrder=1&channels={CHANNEL}")).await;
     let order: Vec<&str> =
         by_tx["messages"].as_array().unwrap().iter().map(|m| m["item_hash"].as_str().unwrap()).collect();
     let pos = |h: &str| order.iter().position(|x| *x == h).unwrap();
     assert!(pos(ours.item_hash.as_str()) < pos(archived.item_hash.as_str()), "{order:?}");
+    // Posts too: by the original's earliest confirmation; unconfirmed ones come last when
+    // ascending and first when descending, as the reference orders them.
+    let unconfirmed = post(&EthereumSigner::random(), "chain-test", json!({"n": 5}));
+    node.submit_ok(&unconfirmed).await;
+    let mut post_orders = Vec::new();
+    for direction in ["1", "-1"] {
+        let page = node
+            .get_ok(&format!("/api/v0/posts.json?types=chain-test&sortBy=tx-time&sortOrder={direction}"))
+            .await;
+        let order: Vec<String> = page["posts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["item_hash"].as_str().unwrap().to_owned())
+            .collect();
+        post_orders.push(order);
+    }
+    let [asc, desc] = &post_orders[..] else { unreachable!() };
+    let at = |order: &[String], h: &aleph_core::ItemHash| order.iter().position(|x| x == h.as_str()).unwrap();
+    assert_eq!(asc.len(), 4, "{asc:?}");
+    assert!(at(asc, &ours.item_hash) < at(asc, &archived.item_hash), "{asc:?}");
+    assert_eq!(asc.last().map(String::as_str), Some(unconfirmed.item_hash.as_str()), "{asc:?}");
+    assert!(at(desc, &archived.item_hash) < at(desc, &ours.item_hash), "{desc:?}");
+    assert_eq!(desc.first().map(String::as_str), Some(unconfirmed.item_hash.as_str()), "{desc:?}");
+    let (code, _) = node.get("/api/v0/posts.json?sortBy=tx-time&cursor=").await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY);
 
     // Restart: the reader resumes after its last height; nothing is read twice.
     let status = chains_status(&node).await;

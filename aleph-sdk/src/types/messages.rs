@@ -88,7 +88,9 @@ pub enum MessageWithStatus {
         item_hash: ItemHash,
         /// The message as it was submitted (raw JSON: it may not even parse).
         message: Value,
-        /// The processing error code ([`crate::error_code_name`]).
+        /// The processing error code as the node sent it ([`crate::error_code_name`]). It stays a
+        /// number here so that a code this SDK does not know survives;
+        /// [`ClientError::Rejected`] carries it typed.
         error_code: Option<i32>,
         /// The rejection details.
         details: Value,
@@ -100,7 +102,7 @@ pub enum MessageWithStatus {
         /// The message.
         item_hash: ItemHash,
         /// The FORGET messages.
-        forgotten_by: Vec<String>,
+        forgotten_by: Vec<ItemHash>,
         /// What the node keeps of the message (sender, chain, type, times…).
         message: Value,
         /// When the node received it.
@@ -166,12 +168,7 @@ impl MessageWithStatus {
             },
             MessageStatus::Forgotten => MessageWithStatus::Forgotten {
                 item_hash: item_hash()?,
-                forgotten_by: body
-                    .forgotten_by
-                    .as_ref()
-                    .and_then(Value::as_array)
-                    .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
-                    .unwrap_or_default(),
+                forgotten_by: forgotten_by(body.forgotten_by.as_ref())?,
                 message: raw_message(),
                 reception_time,
             },
@@ -261,6 +258,25 @@ impl MessageWithStatus {
     }
 }
 
+/// The `forgotten_by` list of a forgotten message: item hashes (a missing or `null` list is empty;
+/// anything else that is not a list of item hashes is an error, not silently dropped).
+fn forgotten_by(v: Option<&Value>) -> std::result::Result<Vec<ItemHash>, String> {
+    match v {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                h.as_str()
+                    .ok_or_else(|| format!("forgotten_by[{i}]: not a string"))?
+                    .parse()
+                    .map_err(|e| format!("forgotten_by[{i}]: {e}"))
+            })
+            .collect(),
+        Some(_) => Err("forgotten_by: not a list".to_owned()),
+    }
+}
+
 /// How a node reported the publication of a submitted message.
 pub use aleph_core::api::PublicationStatus;
 
@@ -330,9 +346,21 @@ mod tests {
             "message": {"sender": "a", "chain": "ETH", "type": "POST", "item_hash": H, "time": 1.0, "forgotten_at": "x"}});
         let s = MessageWithStatus::from_value(&forgotten).unwrap();
         match s.into_message() {
-            Err(ClientError::Forgotten { forgotten_by, .. }) => assert_eq!(forgotten_by, vec![H.to_owned()]),
+            Err(ClientError::Forgotten { forgotten_by, .. }) => {
+                assert_eq!(forgotten_by, vec![H.parse::<ItemHash>().unwrap()])
+            }
             other => panic!("{other:?}"),
         }
+        let mut no_list = forgotten.clone();
+        no_list["forgotten_by"] = Value::Null;
+        assert!(matches!(
+            MessageWithStatus::from_value(&no_list).unwrap(),
+            MessageWithStatus::Forgotten { forgotten_by, .. } if forgotten_by.is_empty()
+        ));
+        let mut not_hashes = forgotten.clone();
+        not_hashes["forgotten_by"] = json!([H, "not a hash"]);
+        let err = MessageWithStatus::from_value(&not_hashes).unwrap_err();
+        assert!(err.starts_with("forgotten_by[1]"), "{err}");
 
         let removed =
             json!({"status": "removed", "item_hash": H, "reason": "balance_insufficient", "message": {}});

@@ -97,7 +97,7 @@ async fn forget_messages() {
         .unwrap();
     match c.get_message(sent.item_hash()).await {
         Err(ClientError::Forgotten { forgotten_by, .. }) => {
-            assert_eq!(forgotten_by, vec![forget.item_hash().to_string()])
+            assert_eq!(forgotten_by, vec![forget.item_hash().clone()])
         }
         other => panic!("{other:?}"),
     }

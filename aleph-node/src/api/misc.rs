@@ -59,10 +59,17 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> super::error::ApiR
     ));
     if let Some(ipfs) = state.pipeline.ipfs() {
         let s = ipfs.stats();
-        out.push_str(&format!(
-            "aleph_node_ipfs_peers {}\naleph_node_ipfs_blocks_received_total {}\naleph_node_ipfs_blocks_sent_total {}\naleph_node_ipfs_peers_banned_total {}\n",
-            s.peers, s.blocks_received, s.blocks_sent, s.peers_banned
-        ));
+        for (name, value) in [
+            ("ipfs_peers", s.peers),
+            ("ipfs_blocks_received_total", s.blocks_received),
+            ("ipfs_blocks_sent_total", s.blocks_sent),
+            ("ipfs_peers_banned_total", s.peers_banned),
+            ("ipfs_dht_announced_total", s.dht_announced),
+            ("ipfs_dht_providers_found_total", s.dht_providers_found),
+            ("ipfs_dht_providers_dialed_total", s.dht_providers_dialed),
+        ] {
+            out.push_str(&format!("aleph_node_{name} {value}\n"));
+        }
     }
     out.push_str(&state.limits.metrics());
     out.push_str(&state.pipeline.chain_monitor().metrics());

@@ -93,6 +93,15 @@ async fn a_file_added_on_our_node_is_announced_and_a_kubo_that_knows_only_the_bo
         assert!(Instant::now() < deadline, "the root was never announced: {:?}", engine.stats());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // The counters are on /metrics too.
+    let metrics = node.get("/metrics").await.1;
+    let metrics = metrics.as_str().unwrap_or_default();
+    let announced = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("aleph_node_ipfs_dht_announced_total "))
+        .and_then(|v| v.parse::<u64>().ok());
+    assert!(announced.is_some_and(|n| n >= 1), "{metrics}");
+    assert!(metrics.contains("\naleph_node_ipfs_dht_providers_found_total "), "{metrics}");
     // C knows only A: its bitswap session asks A, then looks providers up on the DHT.
     let mut c = Kubo::start_with(json!({"routing": "dht", "bootstrap": [a_addr]}));
     c.call(json!({"cmd": "connect", "addr": a_addr}));

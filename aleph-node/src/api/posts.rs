@@ -13,6 +13,7 @@ use super::error::{ApiError, ApiResult};
 use super::query::Params;
 use super::{iso_offset, AppState, Wire};
 use crate::storage::messages::{encode_cursor, Paging};
+use crate::storage::StorageError;
 
 struct PostQuery {
     clauses: Vec<String>,
@@ -145,11 +146,28 @@ enum Posts<P> {
     Cursor(Vec<P>, CursorInfo),
 }
 
+/// The confirmations of a v0 post's latest version, as the reference gives them (`confirmed` is
+/// whether there is one).
+fn confirm_v0(c: &rusqlite::Connection, post: &mut Post) -> Result<(), StorageError> {
+    post.confirmations = crate::storage::messages::confirmations(c, &post.item_hash)?
+        .into_iter()
+        .map(serde_json::from_value)
+        .collect::<Result<_, _>>()?;
+    post.confirmed = !post.confirmations.is_empty();
+    Ok(())
+}
+
+/// v1 posts carry no confirmations.
+fn no_confirmations(_: &rusqlite::Connection, _: &mut PostV1) -> Result<(), StorageError> {
+    Ok(())
+}
+
 async fn list<P: Send + 'static>(
     state: AppState,
     params: Params,
     path_page: Option<u64>,
     row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<P>,
+    finish: fn(&rusqlite::Connection, &mut P) -> Result<(), StorageError>,
 ) -> ApiResult<Posts<P>> {
     let mut q = build(&params)?;
     let ascending = q.ascending;
@@ -190,7 +208,11 @@ async fn list<P: Send + 'static>(
                 c.query_row(&count_sql, rusqlite::params_from_iter(q.params.iter()), |r| r.get(0))?
             };
             let keys: Vec<(f64, String)> = rows.iter().map(|(_, t, h)| (*t, h.clone())).collect();
-            Ok((rows.into_iter().map(|(v, _, _)| v).collect::<Vec<_>>(), keys, total))
+            let mut posts = rows.into_iter().map(|(v, _, _)| v).collect::<Vec<_>>();
+            for post in &mut posts {
+                finish(c, post)?;
+            }
+            Ok((posts, keys, total))
         })
         .await?;
     Ok(match paging {
@@ -207,7 +229,7 @@ async fn list<P: Send + 'static>(
 }
 
 async fn list_v0_posts(state: AppState, params: Params, path_page: Option<u64>) -> ApiResult<Wire<PostList>> {
-    Ok(Wire(match list(state, params, path_page, row_v0).await? {
+    Ok(Wire(match list(state, params, path_page, row_v0, confirm_v0).await? {
         Posts::Page(posts, page) => PostList::Page(PostPage { posts, page }),
         Posts::Cursor(posts, cursor) => PostList::Cursor(PostCursorPage { posts, cursor }),
     }))
@@ -218,7 +240,7 @@ async fn list_v1_posts(
     params: Params,
     path_page: Option<u64>,
 ) -> ApiResult<Wire<PostV1List>> {
-    Ok(Wire(match list(state, params, path_page, row_v1).await? {
+    Ok(Wire(match list(state, params, path_page, row_v1, no_confirmations).await? {
         Posts::Page(posts, page) => PostV1List::Page(PostV1Page { posts, page }),
         Posts::Cursor(posts, cursor) => PostV1List::Cursor(PostV1CursorPage { posts, cursor }),
     }))

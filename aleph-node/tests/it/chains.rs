@@ -352,6 +352,15 @@ async fn sync_events_and_contract_messages_are_processed_with_their_confirmation
         post_orders.push(order);
     }
     let [asc, desc] = &post_orders[..] else { unreachable!() };
+    // A v0 post shows its confirmations as the message does.
+    let v0 = node.get_ok(&format!("/api/v0/posts.json?hashes={}", ours.item_hash)).await;
+    assert_eq!(v0["posts"][0]["confirmed"], true, "{v0}");
+    assert_eq!(v0["posts"][0]["confirmations"], json!([{"chain": "ETH", "hash": tx1, "height": height1}]));
+    let v0 = node.get_ok(&format!("/api/v0/posts.json?hashes={}", unconfirmed.item_hash)).await;
+    assert_eq!(
+        (v0["posts"][0]["confirmed"].clone(), v0["posts"][0]["confirmations"].clone()),
+        (json!(false), json!([]))
+    );
     let at = |order: &[String], h: &aleph_core::ItemHash| order.iter().position(|x| x == h.as_str()).unwrap();
     assert_eq!(asc.len(), 4, "{asc:?}");
     assert!(at(asc, &ours.item_hash) < at(asc, &archived.item_hash), "{asc:?}");

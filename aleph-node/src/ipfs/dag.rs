@@ -1,6 +1,7 @@
 //! UnixFS DAGs as `ipfs add` builds them: the importer that cuts a file into blocks (256 KiB
 //! chunks, a balanced tree of dag-pb nodes with at most 174 links, dag-pb or raw leaves, CIDv0 or
-//! CIDv1), basic directories, and the dag-pb/UnixFS decoding that export and DAG walks use.
+//! CIDv1), basic directories and symlinks (sharded directories are in `hamt`), and the
+//! dag-pb/UnixFS decoding that export and DAG walks use.
 //!
 //! The layout is the one `aleph_core::cid::CidBuilder` computes (the tests check the importer's
 //! roots against it); this module also yields the blocks.
@@ -255,6 +256,19 @@ pub(crate) fn directory_node(version: CidVersion, entries: &[(String, Imported)]
     (imported, block)
 }
 
+/// A symlink as `ipfs add -r` stores it: a dag-pb node whose UnixFS data is the target (no
+/// link, no mode or mtime).
+pub(crate) fn symlink_node(version: CidVersion, target: &[u8]) -> (Imported, Block) {
+    let mut unixfs = Vec::new();
+    pb::put_uint(&mut unixfs, 1, UNIXFS_SYMLINK);
+    pb::put_bytes(&mut unixfs, 2, target);
+    let mut out = Vec::new();
+    pb::put_bytes(&mut out, 1, &unixfs);
+    let block = Block::new(version, Codec::DAG_PB, Bytes::from(out));
+    let imported = Imported { root: block.cid, size: 0, cumulative: block.data.len() as u64 };
+    (imported, block)
+}
+
 /// Why a block cannot be read as part of a UnixFS DAG.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -277,6 +291,9 @@ pub enum DagError {
     /// A HAMT shard whose fanout is not a power of two in 2..=65536.
     #[error("a HAMT shard with fanout {0}")]
     Fanout(u64),
+    /// Names whose 64 hash bits are all equal: a sharded directory cannot place them.
+    #[error("sharded directory too deep (two names share every bit of their hash)")]
+    ShardTooDeep,
 }
 
 /// A dag-pb link.

@@ -14,6 +14,7 @@ pub(crate) mod blockstore;
 pub(crate) mod car;
 pub(crate) mod dag;
 mod dht;
+mod hamt;
 mod pb;
 #[cfg(test)]
 mod wrong_block;
@@ -156,8 +157,9 @@ pub trait IpfsEngine: Send + Sync + std::fmt::Debug + 'static {
         data: &'a [u8],
         options: ImportOptions,
     ) -> BoxFuture<'a, Result<Imported, IpfsError>>;
-    /// Imports a directory tree as `ipfs add -r` does (hidden entries and symlinks skipped, as
-    /// kubo does without `--hidden`).
+    /// Imports a directory tree as `ipfs add -r` does: hidden entries skipped (as kubo does
+    /// without `--hidden`), symlinks stored as symlinks, and a directory whose links reach
+    /// 256 KiB HAMT-sharded.
     fn import_directory<'a>(
         &'a self,
         path: &'a Path,
@@ -430,7 +432,14 @@ impl IpfsEngine for Ipfs {
                     continue;
                 }
                 let kind = entry.file_type().await?;
-                let child = if kind.is_dir() {
+                let child = if kind.is_symlink() {
+                    use std::os::unix::ffi::OsStrExt;
+                    let target = tokio::fs::read_link(entry.path()).await?;
+                    let (imported, block) = dag::symlink_node(options.version, target.as_os_str().as_bytes());
+                    let _guard = self.inner.gc_lock.read().await;
+                    self.inner.store.put(&block.cid, block.data).await?;
+                    imported
+                } else if kind.is_dir() {
                     self.import_directory(&entry.path(), options).await?
                 } else if kind.is_file() {
                     self.import_file(&entry.path(), options).await?
@@ -440,8 +449,15 @@ impl IpfsEngine for Ipfs {
                 entries.push((name, child));
             }
             let _guard = self.inner.gc_lock.read().await;
-            let (imported, block) = dag::directory_node(options.version, &entries);
-            self.inner.store.put(&block.cid, block.data).await?;
+            let imported = if hamt::needs_sharding(&entries) {
+                let (imported, blocks) = hamt::sharded_directory(options.version, &entries)?;
+                self.put_all(blocks).await?;
+                imported
+            } else {
+                let (imported, block) = dag::directory_node(options.version, &entries);
+                self.inner.store.put(&block.cid, block.data).await?;
+                imported
+            };
             self.announce(&imported.root);
             Ok(imported)
         })

@@ -208,11 +208,7 @@ impl FileImporter {
         let mut below = 0;
         let mut link_bytes = Vec::with_capacity(48);
         for link in links {
-            link_bytes.clear();
-            pb::put_bytes(&mut link_bytes, 1, &link.cid.to_bytes());
-            pb::put_bytes(&mut link_bytes, 2, b"");
-            pb::put_uint(&mut link_bytes, 3, link.tsize);
-            pb::put_bytes(&mut out, 2, &link_bytes);
+            put_link(&mut out, &mut link_bytes, &link.cid, b"", link.tsize);
             filesize += link.filesize;
             below += link.tsize;
         }
@@ -240,11 +236,7 @@ pub(crate) fn directory_node(version: CidVersion, entries: &[(String, Imported)]
     let mut size = 0;
     let mut link = Vec::new();
     for (name, child) in sorted {
-        link.clear();
-        pb::put_bytes(&mut link, 1, &child.root.to_bytes());
-        pb::put_bytes(&mut link, 2, name.as_bytes());
-        pb::put_uint(&mut link, 3, child.cumulative);
-        pb::put_bytes(&mut out, 2, &link);
+        put_link(&mut out, &mut link, &child.root, name.as_bytes(), child.cumulative);
         below += child.cumulative;
         size += child.size;
     }
@@ -254,6 +246,16 @@ pub(crate) fn directory_node(version: CidVersion, entries: &[(String, Imported)]
     let block = Block::new(version, Codec::DAG_PB, Bytes::from(out));
     let imported = Imported { root: block.cid, size, cumulative: block.data.len() as u64 + below };
     (imported, block)
+}
+
+/// Appends a dag-pb link (`Hash`, `Name`, `Tsize`) to a node's bytes (`scratch` is reused from
+/// one link to the next).
+pub(crate) fn put_link(out: &mut Vec<u8>, scratch: &mut Vec<u8>, cid: &Cid, name: &[u8], tsize: u64) {
+    scratch.clear();
+    pb::put_bytes(scratch, 1, &cid.to_bytes());
+    pb::put_bytes(scratch, 2, name);
+    pb::put_uint(scratch, 3, tsize);
+    pb::put_bytes(out, 2, scratch);
 }
 
 /// A symlink as `ipfs add -r` stores it: a dag-pb node whose UnixFS data is the target (no

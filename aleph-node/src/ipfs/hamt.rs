@@ -10,7 +10,7 @@
 use aleph_core::cid::{CidVersion, Codec};
 use bytes::Bytes;
 
-use super::dag::{Block, DagError, Imported, UNIXFS_HAMT_SHARD};
+use super::dag::{put_link, Block, DagError, Imported, UNIXFS_HAMT_SHARD};
 use super::pb;
 
 /// kubo's `Internal.UnixFSShardingSizeThreshold` default: a directory is sharded once the sum
@@ -76,11 +76,7 @@ fn shard(
             _ => (format!("{slot:02X}"), shard(version, in_slot, depth + 1, blocks)?),
         };
         bitmap[FANOUT / 8 - 1 - slot / 8] |= 1 << (slot % 8);
-        link.clear();
-        pb::put_bytes(&mut link, 1, &target.root.to_bytes());
-        pb::put_bytes(&mut link, 2, name.as_bytes());
-        pb::put_uint(&mut link, 3, target.cumulative);
-        pb::put_bytes(&mut out, 2, &link);
+        put_link(&mut out, &mut link, &target.root, name.as_bytes(), target.cumulative);
         size += target.size;
         below += target.cumulative;
     }

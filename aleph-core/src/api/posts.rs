@@ -64,10 +64,10 @@ pub struct Post {
     /// The original's channel.
     #[serde(default)]
     pub channel: Option<String>,
-    /// Whether the original is confirmed on chain.
+    /// Whether the latest version is confirmed on chain (as the reference reads it).
     #[serde(default)]
     pub confirmed: bool,
-    /// The original's confirmations.
+    /// The latest version's confirmations.
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
     pub confirmations: Vec<Confirmation>,

@@ -67,16 +67,17 @@ fn build(params: &Params) -> ApiResult<PostQuery> {
 impl PostQuery {
     /// `ORDER BY`: the last update (ties by original hash), or with `sortBy=tx-time` the
     /// original's earliest confirmation (unconfirmed first when descending, last when
-    /// ascending), then its creation, as the reference orders them.
+    /// ascending), then its creation, then the latest version's hash, as the reference orders
+    /// them.
     fn order(&self) -> &'static str {
         match (self.by_tx_time, self.ascending) {
             (false, true) => "p.last_updated ASC, p.item_hash ASC",
             (false, false) => "p.last_updated DESC, p.item_hash ASC",
             (true, true) => {
-                "om.first_confirmed_at IS NULL, om.first_confirmed_at ASC, p.creation ASC, p.item_hash ASC"
+                "om.first_confirmed_at IS NULL, om.first_confirmed_at ASC, p.creation ASC, lm.item_hash ASC"
             }
             (true, false) => {
-                "om.first_confirmed_at IS NOT NULL, om.first_confirmed_at DESC, p.creation DESC, p.item_hash ASC"
+                "om.first_confirmed_at IS NOT NULL, om.first_confirmed_at DESC, p.creation DESC, lm.item_hash ASC"
             }
         }
     }

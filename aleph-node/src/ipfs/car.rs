@@ -18,8 +18,13 @@ fn car_err(why: impl Into<String>) -> IpfsError {
 }
 
 /// Blocks are hash-checked in batches of about this many bytes, on a blocking thread (a CAR of
-/// 100 MiB is ~0.3 s of SHA-256, which would stall the runtime's worker).
+/// 100 MiB is ~0.3 s of SHA-256, which would stall the runtime's worker). A batch's size counts
+/// whole sections plus [`ENTRY_OVERHEAD`] each, so that tiny or empty blocks cannot make a batch
+/// hold a whole archive in memory.
 const CHECK_BATCH: usize = 4 << 20;
+
+/// What one batched block costs beyond its section's bytes (its `Cid`, `Bytes` and list slot).
+const ENTRY_OVERHEAD: usize = 128;
 
 /// Reads a CARv1 stream: the header's roots, then calls `block` on each section's block, whose
 /// bytes are checked against its CID first (a batch at a time: no block of a batch reaches
@@ -52,7 +57,7 @@ where
             let cid =
                 Cid::from_bytes(&section[..cid_len]).map_err(|e| car_err(format!("a section's CID: {e}")))?;
             let data = Bytes::from(section).slice(cid_len..);
-            batch_bytes += data.len();
+            batch_bytes += len + ENTRY_OVERHEAD;
             batch.push((cid, data));
         }
         if batch_bytes >= CHECK_BATCH || (next.is_none() && !batch.is_empty()) {
@@ -215,7 +220,7 @@ pub fn write_car(roots: &[Cid], blocks: &[super::Block]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ipfs::dag::{FileImporter, ImportOptions};
+    use crate::ipfs::dag::{Block, FileImporter, ImportOptions};
     use aleph_core::cid::CidVersion;
 
     #[tokio::test]
@@ -246,7 +251,7 @@ mod tests {
         let mut importer = FileImporter::new(ImportOptions::for_version(CidVersion::V1));
         importer.update(&(0..3 * CHECK_BATCH).map(|i| (i % 251) as u8).collect::<Vec<_>>());
         let (imported, blocks) = importer.finish();
-        let mut car = write_car(&[imported.root], &blocks);
+        let car = write_car(&[imported.root], &blocks);
         let mut seen = Vec::new();
         read_car(&car[..], |cid, _| {
             seen.push(cid);
@@ -255,16 +260,34 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(seen, blocks.iter().map(|b| b.cid).collect::<Vec<_>>());
-        let last = car.len() - 1;
-        car[last] ^= 1;
+        // 256 KiB leaves: a batch closes after 16 of them (16 sections pass 4 MiB, 15 do not).
+        let per_batch = CHECK_BATCH.div_ceil((256 << 10) + 36 + ENTRY_OVERHEAD);
+        assert_eq!(per_batch, 16);
+        let mut bad = blocks.clone();
+        let mut leaf = bad[per_batch + 4].data.to_vec();
+        leaf[0] ^= 1;
+        bad[per_batch + 4].data = Bytes::from(leaf);
         let mut delivered = 0;
-        let err = read_car(&car[..], |_, _| {
+        let err = read_car(&write_car(&[imported.root], &bad)[..], |_, _| {
             delivered += 1;
             async { Ok(()) }
         })
         .await
         .unwrap_err();
         assert!(err.to_string().contains("does not match"), "{err}");
-        assert!(delivered >= CHECK_BATCH / (256 << 10) && delivered < blocks.len(), "{delivered}");
+        assert_eq!(delivered, per_batch, "the first batch only");
+        // One-byte blocks: a batch is bounded by their count too, not by their bytes alone.
+        let tiny = Block::new(CidVersion::V1, aleph_core::cid::Codec::RAW, Bytes::from_static(b"x"));
+        let per_batch = CHECK_BATCH.div_ceil(36 + 1 + ENTRY_OVERHEAD);
+        let mut many = vec![tiny; per_batch + 1000];
+        many[per_batch + 10].data = Bytes::from_static(b"y");
+        let mut delivered = 0;
+        read_car(&write_car(&[many[0].cid], &many)[..], |_, _| {
+            delivered += 1;
+            async { Ok(()) }
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(delivered, per_batch);
     }
 }

@@ -44,7 +44,8 @@ impl AlephClient {
         Ok(PostsPage { posts, page, per_page, total })
     }
 
-    /// One page of v0 posts in cursor mode.
+    /// One page of v0 posts in cursor mode. A filter sorted by [`crate::SortBy::TxTime`] is
+    /// refused by the node (422): there is no cursor over confirmation times.
     pub async fn get_posts_cursor(
         &self,
         filter: &PostFilter,
@@ -64,7 +65,8 @@ impl AlephClient {
         })
     }
 
-    /// Every v0 post matching `filter`, as a stream over cursor pagination.
+    /// Every v0 post matching `filter`, as a stream over cursor pagination (so not in
+    /// [`crate::SortBy::TxTime`] order, which the node refuses with a cursor).
     pub fn stream_posts(
         &self,
         filter: &PostFilter,

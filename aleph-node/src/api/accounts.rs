@@ -294,22 +294,7 @@ fn credit_filter(params: &Params) -> ApiResult<CreditHistoryFilter> {
         Some("outgoing") => Some(CreditDirection::Outgoing),
         Some(other) => return Err(ApiError::Unprocessable(format!("invalid direction {other:?}"))),
     };
-    Ok(CreditHistoryFilter {
-        tx_hash: p.tx_hash,
-        token: p.token,
-        chain: p.chain,
-        provider: p.provider,
-        origin: p.origin,
-        origin_ref: p.origin_ref,
-        payment_method: p.payment_method,
-        has_expiration: p.has_expiration,
-        exclude_payment_method: p.exclude_payment_method,
-        start_date,
-        end_date,
-        direction,
-        resource_types: p.resource_types.iter().map(|t| t.as_str().to_owned()).collect(),
-        resource: p.resource,
-    })
+    Ok(CreditHistoryFilter { params: p, direction })
 }
 
 fn history_entry(e: CreditEntry) -> CreditHistoryEntry {

@@ -402,7 +402,7 @@ async fn authorizations(
     }
     let page = match paging.page {
         None | Some(0) => 1,
-        Some(_) => query::page(&params, per_page, None)?,
+        Some(page) => query::page_in_range(page, per_page)?,
     };
     let total = by_other.len();
     let authorizations =

@@ -289,11 +289,12 @@ pub(crate) async fn costs(
         return Err(ApiError::Unprocessable("include_details must be 0, 1 or 2".into()));
     }
     let include_size = p.include_size.unwrap_or(false);
-    let per_page = PageNumberParams::from_query(&params)?.pagination.unwrap_or(100);
+    let paging = PageNumberParams::from_query(&params)?;
+    let per_page = paging.pagination.unwrap_or(100);
     if !(10..=1000).contains(&per_page) {
         return Err(ApiError::Unprocessable("pagination must be between 10 and 1000".into()));
     }
-    let page = query::page(&params, per_page, None)?;
+    let page = query::page_in_range(paging.page.unwrap_or(1), per_page)?;
     let filter = CostFilter {
         address: p.address,
         item_hash: p.item_hash,

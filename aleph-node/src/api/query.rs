@@ -25,11 +25,16 @@ pub(crate) fn number<T: Scalar>(params: &Params, key: &'static str) -> Result<Op
 /// `page` (or the page in the path): from 1 up to the last page whose offset a database can
 /// address with `per_page` items a page; 422 naming `page` otherwise.
 pub(crate) fn page(params: &Params, per_page: u64, path_page: Option<u64>) -> Result<u64, ApiError> {
-    let last = i64::MAX as u64 / per_page.max(1);
     let page = match path_page {
         Some(p) => p,
         None => number::<u64>(params, "page")?.unwrap_or(1),
     };
+    page_in_range(page, per_page)
+}
+
+/// A page already read: the range rule of [`page`].
+pub(crate) fn page_in_range(page: u64, per_page: u64) -> Result<u64, ApiError> {
+    let last = i64::MAX as u64 / per_page.max(1);
     if page == 0 || page > last {
         return Err(ApiError::Unprocessable(format!("page must be between 1 and {last}")));
     }

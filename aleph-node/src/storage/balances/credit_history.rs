@@ -1,5 +1,6 @@
 //! The credit history of an address: filters, sort orders, cursor pages and totals.
 
+use aleph_core::api::CreditHistoryParams;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params_from_iter, Connection};
 
@@ -14,73 +15,52 @@ pub(crate) enum CreditDirection {
     Outgoing,
 }
 
-/// Filters of the credit history endpoints (all optional; text filters match exactly).
+/// Filters of the credit history endpoints: the API's parameters (all optional; text filters
+/// match exactly, `message_timestamp` lies between the dates, both included; an excluded payment
+/// method leaves out the entries without one too, as in SQL), checked, with the direction read.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CreditHistoryFilter {
-    /// `tx_hash`.
-    pub tx_hash: Option<String>,
-    /// `token`.
-    pub token: Option<String>,
-    /// `chain`.
-    pub chain: Option<String>,
-    /// `provider`.
-    pub provider: Option<String>,
-    /// `origin`.
-    pub origin: Option<String>,
-    /// `origin_ref`.
-    pub origin_ref: Option<String>,
-    /// `payment_method`.
-    pub payment_method: Option<String>,
-    /// Only entries with (true) or without (false) an expiration date.
-    pub has_expiration: Option<bool>,
-    /// Leave out these payment methods (entries without one are left out too, as in SQL).
-    pub exclude_payment_method: Vec<String>,
-    /// `message_timestamp >= start_date`.
-    pub start_date: Option<f64>,
-    /// `message_timestamp <= end_date`.
-    pub end_date: Option<f64>,
-    /// Only incoming or outgoing entries.
+    /// The filters as the API names them (`params.direction` is read into `direction`).
+    pub params: CreditHistoryParams,
+    /// Only incoming (amount > 0) or outgoing (amount < 0) entries.
     pub direction: Option<CreditDirection>,
-    /// Only entries whose resource (`origin`, else `origin_ref`) is a known message of these types.
-    pub resource_types: Vec<String>,
-    /// Only entries whose resource is this hash.
-    pub resource: Option<String>,
 }
 
 impl CreditHistoryFilter {
     fn sql(&self, args: &mut Vec<SqlValue>) -> String {
+        let p = &self.params;
         let mut out = String::new();
         for (column, value) in [
-            ("tx_hash", &self.tx_hash),
-            ("token", &self.token),
-            ("chain", &self.chain),
-            ("provider", &self.provider),
-            ("origin", &self.origin),
-            ("origin_ref", &self.origin_ref),
-            ("payment_method", &self.payment_method),
+            ("tx_hash", &p.tx_hash),
+            ("token", &p.token),
+            ("chain", &p.chain),
+            ("provider", &p.provider),
+            ("origin", &p.origin),
+            ("origin_ref", &p.origin_ref),
+            ("payment_method", &p.payment_method),
         ] {
             if let Some(v) = value {
                 out.push_str(&format!(" AND {column} = ?"));
                 args.push(SqlValue::Text(v.clone()));
             }
         }
-        match self.has_expiration {
+        match p.has_expiration {
             Some(true) => out.push_str(" AND expiration_date IS NOT NULL"),
             Some(false) => out.push_str(" AND expiration_date IS NULL"),
             None => {}
         }
-        if !self.exclude_payment_method.is_empty() {
+        if !p.exclude_payment_method.is_empty() {
             out.push_str(&format!(
                 " AND payment_method NOT IN ({})",
-                vec!["?"; self.exclude_payment_method.len()].join(",")
+                vec!["?"; p.exclude_payment_method.len()].join(",")
             ));
-            args.extend(self.exclude_payment_method.iter().cloned().map(SqlValue::Text));
+            args.extend(p.exclude_payment_method.iter().cloned().map(SqlValue::Text));
         }
-        if let Some(t) = self.start_date {
+        if let Some(t) = p.start_date {
             out.push_str(" AND message_timestamp >= ?");
             args.push(SqlValue::Real(t));
         }
-        if let Some(t) = self.end_date {
+        if let Some(t) = p.end_date {
             out.push_str(" AND message_timestamp <= ?");
             args.push(SqlValue::Real(t));
         }
@@ -89,15 +69,15 @@ impl CreditHistoryFilter {
             Some(CreditDirection::Outgoing) => out.push_str(" AND amount < 0"),
             None => {}
         }
-        if !self.resource_types.is_empty() {
+        if !p.resource_types.is_empty() {
             out.push_str(&format!(
                 " AND EXISTS (SELECT 1 FROM messages m WHERE m.item_hash = COALESCE(NULLIF(credit_history.origin, ''), credit_history.origin_ref)
                    AND m.type IN ({}))",
-                vec!["?"; self.resource_types.len()].join(",")
+                vec!["?"; p.resource_types.len()].join(",")
             ));
-            args.extend(self.resource_types.iter().cloned().map(SqlValue::Text));
+            args.extend(p.resource_types.iter().map(|t| SqlValue::Text(t.as_str().to_owned())));
         }
-        if let Some(r) = &self.resource {
+        if let Some(r) = &p.resource {
             out.push_str(" AND COALESCE(NULLIF(origin, ''), origin_ref) = ?");
             args.push(SqlValue::Text(r.clone()));
         }
@@ -349,15 +329,16 @@ mod tests {
         let all = CreditHistoryFilter::default();
         assert_eq!(credit_history_summary(&c, "0xa", &all).unwrap(), (4, 720, 820, -100));
         let expiring = CreditHistoryFilter {
-            has_expiration: Some(true),
-            exclude_payment_method: vec!["credit_expense".into()],
+            params: CreditHistoryParams::new().has_expiration(true).exclude_payment_method("credit_expense"),
             ..Default::default()
         };
         let rows = credit_history(&c, "0xa", &expiring, CreditSort::Amount, true, None, 0, 0).unwrap();
         // `d` has no payment method: NOT IN leaves it out, as in SQL.
         assert_eq!(refs(&rows), ["b"]);
-        let dated =
-            CreditHistoryFilter { start_date: Some(150.0), end_date: Some(250.0), ..Default::default() };
+        let dated = CreditHistoryFilter {
+            params: CreditHistoryParams::new().start_date(150.0).end_date(250.0),
+            ..Default::default()
+        };
         assert_eq!(credit_history_summary(&c, "0xa", &dated).unwrap().0, 1);
     }
 }
